@@ -1,0 +1,207 @@
+import type { ApprovalRequest, CardRef, RequestState } from './request';
+import type { CreatedSecret, Platform, RequestId, SecretInfo, UserId } from './types';
+
+/** Intercom's identity verification secrets API. Throws IntercomError. */
+export interface Intercom {
+  listSecrets(): Promise<SecretInfo[]>;
+  /** Never retried blindly: an ambiguous outcome throws IntercomError('ambiguous'). */
+  createSecret(input: { name: string; platforms: readonly Platform[] }): Promise<CreatedSecret>;
+  /** A 404 (also on a retry after an ambiguous first attempt) resolves to 'already_gone'. */
+  deleteSecret(id: string): Promise<'deleted' | 'already_gone'>;
+}
+
+/** Who asked for and who approved the secret, stored as Vault custom_metadata. */
+export interface Provenance {
+  readonly requestId: RequestId;
+  readonly requester: UserId;
+  readonly approvers: readonly UserId[];
+  readonly channel: string;
+}
+
+export type MaterialStatus = 'present' | 'missing' | 'deleted';
+
+/** KV v2 layout of SPEC §5. Throws VaultError; no error carries the token or material. */
+export interface SecretVault {
+  /** Reachable, unsealed, and the token may create at the secrets path. Throws otherwise. */
+  preflight(): Promise<void>;
+  /** Writes `secrets/<id>` with cas 0 (create only). */
+  storeSecret(secret: CreatedSecret, provenance: Provenance): Promise<{ path: string; version: number }>;
+  /**
+   * Points `current/<platform>` at `target` (its material is read from `secrets/<id>` inside the
+   * adapter) with check-and-set, or soft-deletes `current/<platform>` when target is null.
+   */
+  repointCurrent(platform: Platform, target: SecretInfo | null): Promise<{ path: string; version?: number }>;
+  /** Whether `secrets/<id>` holds live material, for each id. */
+  materialStatus(ids: readonly string[]): Promise<Map<string, MaterialStatus>>;
+  /** Soft-deletes `secrets/<id>`'s versions and records `intercom_deleted_at` in custom_metadata. */
+  markDeleted(id: string, deletedAt: Date): Promise<{ path: string }>;
+  /** For /readyz: unsealed and the token is valid. Never throws. */
+  readiness(): Promise<{ ok: boolean; detail: string }>;
+}
+
+/** Slack's view of people. */
+export interface SlackUser {
+  readonly id: UserId;
+  readonly teamId: string;
+  readonly isBot: boolean;
+  readonly deleted: boolean;
+}
+
+export interface Directory {
+  user(id: UserId): Promise<SlackUser | null>;
+  /** Members of a user group (`S…`), briefly cached. */
+  groupMembers(groupId: string): Promise<readonly UserId[]>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Request store: every method that changes state is ONE atomic operation that checks the current
+// state first (Lua in the Redis adapter). Results say what happened instead of throwing, except
+// StoreUnavailableError when the store cannot be reached.
+
+export type ApproveResult =
+  | { readonly kind: 'recorded'; readonly request: ApprovalRequest } // counted, quorum not reached yet
+  | { readonly kind: 'approved'; readonly request: ApprovalRequest } // this approval completed the quorum: state is now 'approved'
+  | { readonly kind: 'already_approved'; readonly request: ApprovalRequest }
+  | { readonly kind: 'self'; readonly request: ApprovalRequest }
+  | { readonly kind: 'not_pending'; readonly request: ApprovalRequest }
+  | { readonly kind: 'expired'; readonly request: ApprovalRequest } // pending but past expiresAt (not yet swept)
+  | { readonly kind: 'not_found' };
+
+/** Outcome of a guarded transition: `ok` with the new request, or why it did not apply. */
+export type TransitionResult =
+  | { readonly kind: 'ok'; readonly request: ApprovalRequest }
+  | { readonly kind: 'refused'; readonly request: ApprovalRequest; readonly why: string }
+  | { readonly kind: 'not_found' };
+
+export type ClaimResult =
+  | { readonly kind: 'claimed'; readonly request: ApprovalRequest; readonly recovering: boolean }
+  | { readonly kind: 'busy'; readonly holder: RequestId } // another create/delete holds the workspace
+  | { readonly kind: 'not_claimable'; readonly request: ApprovalRequest }
+  | { readonly kind: 'not_found' };
+
+export interface NewRequest {
+  readonly request: ApprovalRequest;
+  /** Refuse if the requester already holds this many open requests. */
+  readonly maxOpenPerRequester: number;
+  /** A rotation of a secret that already has an open rotation is refused: its id is returned. */
+  readonly rotationOf?: string;
+}
+
+export type CreateResult =
+  | { readonly kind: 'created'; readonly request: ApprovalRequest }
+  | { readonly kind: 'limit'; readonly open: readonly RequestId[] }
+  | { readonly kind: 'duplicate_rotation'; readonly existing: RequestId }
+  | { readonly kind: 'id_taken' };
+
+export interface RequestStore {
+  create(input: NewRequest): Promise<CreateResult>;
+  get(id: RequestId): Promise<ApprovalRequest | null>;
+  setCard(id: RequestId, card: CardRef): Promise<void>;
+  /** pending + not expired + user ≠ requester + not already counted → counted; quorum → 'approved'. */
+  approve(id: RequestId, user: UserId, now: number): Promise<ApproveResult>;
+  /** Removes the user's approval while still pending. */
+  withdraw(id: RequestId, user: UserId, now: number): Promise<TransitionResult>;
+  /** pending → rejected (by anyone the caller has checked may reject). */
+  reject(id: RequestId, user: UserId, reason: string, now: number): Promise<TransitionResult>;
+  /** pending (or awaiting_finish) → cancelled, only by the requester. */
+  cancel(id: RequestId, user: UserId, now: number): Promise<TransitionResult>;
+  /** pending and past expiresAt → expired. */
+  expire(id: RequestId, now: number): Promise<TransitionResult>;
+  /** Pending requests whose expiresAt ≤ now. */
+  dueForExpiry(now: number): Promise<RequestId[]>;
+  /** Every request in an open state, oldest first. */
+  listOpen(): Promise<ApprovalRequest[]>;
+  /**
+   * approved → executing under a lease held by `owner`; or, when the request is already executing
+   * (or approved) with a lease that ran out, take it over (`recovering: true`). Also takes the
+   * per-workspace in-flight slot; if another request holds it → 'busy'.
+   */
+  claim(id: RequestId, owner: string, leaseMs: number, now: number): Promise<ClaimResult>;
+  /** Extends the lease if `owner` still holds it. */
+  renewLease(id: RequestId, owner: string, leaseMs: number, now: number): Promise<boolean>;
+  /** Requests in approved/executing whose lease ran out (or that were never claimed in time). */
+  staleLeases(now: number): Promise<RequestId[]>;
+  /** Merges executor breadcrumbs; only while `owner` holds the lease. */
+  recordProgress(id: RequestId, owner: string, progress: Record<string, string>): Promise<boolean>;
+  /**
+   * executing → final (succeeded/failed), or → awaiting_finish for a rotation's first step; releases
+   * the lease and the workspace slot. Only while `owner` holds the lease.
+   */
+  finish(
+    id: RequestId,
+    owner: string,
+    result: { state: Extract<RequestState, 'succeeded' | 'failed' | 'awaiting_finish'>; outcome: string; rotation?: ApprovalRequest['rotation'] },
+    now: number,
+  ): Promise<TransitionResult>;
+  /**
+   * awaiting_finish → pending for the rotation's second step: approvals cleared, new expiry,
+   * rotation.step = 'retire', finishRequestedBy = user.
+   */
+  startRetireStep(id: RequestId, user: UserId, expiresAt: number, now: number): Promise<TransitionResult>;
+  /** awaiting_finish → succeeded ("abandoned: both secrets kept"). */
+  abandon(id: RequestId, user: UserId, outcome: string, now: number): Promise<TransitionResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type AuditEventType =
+  | 'requested'
+  | 'approved'
+  | 'withdrawn'
+  | 'rejected'
+  | 'cancelled'
+  | 'expired'
+  | 'executing'
+  | 'created'
+  | 'deleted'
+  | 'already_gone'
+  | 'failed'
+  | 'rolled_back'
+  | 'recovered'
+  | 'orphan'
+  | 'succeeded'
+  | 'finish_requested'
+  | 'abandoned';
+
+export interface AuditEvent {
+  readonly requestId: RequestId;
+  readonly type: AuditEventType;
+  /** Who caused it; absent for the bot's own steps (expiry, recovery). */
+  readonly actor?: UserId;
+  readonly at: number;
+  /** Plain facts only: ids, paths, versions, codes. Never material, never free text longer than a reason. */
+  readonly detail: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface AuditEntry extends AuditEvent {
+  /** Stream entry id. */
+  readonly entryId: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface AuditLog {
+  append(event: AuditEvent): Promise<void>;
+  /** The request's entries in order, and whether the whole chain up to the newest entry verifies. */
+  history(id: RequestId): Promise<{ entries: AuditEntry[]; chain: { ok: true } | { ok: false; brokenAt: string; why: string } }>;
+}
+
+/** Tells Slack. Implemented by slack/notifier.ts; failures there are logged, never thrown into core. */
+export interface Notifier {
+  /** Posts the card for a new request; returns where it is. */
+  postCard(request: ApprovalRequest): Promise<CardRef | null>;
+  /** Re-renders the card in place from the stored request. */
+  updateCard(request: ApprovalRequest): Promise<void>;
+  /** A reply in the card's thread telling one event. */
+  threadReply(request: ApprovalRequest, event: AuditEvent): Promise<void>;
+}

@@ -1,0 +1,84 @@
+import type { Platform, RequestId, UserId } from './types';
+
+/** The exact operation an approval is for. The fingerprint on the card is computed from it. */
+export type Operation =
+  | {
+      readonly action: 'create';
+      readonly workspace: string;
+      /** The name as typed; the Intercom name also carries the request id. */
+      readonly name: string;
+      readonly platforms: readonly Platform[];
+    }
+  | {
+      readonly action: 'delete';
+      readonly workspace: string;
+      readonly secretId: string;
+      readonly secretName: string;
+      readonly platforms: readonly Platform[];
+      readonly force: boolean;
+    }
+  | {
+      readonly action: 'rotate';
+      readonly workspace: string;
+      readonly secretId: string;
+      readonly secretName: string;
+      readonly platforms: readonly Platform[];
+    };
+
+export type Action = Operation['action'];
+
+export const OPEN_STATES = ['pending', 'approved', 'executing', 'awaiting_finish'] as const;
+export const FINAL_STATES = ['succeeded', 'failed', 'rejected', 'cancelled', 'expired'] as const;
+
+/**
+ * `awaiting_finish` exists only for rotations: the successor was created and the old secret waits
+ * for a second, separately approved step.
+ */
+export type RequestState = (typeof OPEN_STATES)[number] | (typeof FINAL_STATES)[number];
+
+export function isFinal(state: RequestState): boolean {
+  return (FINAL_STATES as readonly string[]).includes(state);
+}
+
+export interface CardRef {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+export interface ApprovalRequest {
+  readonly id: RequestId;
+  readonly operation: Operation;
+  /** Short hash of the operation and the request id; shown on the card. */
+  readonly fingerprint: string;
+  readonly requester: UserId;
+  /** The Slack team the request was opened in; clicks from other teams do not count. */
+  readonly teamId: string;
+  readonly channel: string;
+  readonly reason: string;
+  readonly state: RequestState;
+  /** Distinct approvers of the current step, in click order. */
+  readonly approvals: readonly UserId[];
+  readonly approvalsRequired: number;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly updatedAt: number;
+  readonly card?: CardRef;
+  /** For a delete: platforms that would be left without any secret (computed when opened). */
+  readonly impact: readonly Platform[];
+  readonly rejection?: { readonly by: UserId; readonly reason: string };
+  readonly cancelledBy?: UserId;
+  /** Human summary of the final outcome (never material). */
+  readonly outcome?: string;
+  /** Breadcrumbs the executor leaves so that recovery after a crash knows how far it got. */
+  readonly progress: Readonly<Record<string, string>>;
+  readonly rotation?: RotationProgress;
+}
+
+export interface RotationProgress {
+  readonly step: 'successor' | 'retire';
+  readonly successor?: { readonly id: string; readonly name: string; readonly createdAt: number };
+  /** When the successor was created (ms); the overlap is measured from here. */
+  readonly successorCreatedAt?: number;
+  readonly finishRequestedBy?: UserId;
+}
