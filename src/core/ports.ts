@@ -205,3 +205,10 @@ export interface Notifier {
   /** A reply in the card's thread telling one event. */
   threadReply(request: ApprovalRequest, event: AuditEvent): Promise<void>;
 }
+
+/** The slice of pino the core uses; tests pass a capturing logger. */
+export interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

@@ -1,0 +1,235 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+/**
+ * The only place that reads the environment (`loadConfig(process.env)` in main). Every setting of
+ * SPEC §3, §5 and §6 is named here, validated together, and every problem is reported at once.
+ */
+
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const GROUP_ID = /^S[A-Z0-9]{2,}$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export type VaultAuth =
+  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'approle'; readonly roleId: string; readonly secretId: string; readonly mount: string }
+  | { readonly kind: 'kubernetes'; readonly role: string; readonly jwtPath: string; readonly mount: string };
+
+export interface Config {
+  readonly slack: {
+    readonly botToken: string;
+    readonly signingSecret?: string;
+    readonly appToken?: string;
+    readonly apiUrl: string;
+  };
+  readonly port: number;
+  readonly redis: { readonly url: string; readonly keyPrefix: string };
+  readonly intercom: { readonly accessToken: string; readonly apiUrl: string };
+  readonly vault: {
+    readonly addr: string;
+    readonly auth: VaultAuth;
+    readonly namespace?: string;
+    readonly kvMount: string;
+    readonly pathPrefix: string;
+    readonly caPem?: string;
+  };
+  readonly ivs: {
+    readonly workspace: string;
+    readonly channels: readonly string[];
+    /** User ids and user-group ids. */
+    readonly requesters: readonly string[];
+    readonly approvers: readonly string[];
+    readonly approvalsRequired: number;
+    readonly requestTtlMs: number;
+    readonly minOverlapMs: number;
+    readonly maxOpenPerRequester: number;
+  };
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** Every credential in the config, so the logger can redact them wherever they appear. */
+  readonly secrets: readonly string[];
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const INTERCOM_REGIONS: Record<string, string> = {
+  us: 'https://api.intercom.io',
+  eu: 'https://api.eu.intercom.io',
+  au: 'https://api.au.intercom.io',
+};
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const idList = (pattern: RegExp, what: string) =>
+  optional.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const ids = v.split(/[\s,]+/).filter(Boolean);
+    const bad = ids.filter((id) => !pattern.test(id));
+    if (bad.length) ctx.addIssue({ code: 'custom', message: `not ${what}: ${bad.join(', ')}` });
+    return ids;
+  });
+
+const duration = (fallback: string) =>
+  optional.transform((v, ctx) => {
+    const ms = parseDuration(v ?? fallback);
+    if (ms === null || ms < 1000) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)` });
+      return 0;
+    }
+    return ms;
+  });
+
+const integer = (fallback: number, min: number, max: number) =>
+  optional.transform((v, ctx) => {
+    const n = v === undefined ? fallback : Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" must be a whole number from ${min} to ${max}` });
+    }
+    return n;
+  });
+
+const httpUrl = optional.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL');
+
+const schema = z.object({
+  SLACK_BOT_TOKEN: optional.refine((v) => v !== undefined, 'is required').refine((v) => v === undefined || v.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
+  SLACK_SIGNING_SECRET: optional,
+  SLACK_APP_TOKEN: optional.refine((v) => v === undefined || v.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
+  SLACK_API_URL: httpUrl,
+  PORT: integer(3000, 0, 65535),
+  REDIS_URL: optional.refine((v) => v === undefined || /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL'),
+  REDIS_KEY_PREFIX: optional,
+  INTERCOM_ACCESS_TOKEN: optional.refine((v) => v !== undefined, 'is required'),
+  INTERCOM_API_URL: optional.refine(
+    (v) => v === undefined || v in INTERCOM_REGIONS || /^https?:\/\/[^\s]+$/.test(v),
+    'must be us, eu, au or an http(s) URL',
+  ),
+  VAULT_ADDR: httpUrl.refine((v) => v !== undefined, 'is required'),
+  VAULT_TOKEN: optional,
+  VAULT_ROLE_ID: optional,
+  VAULT_SECRET_ID: optional,
+  VAULT_APPROLE_MOUNT: optional,
+  VAULT_K8S_ROLE: optional,
+  VAULT_K8S_MOUNT: optional,
+  VAULT_K8S_TOKEN_PATH: optional,
+  VAULT_NAMESPACE: optional,
+  VAULT_KV_MOUNT: optional.refine((v) => v === undefined || /^[\w.-]+(\/[\w.-]+)*$/.test(v), 'must be a mount path like secret'),
+  VAULT_PATH_PREFIX: optional.refine((v) => v === undefined || /^[\w.-]+(\/[\w.-]+)*$/.test(v), 'must be a relative path like intercom/identity-verification'),
+  VAULT_CACERT: optional,
+  VAULT_SKIP_VERIFY: optional.refine((v) => v === undefined || v === 'false', 'is not supported: TLS to Vault is always verified (use VAULT_CACERT)'),
+  IVS_WORKSPACE: optional.refine((v) => v === undefined || /^[\w.-]{1,64}$/.test(v), 'must be 1–64 letters, digits, dots, dashes or underscores'),
+  IVS_CHANNELS: idList(CHANNEL_ID, 'channel ids (C…/G…)').refine((v) => v !== undefined && v.length > 0, 'is required: the bot answers nowhere else'),
+  IVS_REQUESTERS: idList(new RegExp(`${USER_ID.source}|${GROUP_ID.source}`), 'user (U…/W…) or user-group (S…) ids'),
+  IVS_APPROVERS: idList(new RegExp(`${USER_ID.source}|${GROUP_ID.source}`), 'user (U…/W…) or user-group (S…) ids').refine(
+    (v) => v !== undefined && v.length > 0,
+    'is required: without it, nothing can be approved',
+  ),
+  IVS_APPROVALS_REQUIRED: integer(1, 1, 10),
+  IVS_REQUEST_TTL: duration('1h'),
+  IVS_MIN_OVERLAP: duration('1h'),
+  IVS_MAX_OPEN_REQUESTS: integer(3, 1, 50),
+  LOG_LEVEL: optional.refine((v) => v === undefined || (LOG_LEVELS as readonly string[]).includes(v), `must be one of ${LOG_LEVELS.join(', ')}`),
+  DEBUG: optional.refine((v) => v === undefined || !/node-vault|\*/.test(v), 'must not enable node-vault debug output (it logs secret payloads)'),
+});
+
+export function loadConfig(env: Env): ConfigResult {
+  const parsed = schema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')} ${issue.message}`);
+  }
+  const e = parsed.success ? parsed.data : undefined;
+
+  // Cross-field rules, checked on the raw values so they are reported even when others failed.
+  const raw = (k: string) => (env[k] ?? '').trim() || undefined;
+  if (!raw('SLACK_APP_TOKEN') && !raw('SLACK_SIGNING_SECRET')) {
+    problems.push('SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  const vaultAuths = [raw('VAULT_TOKEN'), raw('VAULT_ROLE_ID') ?? raw('VAULT_SECRET_ID'), raw('VAULT_K8S_ROLE')].filter(Boolean).length;
+  if (vaultAuths === 0) problems.push('VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_K8S_ROLE is required');
+  if (vaultAuths > 1) problems.push('set only one Vault auth method: VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_K8S_ROLE');
+  if (Boolean(raw('VAULT_ROLE_ID')) !== Boolean(raw('VAULT_SECRET_ID'))) problems.push('VAULT_ROLE_ID and VAULT_SECRET_ID go together');
+
+  let caPem: string | undefined;
+  const caPath = raw('VAULT_CACERT');
+  if (caPath) {
+    try {
+      caPem = readFileSync(caPath, 'utf8');
+    } catch {
+      problems.push(`VAULT_CACERT cannot read ${caPath}`);
+    }
+  }
+
+  if (problems.length || !e) return { ok: false, problems };
+
+  const approvers = e.IVS_APPROVERS ?? [];
+  const auth: VaultAuth = e.VAULT_TOKEN
+    ? { kind: 'token', token: e.VAULT_TOKEN }
+    : e.VAULT_K8S_ROLE
+      ? {
+          kind: 'kubernetes',
+          role: e.VAULT_K8S_ROLE,
+          jwtPath: e.VAULT_K8S_TOKEN_PATH ?? '/var/run/secrets/kubernetes.io/serviceaccount/token',
+          mount: e.VAULT_K8S_MOUNT ?? 'kubernetes',
+        }
+      : { kind: 'approle', roleId: e.VAULT_ROLE_ID ?? '', secretId: e.VAULT_SECRET_ID ?? '', mount: e.VAULT_APPROLE_MOUNT ?? 'approle' };
+
+  const config: Config = {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN ?? '',
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: withTrailingSlash(e.SLACK_API_URL ?? 'https://slack.com/api/'),
+    },
+    port: e.PORT,
+    redis: { url: e.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: e.REDIS_KEY_PREFIX ?? 'ivs:' },
+    intercom: {
+      accessToken: e.INTERCOM_ACCESS_TOKEN ?? '',
+      apiUrl: INTERCOM_REGIONS[e.INTERCOM_API_URL ?? 'us'] ?? (e.INTERCOM_API_URL ?? '').replace(/\/+$/, ''),
+    },
+    vault: {
+      addr: (e.VAULT_ADDR ?? '').replace(/\/+$/, ''),
+      auth,
+      namespace: e.VAULT_NAMESPACE,
+      kvMount: e.VAULT_KV_MOUNT ?? 'secret',
+      pathPrefix: e.VAULT_PATH_PREFIX ?? 'intercom/identity-verification',
+      caPem,
+    },
+    ivs: {
+      workspace: e.IVS_WORKSPACE ?? 'default',
+      channels: e.IVS_CHANNELS ?? [],
+      requesters: e.IVS_REQUESTERS ?? approvers,
+      approvers,
+      approvalsRequired: e.IVS_APPROVALS_REQUIRED,
+      requestTtlMs: e.IVS_REQUEST_TTL,
+      minOverlapMs: e.IVS_MIN_OVERLAP,
+      maxOpenPerRequester: e.IVS_MAX_OPEN_REQUESTS,
+    },
+    logLevel: (e.LOG_LEVEL ?? 'info') as Config['logLevel'],
+    secrets: [
+      e.SLACK_BOT_TOKEN,
+      e.SLACK_SIGNING_SECRET,
+      e.SLACK_APP_TOKEN,
+      e.INTERCOM_ACCESS_TOKEN,
+      e.VAULT_TOKEN,
+      e.VAULT_SECRET_ID,
+    ].filter((s): s is string => Boolean(s)),
+  };
+  return { ok: true, config };
+}
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/** The one-message report main prints before exiting 1. */
+export function describeProblems(problems: readonly string[]): string {
+  return `ivs-bot cannot start: the configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems
+    .map((p) => `  - ${p}`)
+    .join('\n')}\nSee README.md "Settings".\n`;
+}

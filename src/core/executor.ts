@@ -1,0 +1,131 @@
+import type { ApprovalRequest } from './request';
+import type { Journal } from './journal';
+import type { Clock, Intercom, Log, RequestStore, SecretVault } from './ports';
+import type { Policy } from './policy';
+import type { RequestId, SecretInfo } from './types';
+import { runStep } from './workflows/run-step';
+import type { StepResult } from './workflows/step';
+
+export interface ExecutorDeps {
+  readonly store: RequestStore;
+  readonly intercom: Intercom;
+  readonly vault: SecretVault;
+  readonly policy: Policy;
+  readonly journal: Journal;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** Identifies this replica as a lease holder. */
+  readonly owner: string;
+  /** About 15 s; renewed at a third of that while the step runs. */
+  readonly leaseMs: number;
+  readonly minOverlapMs: number;
+  openOrphanDelete(request: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null>;
+}
+
+/**
+ * Moves approved requests to `executing` under a lease, runs the step, and finishes them. Exactly one
+ * replica wins the claim (an atomic store operation); a replica that dies leaves a lease that runs
+ * out, and any replica's sweep takes the request over with `recovering: true`.
+ */
+export class Executor {
+  private readonly running = new Map<RequestId, Promise<void>>();
+  private accepting = true;
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  /** Claims and runs `id` if it is ready; a no-op when another replica (or this one) already has it. */
+  execute(id: RequestId): Promise<void> {
+    if (!this.accepting) return Promise.resolve();
+    const existing = this.running.get(id);
+    if (existing) return existing;
+    const run = this.claimAndRun(id)
+      .catch((err: unknown) => this.deps.log.error({ err, requestId: id }, 'execution crashed'))
+      .finally(() => this.running.delete(id));
+    this.running.set(id, run);
+    return run;
+  }
+
+  /** Takes over approved-but-unclaimed and executing-with-expired-lease requests. */
+  async recoverStale(): Promise<void> {
+    const ids = await this.deps.store.staleLeases(this.deps.clock.now());
+    await Promise.all(ids.map((id) => this.execute(id)));
+  }
+
+  /** SIGTERM: take no new executions, wait (bounded) for the running ones; the rest are left to lease recovery. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.accepting = false;
+    if (this.running.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const done = Promise.all([...this.running.values()]).then(() => true as const);
+    const finished = await Promise.race([done, timeout]);
+    clearTimeout(timer);
+    return finished;
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  private async claimAndRun(id: RequestId): Promise<void> {
+    const { store, clock, owner, leaseMs, log, journal } = this.deps;
+    const claim = await store.claim(id, owner, leaseMs, clock.now());
+    if (claim.kind === 'busy') {
+      log.info({ requestId: id, holder: claim.holder }, 'another create/delete is executing in this workspace; will retry');
+      return;
+    }
+    if (claim.kind !== 'claimed') return;
+    const request = claim.request;
+
+    const renewal = setInterval(() => {
+      store.renewLease(id, owner, leaseMs, clock.now()).then(
+        (held) => {
+          if (!held) log.error({ requestId: id }, 'lost the execution lease while running');
+        },
+        (err: unknown) => log.warn({ err, requestId: id }, 'lease renewal failed'),
+      );
+    }, Math.max(1_000, Math.floor(leaseMs / 3)));
+    renewal.unref();
+
+    try {
+      await journal.tell(request, {
+        type: claim.recovering ? 'recovered' : 'executing',
+        at: clock.now(),
+        detail: claim.recovering ? { note: 'took over after the previous executor stopped' } : { step: request.rotation?.step ?? request.operation.action },
+      });
+
+      const stillApproved = await this.deps.policy.stillApproved(request);
+      const result: StepResult = stillApproved.ok
+        ? await runStep({
+            request,
+            recovering: claim.recovering,
+            intercom: this.deps.intercom,
+            vault: this.deps.vault,
+            clock,
+            log,
+            minOverlapMs: this.deps.minOverlapMs,
+            tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
+            progress: async (crumbs) => {
+              await store.recordProgress(id, owner, crumbs);
+            },
+            openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
+          })
+        : { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
+
+      const finished = await store.finish(id, owner, result, clock.now());
+      if (finished.kind !== 'ok') {
+        log.error({ requestId: id, result: finished.kind }, 'could not record the outcome: the lease was lost');
+        return;
+      }
+      await journal.tell(finished.request, {
+        type: result.state === 'failed' ? 'failed' : 'succeeded',
+        at: clock.now(),
+        detail: { outcome: result.outcome, state: result.state },
+      });
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+}

@@ -1,0 +1,335 @@
+import { formatDuration } from '../duration';
+import { IntercomError } from './errors';
+import { Executor } from './executor';
+import { platformsLeftWithout } from './impact';
+import { Journal } from './journal';
+import type { Policy } from './policy';
+import type { ApprovalRequest, Operation } from './request';
+import { fingerprint, newRequestId } from './request-id';
+import type { AuditLog, Clock, Intercom, Log, Notifier, RequestStore, SecretVault } from './ports';
+import type { Platform, RequestId, SecretInfo, UserId } from './types';
+
+/** Who is acting, as Slack identifies them (ids only; names are for display). */
+export interface Actor {
+  readonly userId: UserId;
+  readonly teamId: string;
+}
+
+/** What the person who typed or clicked is told (ephemerally). */
+export interface Reply {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+export type OpenSpec =
+  | { readonly action: 'create'; readonly name: string; readonly platforms: readonly Platform[]; readonly reason: string }
+  | { readonly action: 'delete'; readonly secretId: string; readonly reason: string; readonly force: boolean }
+  | { readonly action: 'rotate'; readonly secretId: string; readonly reason: string };
+
+export interface RequestSettings {
+  readonly workspace: string;
+  readonly requestTtlMs: number;
+  readonly minOverlapMs: number;
+  readonly maxOpenPerRequester: number;
+  readonly leaseMs: number;
+  /** Identifies this replica as a lease holder. */
+  readonly replicaId: string;
+}
+
+export interface RequestServiceDeps {
+  readonly store: RequestStore;
+  readonly audit: AuditLog;
+  readonly notifier: Notifier;
+  readonly intercom: Intercom;
+  readonly vault: SecretVault;
+  readonly policy: Policy;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: RequestSettings;
+}
+
+const reply = (ok: boolean, text: string): Reply => ({ ok, text });
+
+/**
+ * The approval engine's use cases, in the product's words. Slack listeners call these after ack();
+ * every state change is one atomic store operation, then it is told (audit, thread, card).
+ */
+export class RequestService {
+  readonly executor: Executor;
+  private readonly journal: Journal;
+
+  constructor(private readonly deps: RequestServiceDeps) {
+    this.journal = new Journal(deps.audit, deps.notifier, deps.log);
+    this.executor = new Executor({
+      store: deps.store,
+      intercom: deps.intercom,
+      vault: deps.vault,
+      policy: deps.policy,
+      journal: this.journal,
+      clock: deps.clock,
+      log: deps.log,
+      owner: deps.settings.replicaId,
+      leaseMs: deps.settings.leaseMs,
+      minOverlapMs: deps.settings.minOverlapMs,
+      openOrphanDelete: (request, secret, why) => this.openOrphanDelete(request, secret, why),
+    });
+  }
+
+  async open(actor: Actor, channel: string, spec: OpenSpec): Promise<Reply> {
+    const { policy } = this.deps;
+    const allowed = await policy.mayRequest(actor.userId, actor.teamId);
+    if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
+    const possible = await policy.approvalPossible([actor.userId]);
+    if (!possible.ok) return reply(false, `This request could never be approved: ${possible.reason}. Nothing was opened.`);
+
+    let operation: Operation;
+    let impact: Platform[] = [];
+    const workspace = this.deps.settings.workspace;
+    if (spec.action === 'create') {
+      operation = { action: 'create', workspace, name: spec.name, platforms: spec.platforms };
+    } else {
+      let secrets: SecretInfo[];
+      try {
+        secrets = await this.deps.intercom.listSecrets();
+      } catch (err) {
+        return reply(false, `Could not check secret ${spec.secretId} at Intercom: ${intercomProblem(err)}. Nothing was opened.`);
+      }
+      const target = secrets.find((s) => s.id === spec.secretId);
+      if (!target) return reply(false, `There is no secret with id \`${spec.secretId}\` (see \`/ivs list\`).`);
+      impact = platformsLeftWithout(secrets, target.id);
+      operation =
+        spec.action === 'delete'
+          ? { action: 'delete', workspace, secretId: target.id, secretName: target.name, platforms: target.platforms, force: spec.force }
+          : { action: 'rotate', workspace, secretId: target.id, secretName: target.name, platforms: target.platforms };
+      if (spec.action === 'rotate') impact = [];
+    }
+    return (await this.openRequest(actor, channel, operation, spec.reason, impact, this.deps.settings.maxOpenPerRequester)).reply;
+  }
+
+  async approve(actor: Actor, id: RequestId): Promise<Reply> {
+    const request = await this.deps.store.get(id);
+    if (!request) return reply(false, `There is no request ${id}.`);
+    if (request.state !== 'pending') return reply(false, `${id} is ${request.state.replace('_', ' ')}: it cannot be approved now.`);
+    const decision = await this.deps.policy.mayDecide(actor.userId, actor.teamId, request);
+    if (!decision.ok) return reply(false, `Your approval does not count: ${decision.reason}.`);
+
+    const now = this.deps.clock.now();
+    const result = await this.deps.store.approve(id, actor.userId, now);
+    switch (result.kind) {
+      case 'not_found':
+        return reply(false, `There is no request ${id}.`);
+      case 'self':
+        return reply(false, 'You cannot approve your own request.');
+      case 'already_approved':
+        return reply(false, `You have already approved ${id}; one person counts once.`);
+      case 'not_pending':
+        return reply(false, `${id} is ${result.request.state.replace('_', ' ')}: it cannot be approved now.`);
+      case 'expired':
+        return reply(false, `${id} has expired.`);
+      case 'recorded':
+      case 'approved': {
+        const r = result.request;
+        await this.journal.tell(r, { type: 'approved', actor: actor.userId, at: now, detail: { count: r.approvals.length, required: r.approvalsRequired } });
+        if (result.kind === 'approved') void this.executor.execute(id);
+        return reply(true, `You approved ${id} (${r.approvals.length}/${r.approvalsRequired}).`);
+      }
+    }
+  }
+
+  async reject(actor: Actor, id: RequestId, reason: string): Promise<Reply> {
+    const request = await this.deps.store.get(id);
+    if (!request) return reply(false, `There is no request ${id}.`);
+    const decision = await this.deps.policy.mayDecide(actor.userId, actor.teamId, request);
+    if (!decision.ok) return reply(false, `You cannot reject ${id}: ${decision.reason}.`);
+    const now = this.deps.clock.now();
+    const result = await this.deps.store.reject(id, actor.userId, reason, now);
+    if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'refused') return reply(false, `${id} cannot be rejected: ${result.why}.`);
+    await this.journal.tell(result.request, { type: 'rejected', actor: actor.userId, at: now, detail: { reason } });
+    return reply(true, `You rejected ${id}.`);
+  }
+
+  async cancel(actor: Actor, id: RequestId): Promise<Reply> {
+    const now = this.deps.clock.now();
+    const result = await this.deps.store.cancel(id, actor.userId, now);
+    if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'refused') return reply(false, `${id} cannot be cancelled: ${result.why}.`);
+    await this.journal.tell(result.request, { type: 'cancelled', actor: actor.userId, at: now, detail: {} });
+    return reply(true, `You cancelled ${id}.`);
+  }
+
+  async withdraw(actor: Actor, id: RequestId): Promise<Reply> {
+    const now = this.deps.clock.now();
+    const result = await this.deps.store.withdraw(id, actor.userId, now);
+    if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'refused') return reply(false, `You cannot withdraw an approval of ${id}: ${result.why}.`);
+    await this.journal.tell(result.request, { type: 'withdrawn', actor: actor.userId, at: now, detail: { count: result.request.approvals.length } });
+    return reply(true, `You withdrew your approval of ${id}.`);
+  }
+
+  /** A rotation's second step: any requester may ask; refused until IVS_MIN_OVERLAP has passed. */
+  async finishRotation(actor: Actor, id: RequestId): Promise<Reply> {
+    const request = await this.deps.store.get(id);
+    if (!request) return reply(false, `There is no request ${id}.`);
+    if (request.state !== 'awaiting_finish' || !request.rotation) return reply(false, `${id} is not a rotation waiting to be finished.`);
+    const allowed = await this.deps.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
+    if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
+    const now = this.deps.clock.now();
+    const allowedAt = (request.rotation.successorCreatedAt ?? now) + this.deps.settings.minOverlapMs;
+    if (now < allowedAt) {
+      return reply(false, `Too early: both secrets must coexist for ${formatDuration(this.deps.settings.minOverlapMs)}; ${formatDuration(allowedAt - now)} left.`);
+    }
+    const possible = await this.deps.policy.approvalPossible([request.requester, actor.userId]);
+    if (!possible.ok) return reply(false, `The delete step could never be approved: ${possible.reason}.`);
+    const result = await this.deps.store.startRetireStep(id, actor.userId, now + this.deps.settings.requestTtlMs, now);
+    if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'refused') return reply(false, `${id} cannot be finished: ${result.why}.`);
+    await this.journal.tell(result.request, { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: (request.operation as { secretId?: string }).secretId ?? '' } });
+    return reply(true, `The delete of the old secret in ${id} now needs approval from someone other than you.`);
+  }
+
+  async abandon(actor: Actor, id: RequestId): Promise<Reply> {
+    const request = await this.deps.store.get(id);
+    if (!request) return reply(false, `There is no request ${id}.`);
+    const allowed = await this.deps.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
+    if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
+    const now = this.deps.clock.now();
+    const result = await this.deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now);
+    if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'refused') return reply(false, `${id} cannot be abandoned: ${result.why}.`);
+    await this.journal.tell(result.request, { type: 'abandoned', actor: actor.userId, at: now, detail: {} });
+    return reply(true, `You abandoned the rotation ${id}; both secrets stay.`);
+  }
+
+  /** Sweeper: expires pending requests past their TTL. Safe on every replica (the store transition is atomic). */
+  async expireDue(): Promise<number> {
+    const now = this.deps.clock.now();
+    let expired = 0;
+    for (const id of await this.deps.store.dueForExpiry(now)) {
+      const result = await this.deps.store.expire(id, now);
+      if (result.kind !== 'ok') continue;
+      expired++;
+      await this.journal.tell(result.request, { type: 'expired', at: now, detail: {} });
+    }
+    return expired;
+  }
+
+  /** On start: cards of open requests are re-rendered from the store, so no stale buttons survive. */
+  async rerenderOpenCards(): Promise<number> {
+    const open = await this.deps.store.listOpen();
+    for (const request of open) await this.deps.notifier.updateCard(request);
+    return open.length;
+  }
+
+  listOpen(): Promise<ApprovalRequest[]> {
+    return this.deps.store.listOpen();
+  }
+
+  get(id: RequestId): Promise<ApprovalRequest | null> {
+    return this.deps.store.get(id);
+  }
+
+  private async openRequest(
+    actor: Actor,
+    channel: string,
+    operation: Operation,
+    reason: string,
+    impact: Platform[],
+    maxOpen: number,
+  ): Promise<{ reply: Reply; id?: RequestId }> {
+    const now = this.deps.clock.now();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const id = newRequestId();
+      const request: ApprovalRequest = {
+        id,
+        operation,
+        fingerprint: fingerprint(id, operation),
+        requester: actor.userId,
+        teamId: actor.teamId,
+        channel,
+        reason,
+        state: 'pending',
+        approvals: [],
+        approvalsRequired: this.deps.policy.approvalsRequired,
+        createdAt: now,
+        expiresAt: now + this.deps.settings.requestTtlMs,
+        updatedAt: now,
+        impact,
+        progress: {},
+        ...(operation.action === 'rotate' ? { rotation: { step: 'successor' as const } } : {}),
+      };
+      const created = await this.deps.store.create({
+        request,
+        maxOpenPerRequester: maxOpen,
+        ...(operation.action === 'rotate' ? { rotationOf: operation.secretId } : {}),
+      });
+      if (created.kind === 'id_taken') continue;
+      if (created.kind === 'limit') {
+        return { reply: reply(false, `You already have ${created.open.length} open requests (${created.open.join(', ')}); cancel one or wait for it to finish.`) };
+      }
+      if (created.kind === 'duplicate_rotation') {
+        const secretId = operation.action === 'create' ? '' : operation.secretId;
+        return { reply: reply(false, `Secret ${secretId} already has an open rotation: ${created.existing} (see \`/ivs status ${created.existing}\`).`) };
+      }
+      const card = await this.deps.notifier.postCard(created.request);
+      if (!card) {
+        await this.deps.store.cancel(id, actor.userId, this.deps.clock.now());
+        return { reply: reply(false, `Could not post the request card in this channel, so ${id} was cancelled. Is the bot a member of the channel?`) };
+      }
+      await this.deps.store.setCard(id, card);
+      const withCard: ApprovalRequest = { ...created.request, card };
+      await this.journal.tell(withCard, { type: 'requested', actor: actor.userId, at: now, detail: { action: operation.action } }, { updateCard: false });
+      const needs = `${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'}`;
+      return { reply: reply(true, `Request ${id} opened; it needs ${needs} from someone else.`), id };
+    }
+    return { reply: reply(false, 'Could not allocate a request id; try again.') };
+  }
+
+  /** A secret active at Intercom without material in Vault gets a delete request opened by the bot. */
+  private async openOrphanDelete(origin: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null> {
+    const operation: Operation = {
+      action: 'delete',
+      workspace: origin.operation.workspace,
+      secretId: secret.id,
+      secretName: secret.name,
+      platforms: secret.platforms,
+      force: true,
+    };
+    let impact: Platform[] = [];
+    try {
+      impact = platformsLeftWithout(await this.deps.intercom.listSecrets(), secret.id);
+    } catch {
+      impact = [...secret.platforms];
+    }
+    const opened = await this.openRequest(
+      { userId: origin.requester, teamId: origin.teamId },
+      origin.channel,
+      operation,
+      `orphan of ${origin.id}: ${why}; its material is not in Vault, so nobody can sign with it`,
+      impact,
+      Number.MAX_SAFE_INTEGER,
+    ).catch((err: unknown) => {
+      this.deps.log.error({ err, requestId: origin.id }, 'could not open the orphan delete request');
+      return null;
+    });
+    return opened?.id ?? null;
+  }
+}
+
+function intercomProblem(err: unknown): string {
+  if (!(err instanceof IntercomError)) return 'an unexpected error';
+  switch (err.kind) {
+    case 'unauthorized':
+      return 'Intercom rejected the access token (401)';
+    case 'forbidden':
+      return 'the Intercom token lacks the read_secure_mode_secret scope (403)';
+    case 'rate_limited':
+      return 'Intercom is rate limiting us; try again in a few seconds';
+    case 'unavailable':
+      return 'Intercom is unavailable right now';
+    default:
+      return `Intercom answered ${err.details.status ?? err.kind}`;
+  }
+}
+
+export { intercomProblem };

@@ -1,0 +1,159 @@
+import { IntercomError, VaultError } from '../errors';
+import { intercomName, requestIdInName } from '../request-id';
+import type { CreatedSecret, Platform, SecretInfo } from '../types';
+import { failed, platformList, repointCurrents, type StepContext, type StepResult } from './step';
+
+const VAULT_WRITE_ATTEMPTS = 3;
+const VAULT_RETRY_DELAYS_MS = [300, 1_000];
+/** Intercom may take a moment to list a secret it just created (contract §1.6). */
+const RECONCILE_RELIST_DELAY_MS = 1_500;
+
+export interface CreateSpec {
+  readonly name: string;
+  readonly platforms: readonly Platform[];
+}
+
+export type CreateOutcome =
+  | { readonly ok: true; readonly secret: SecretInfo; readonly vaultPath: string; readonly vaultVersion: number; readonly warnings: string[] }
+  | { readonly ok: false; readonly result: StepResult };
+
+/**
+ * SPEC §4 step 4: preflight Vault, POST once, material straight into Vault (bounded retries, held
+ * only in memory), compensate at Intercom if Vault finally refuses, reconcile ambiguous POSTs by
+ * listing. Used by `/ivs create` and by a rotation's first step.
+ */
+export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec): Promise<CreateOutcome> {
+  const { request } = ctx;
+  if (ctx.recovering && request.progress['phase']) return recoverCreate(ctx, spec);
+
+  try {
+    await ctx.vault.preflight();
+  } catch (err) {
+    return { ok: false, result: failed(`Vault is not ready (${describe(err)}): nothing was created at Intercom`) };
+  }
+
+  const name = intercomName(spec.name, request.id);
+  await ctx.progress({ phase: 'posting', intercomName: name });
+  let created: CreatedSecret;
+  try {
+    created = await ctx.intercom.createSecret({ name, platforms: spec.platforms });
+  } catch (err) {
+    if (err instanceof IntercomError && err.kind === 'ambiguous') return reconcileAmbiguous(ctx, name, err);
+    return { ok: false, result: failed(`Intercom refused the create (${describe(err)}): nothing was created`) };
+  }
+  await ctx.progress({ phase: 'created', intercomSecretId: created.id });
+
+  const provenance = { requestId: request.id, requester: request.requester, approvers: request.approvals, channel: request.channel };
+  let stored: { path: string; version: number } | undefined;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= VAULT_WRITE_ATTEMPTS && !stored; attempt++) {
+    try {
+      stored = await ctx.vault.storeSecret(created, provenance);
+    } catch (err) {
+      lastError = err;
+      ctx.log.warn({ err, requestId: request.id, attempt }, 'Vault write failed');
+      // A CAS conflict will not go away by retrying: something already sits at that path.
+      if (err instanceof VaultError && (err.kind === 'conflict' || err.kind === 'denied')) break;
+      const delay = VAULT_RETRY_DELAYS_MS[attempt - 1];
+      if (delay !== undefined && attempt < VAULT_WRITE_ATTEMPTS) await ctx.clock.sleep(delay);
+    }
+  }
+  if (!stored) return compensate(ctx, created, lastError);
+
+  await ctx.progress({ phase: 'stored', vaultPath: stored.path });
+  const info: SecretInfo = { id: created.id, name: created.name, platforms: created.platforms, createdAt: created.createdAt };
+  await ctx.tell({
+    type: 'created',
+    detail: { intercomId: created.id, name: created.name, platforms: platformList(created.platforms), vaultPath: stored.path, vaultVersion: stored.version },
+  });
+  const warnings = await repointAfterCreate(ctx, info);
+  return { ok: true, secret: info, vaultPath: stored.path, vaultVersion: stored.version, warnings };
+}
+
+async function repointAfterCreate(ctx: StepContext, created: SecretInfo): Promise<string[]> {
+  let active: SecretInfo[];
+  try {
+    active = await ctx.intercom.listSecrets();
+  } catch {
+    active = [created];
+  }
+  if (!active.some((s) => s.id === created.id)) active = [...active, created];
+  return repointCurrents(ctx, created.platforms, active);
+}
+
+/** The Vault write finally failed: a secret whose material is not in Vault must not stay active. */
+async function compensate(ctx: StepContext, created: CreatedSecret, cause: unknown): Promise<CreateOutcome> {
+  const why = `Vault write failed (${describe(cause)})`;
+  try {
+    const gone = await ctx.intercom.deleteSecret(created.id);
+    await ctx.tell({ type: 'rolled_back', detail: { intercomId: created.id, result: gone } });
+    return { ok: false, result: failed(`${why}; the new Intercom secret ${created.id} was deleted again (rolled back)`) };
+  } catch (err) {
+    const info: SecretInfo = { id: created.id, name: created.name, platforms: created.platforms, createdAt: created.createdAt };
+    const deleteRequest = await ctx.openOrphanDelete(info, `${why} and the compensating delete failed`);
+    await ctx.tell({ type: 'orphan', detail: { intercomId: created.id, deleteRequest: deleteRequest ?? 'none' } });
+    return {
+      ok: false,
+      result: failed(
+        `${why}, and deleting the new Intercom secret ${created.id} failed too (${describe(err)}): it is active without material` +
+          (deleteRequest ? `; delete request ${deleteRequest} opened` : '; delete it by hand'),
+      ),
+    };
+  }
+}
+
+/** Timeout, reset, 5xx or unparseable 201: list (twice) and look for our request id in the name. */
+async function reconcileAmbiguous(ctx: StepContext, name: string, cause: IntercomError): Promise<CreateOutcome> {
+  ctx.log.warn({ err: cause, requestId: ctx.request.id }, 'ambiguous create, reconciling by listing');
+  let found: SecretInfo | undefined;
+  try {
+    found = await findByRequestId(ctx, name);
+    if (!found) {
+      await ctx.clock.sleep(RECONCILE_RELIST_DELAY_MS);
+      found = await findByRequestId(ctx, name);
+    }
+  } catch (err) {
+    return {
+      ok: false,
+      result: failed(`the create's outcome is unknown (${describe(cause)}) and listing failed (${describe(err)}); the next recovery pass will look again`),
+    };
+  }
+  if (!found) return { ok: false, result: failed(`Intercom did not answer the create (${describe(cause)}) and lists no secret for this request: nothing was created`) };
+  return orphaned(ctx, found, `Intercom created secret ${found.id} but its answer, and with it the material, was lost`);
+}
+
+async function orphaned(ctx: StepContext, secret: SecretInfo, why: string): Promise<CreateOutcome> {
+  const deleteRequest = await ctx.openOrphanDelete(secret, why);
+  await ctx.tell({ type: 'orphan', detail: { intercomId: secret.id, deleteRequest: deleteRequest ?? 'none' } });
+  return { ok: false, result: failed(`${why}; delete request ${deleteRequest ?? '(could not be opened)'} opened for the orphan`) };
+}
+
+async function findByRequestId(ctx: StepContext, name: string): Promise<SecretInfo | undefined> {
+  const secrets = await ctx.intercom.listSecrets();
+  return secrets.find((s) => s.name === name || requestIdInName(s.name) === ctx.request.id);
+}
+
+/** SPEC §4 step 4.5: an interrupted create. Material in Vault → finish; at Intercom only → orphan. */
+async function recoverCreate(ctx: StepContext, spec: CreateSpec): Promise<CreateOutcome> {
+  const name = ctx.request.progress['intercomName'] ?? intercomName(spec.name, ctx.request.id);
+  let found: SecretInfo | undefined;
+  try {
+    found = await findByRequestId(ctx, name);
+  } catch (err) {
+    return { ok: false, result: failed(`recovery could not list Intercom (${describe(err)})`) };
+  }
+  if (!found) return { ok: false, result: failed('interrupted before Intercom created anything: nothing was created') };
+  const status = (await ctx.vault.materialStatus([found.id])).get(found.id);
+  if (status !== 'present') return orphaned(ctx, found, `secret ${found.id} was created but the replica died before its material reached Vault`);
+  const path = ctx.request.progress['vaultPath'] ?? `secrets/${found.id}`;
+  await ctx.tell({ type: 'created', detail: { intercomId: found.id, name: found.name, platforms: platformList(found.platforms), vaultPath: path, recovered: true } });
+  const warnings = await repointAfterCreate(ctx, found);
+  return { ok: true, secret: found, vaultPath: path, vaultVersion: 1, warnings };
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof IntercomError) return `${err.kind}${err.details.status ? ` ${err.details.status}` : ''}${err.details.codes?.length ? ` ${err.details.codes.join(',')}` : ''}`;
+  if (err instanceof VaultError) return `${err.kind}: ${err.message}`;
+  if (err instanceof Error) return err.name;
+  return 'unknown error';
+}

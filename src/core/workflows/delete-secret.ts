@@ -1,0 +1,70 @@
+import { platformsLeftWithout } from '../impact';
+import type { Platform, SecretInfo } from '../types';
+import { describe } from './create-secret';
+import { failed, platformList, repointCurrents, succeeded, type StepContext, type StepResult } from './step';
+
+export interface DeleteSpec {
+  readonly secretId: string;
+  readonly secretName: string;
+  /** The request said --force and its card showed exactly these platforms as left without a secret. */
+  readonly acknowledgedImpact: readonly Platform[] | null;
+}
+
+/**
+ * SPEC §4 step 5: re-list, check the secret is still the one named, apply the impact guard, DELETE,
+ * then mark the Vault entry deleted and repoint `current/<platform>`. A 404 is "already gone".
+ */
+export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec): Promise<StepResult> {
+  let secrets: SecretInfo[];
+  try {
+    secrets = await ctx.intercom.listSecrets();
+  } catch (err) {
+    return failed(`could not list Intercom secrets (${describe(err)}): nothing was deleted`);
+  }
+  const target = secrets.find((s) => s.id === spec.secretId);
+  if (!target) {
+    await ctx.tell({ type: 'already_gone', detail: { intercomId: spec.secretId } });
+    const vaultNote = await markVaultDeleted(ctx, spec.secretId);
+    return succeeded(`secret ${spec.secretId} was already gone at Intercom${vaultNote}`);
+  }
+  if (target.name !== spec.secretName) {
+    return failed(`secret ${spec.secretId} is now named "${target.name}", not "${spec.secretName}" as approved: nothing was deleted`);
+  }
+
+  const impact = platformsLeftWithout(secrets, target.id);
+  if (impact.length > 0) {
+    const acknowledged = spec.acknowledgedImpact !== null && impact.every((p) => spec.acknowledgedImpact?.includes(p));
+    if (!acknowledged) {
+      return failed(
+        `refused: deleting ${target.id} would leave ${platformList(impact)} with no secret` +
+          (spec.acknowledgedImpact === null ? ' (open the request with --force to acknowledge that)' : ' (more than the card warned about)') +
+          '; nothing was deleted',
+      );
+    }
+  }
+
+  await ctx.progress({ phase: 'deleting', intercomSecretId: target.id });
+  let result: 'deleted' | 'already_gone';
+  try {
+    result = await ctx.intercom.deleteSecret(target.id);
+  } catch (err) {
+    return failed(`Intercom did not delete secret ${target.id} (${describe(err)})`);
+  }
+  await ctx.tell({ type: result === 'deleted' ? 'deleted' : 'already_gone', detail: { intercomId: target.id, name: target.name } });
+
+  const vaultNote = await markVaultDeleted(ctx, target.id);
+  const remaining = secrets.filter((s) => s.id !== target.id);
+  const problems = await repointCurrents(ctx, target.platforms, remaining);
+  const what = result === 'deleted' ? `deleted secret ${target.id} (${target.name})` : `secret ${target.id} was already gone`;
+  return succeeded(`${what}${vaultNote}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+}
+
+async function markVaultDeleted(ctx: StepContext, id: string): Promise<string> {
+  try {
+    const { path } = await ctx.vault.markDeleted(id, new Date(ctx.clock.now()));
+    return `; Vault entry ${path} marked deleted`;
+  } catch (err) {
+    ctx.log.error({ err, requestId: ctx.request.id, intercomId: id }, 'marking the Vault entry deleted failed');
+    return `; marking the Vault entry deleted failed (${describe(err)})`;
+  }
+}

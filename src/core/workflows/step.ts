@@ -1,0 +1,63 @@
+import type { ApprovalRequest, RotationProgress } from '../request';
+import type { AuditEvent, Clock, Intercom, Log, SecretVault } from '../ports';
+import type { Platform, RequestId, SecretInfo } from '../types';
+
+/** What a workflow step may use. No Slack, Redis or HTTP: only ports. */
+export interface StepContext {
+  readonly request: ApprovalRequest;
+  /** True when this replica took over an execution whose lease ran out (a crashed replica). */
+  readonly recovering: boolean;
+  readonly intercom: Intercom;
+  readonly vault: SecretVault;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly minOverlapMs: number;
+  /** Thread reply + audit entry for an intermediate event. */
+  tell(event: Omit<AuditEvent, 'requestId' | 'at'>): Promise<void>;
+  /** Breadcrumbs in the store, for recovery after a crash. */
+  progress(crumbs: Record<string, string>): Promise<void>;
+  /** Opens a delete request for a secret whose material is not in Vault. */
+  openOrphanDelete(secret: SecretInfo, why: string): Promise<RequestId | null>;
+}
+
+export interface StepResult {
+  readonly state: 'succeeded' | 'failed' | 'awaiting_finish';
+  readonly outcome: string;
+  readonly rotation?: RotationProgress;
+}
+
+export const succeeded = (outcome: string): StepResult => ({ state: 'succeeded', outcome });
+export const failed = (outcome: string): StepResult => ({ state: 'failed', outcome });
+
+export function platformList(platforms: readonly Platform[]): string {
+  return platforms.join(', ');
+}
+
+/**
+ * After a create or a delete, points each touched `current/<platform>` at the newest active secret
+ * of that platform whose material Vault holds. Returns what could not be updated (not fatal: the
+ * material itself is safe in `secrets/<id>`).
+ */
+export async function repointCurrents(
+  ctx: Pick<StepContext, 'vault' | 'log' | 'request'>,
+  platforms: readonly Platform[],
+  active: readonly SecretInfo[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  const status = await ctx.vault.materialStatus(active.map((s) => s.id)).catch(() => new Map<string, string>());
+  const withMaterial = active.filter((s) => status.get(s.id) === 'present');
+  for (const platform of platforms) {
+    const candidates = withMaterial.filter((s) => s.platforms.includes(platform));
+    const newest = candidates.reduce<SecretInfo | null>(
+      (best, s) => (!best || s.createdAt > best.createdAt || (s.createdAt === best.createdAt && Number(s.id) > Number(best.id)) ? s : best),
+      null,
+    );
+    try {
+      await ctx.vault.repointCurrent(platform, newest);
+    } catch (err) {
+      ctx.log.error({ err, requestId: ctx.request.id, platform }, 'current/<platform> not updated');
+      problems.push(`current/${platform} not updated (${err instanceof Error ? err.message : 'unknown error'})`);
+    }
+  }
+  return problems;
+}
