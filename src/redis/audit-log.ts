@@ -1,0 +1,149 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { StoreUnavailableError } from '../core/errors';
+import type { AuditEntry, AuditEvent, AuditEventType, AuditLog } from '../core/ports';
+import { GENESIS_HASH, chainHash, verifyChain } from './audit-chain';
+import { toStoreError } from './store-error';
+
+export interface RedisAuditLogOptions {
+  /** Namespace of the keys, e.g. `ivs:`: the stream is `<prefix>audit`, its head `<prefix>audit:head`. */
+  readonly keyPrefix: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Appends only if the head is still the one the hash was computed from; otherwise answers the
+ * current head so the caller can recompute and try again. Redis' Lua has no SHA-256, so hashing
+ * stays in Node and Lua is the compare-and-append. Nothing trims the stream: it is the permanent record.
+ */
+const APPEND_LUA = `
+local head = redis.call('GET', KEYS[2])
+if head == false then head = '' end
+if head ~= ARGV[1] then return { 0, head } end
+local id = redis.call('XADD', KEYS[1], '*', 'requestId', ARGV[2], 'type', ARGV[3], 'actor', ARGV[4],
+  'at', ARGV[5], 'detail', ARGV[6], 'prev', ARGV[7], 'hash', ARGV[8])
+redis.call('SET', KEYS[2], ARGV[8])
+return { 1, id }
+`;
+
+const MAX_APPEND_ATTEMPTS = 50;
+const PAGE = 500;
+
+type AppendFn = (stream: string, head: string, ...args: string[]) => Promise<unknown>;
+
+export function createRedisAuditLog(redis: Redis, opts: RedisAuditLogOptions): AuditLog {
+  const streamKey = `${opts.keyPrefix}audit`;
+  const headKey = `${opts.keyPrefix}audit:head`;
+  redis.defineCommand('ivsAuditAppend', { lua: APPEND_LUA, numberOfKeys: 2 });
+  const append = (redis as unknown as { ivsAuditAppend: AppendFn }).ivsAuditAppend.bind(redis);
+  // The head this process saw last; a wrong guess costs one round trip, never a fork of the chain.
+  let knownHead = '';
+
+  return {
+    async append(event) {
+      checkDetail(event.detail);
+      const stored: AuditEvent = { ...event, actor: event.actor || undefined };
+      for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+        const prev = knownHead === '' ? GENESIS_HASH : knownHead;
+        const hash = chainHash(prev, stored);
+        let reply: unknown;
+        try {
+          reply = await append(
+            streamKey,
+            headKey,
+            knownHead,
+            stored.requestId,
+            stored.type,
+            stored.actor ?? '',
+            String(stored.at),
+            JSON.stringify(stored.detail),
+            prev,
+            hash,
+          );
+        } catch (err) {
+          throw toStoreError(err, 'audit append');
+        }
+        if (!Array.isArray(reply) || typeof reply[1] !== 'string') {
+          throw new StoreUnavailableError('Redis answered the audit append with an unexpected reply');
+        }
+        if (Number(reply[0]) === 1) {
+          knownHead = hash;
+          opts.logger.info(
+            { audit: true, requestId: stored.requestId, type: stored.type, actor: stored.actor, detail: stored.detail, entryId: reply[1], hash },
+            `audit: ${stored.type}`,
+          );
+          return;
+        }
+        knownHead = reply[1];
+      }
+      throw new StoreUnavailableError('the audit chain head kept moving; the event was not appended');
+    },
+
+    async history(id) {
+      let head: string;
+      const all: (AuditEntry | { entryId: string; malformed: string })[] = [];
+      try {
+        // The head and the first page in one transaction, so an append racing with this read cannot
+        // look like a cut-off chain; entries appended later land after the head and change nothing.
+        const first = await redis.multi().get(headKey).xrange(streamKey, '-', '+', 'COUNT', PAGE).exec();
+        const [headReply, firstPage] = first ?? [];
+        if (!headReply || !firstPage || headReply[0] || firstPage[0]) throw headReply?.[0] ?? firstPage?.[0] ?? new Error('transaction aborted');
+        head = typeof headReply[1] === 'string' ? headReply[1] : '';
+        let page = firstPage[1] as [string, string[]][];
+        for (;;) {
+          for (const [entryId, flat] of page) all.push(parseEntry(entryId, flat));
+          const last = page[page.length - 1];
+          if (page.length < PAGE || !last) break;
+          page = await redis.xrange(streamKey, `(${last[0]}`, '+', 'COUNT', PAGE);
+        }
+      } catch (err) {
+        throw toStoreError(err, 'audit history');
+      }
+      const chain = verifyChain(all, head);
+      const entries = all.filter((e): e is AuditEntry => !('malformed' in e) && e.requestId === id);
+      return { entries, chain };
+    },
+  };
+}
+
+function checkDetail(detail: AuditEvent['detail']): void {
+  for (const [k, v] of Object.entries(detail)) {
+    // NaN or Infinity would be stored as null and the entry could never verify again.
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`audit detail ${k} is not a finite number`);
+  }
+}
+
+const EVENT_TYPES: ReadonlySet<string> = new Set<AuditEventType>([
+  'requested', 'approved', 'withdrawn', 'rejected', 'cancelled', 'expired', 'executing', 'created', 'deleted',
+  'already_gone', 'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned',
+]);
+
+function parseEntry(entryId: string, flat: string[]): AuditEntry | { entryId: string; malformed: string } {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
+  const { requestId, type, actor, at, detail, prev, hash } = f;
+  if (requestId === undefined || type === undefined || at === undefined || detail === undefined || prev === undefined || hash === undefined) {
+    return { entryId, malformed: 'missing fields' };
+  }
+  if (!EVENT_TYPES.has(type)) return { entryId, malformed: `unknown type ${type}` };
+  let parsedDetail: unknown;
+  try {
+    parsedDetail = JSON.parse(detail);
+  } catch {
+    return { entryId, malformed: 'detail is not JSON' };
+  }
+  if (parsedDetail === null || typeof parsedDetail !== 'object' || Array.isArray(parsedDetail)) {
+    return { entryId, malformed: 'detail is not an object' };
+  }
+  const entry: AuditEntry = {
+    entryId,
+    requestId,
+    type: type as AuditEventType,
+    at: Number(at),
+    detail: parsedDetail as AuditEntry['detail'],
+    prevHash: prev,
+    hash,
+    ...(actor ? { actor } : {}),
+  };
+  return entry;
+}

@@ -1,0 +1,280 @@
+/**
+ * The request store's transitions, each one Lua script so that checking the state and updating the
+ * request hash and every index happen in one atomic step (SPEC §4.1): ten replicas racing on the
+ * same request produce exactly one winner.
+ *
+ * Calling convention (every script is declared with 0 keys because the keys of the indexes depend
+ * on the request's own fields, e.g. its workspace and requester):
+ *   ARGV[1] key prefix (connection prefix + store prefix), ARGV[2] request id, ARGV[3] now (ms),
+ *   ARGV[4] TTL (ms) a final request's hash keeps, ARGV[5..] script specific.
+ * All arithmetic on times happens in TypeScript; Lua only compares with tonumber(), so no timestamp
+ * is ever reformatted by Lua's number printing.
+ *
+ * Replies: { kind, extra, snapshot } where snapshot is the request hash as a flat HGETALL list.
+ *
+ * Key layout (P = prefix):
+ *   P req:<id>             hash: the request
+ *   P open                 zset: open requests by createdAt
+ *   P pending              zset: pending requests by expiresAt (expiry sweep)
+ *   P leases               zset: approved/executing requests by lease_until (recovery sweep)
+ *   P requester:<user>     set: the user's open requests (flood limit)
+ *   P inflight:<workspace> string: the request executing a create/delete in that workspace
+ *   P rotation:<secret id> string: the open rotation of that secret
+ */
+
+const PREAMBLE = `
+local P = ARGV[1]
+local id = ARGV[2]
+local now = ARGV[3]
+local final_ttl = ARGV[4]
+local key = P .. 'req:' .. id
+local OPEN = P .. 'open'
+local PENDING = P .. 'pending'
+local LEASES = P .. 'leases'
+
+local function field(name)
+  local v = redis.call('HGET', key, name)
+  if v == false then return '' end
+  return v
+end
+
+local function snapshot()
+  return redis.call('HGETALL', key)
+end
+
+local function reply(kind, extra)
+  return { kind, extra or '', snapshot() }
+end
+
+local function release_slot()
+  local ws = field('workspace')
+  local slot = P .. 'inflight:' .. ws
+  if redis.call('GET', slot) == id then redis.call('DEL', slot) end
+end
+
+-- Final: out of every open index, slot and rotation released, and the hash expires in time
+-- (the audit stream is the permanent record).
+local function close_request(state)
+  redis.call('HSET', key, 'state', state, 'updated_at', now, 'lease_owner', '', 'lease_until', '0')
+  redis.call('ZREM', OPEN, id)
+  redis.call('ZREM', PENDING, id)
+  redis.call('ZREM', LEASES, id)
+  redis.call('SREM', P .. 'requester:' .. field('requester'), id)
+  local rot = field('rotation_of')
+  if rot ~= '' then
+    local rkey = P .. 'rotation:' .. rot
+    if redis.call('GET', rkey) == id then redis.call('DEL', rkey) end
+  end
+  release_slot()
+  redis.call('PEXPIRE', key, final_ttl)
+end
+
+local function has_approved(user)
+  for a in string.gmatch(field('approvals'), '%S+') do
+    if a == user then return true end
+  end
+  return false
+end
+
+if redis.call('EXISTS', key) == 0 then return { 'not_found', '', {} } end
+`;
+
+/** Create is the one script that runs before the hash exists, so it does not use the preamble's guard. */
+const CREATE = `
+local P = ARGV[1]
+local id = ARGV[2]
+local key = P .. 'req:' .. id
+local max_open = tonumber(ARGV[5])
+local rotation_of = ARGV[6]
+local requester = ARGV[7]
+local created_at = ARGV[8]
+local expires_at = ARGV[9]
+
+if redis.call('EXISTS', key) == 1 then return { 'id_taken', '', {} } end
+if rotation_of ~= '' then
+  local existing = redis.call('GET', P .. 'rotation:' .. rotation_of)
+  if existing then return { 'duplicate_rotation', existing, {} } end
+end
+local rkey = P .. 'requester:' .. requester
+if redis.call('SCARD', rkey) >= max_open then
+  return { 'limit', '', redis.call('SMEMBERS', rkey) }
+end
+redis.call('HSET', key, unpack(ARGV, 10))
+redis.call('ZADD', P .. 'open', created_at, id)
+redis.call('ZADD', P .. 'pending', expires_at, id)
+redis.call('SADD', rkey, id)
+if rotation_of ~= '' then redis.call('SET', P .. 'rotation:' .. rotation_of, id) end
+return { 'created', '', redis.call('HGETALL', key) }
+`;
+
+const GET = `
+return reply('ok')
+`;
+
+const SET_CARD = `
+redis.call('HSET', key, 'card_channel', ARGV[5], 'card_ts', ARGV[6])
+return reply('ok')
+`;
+
+/** ARGV[5] user, ARGV[6] lease_until for an approved request nobody has claimed yet. */
+const APPROVE = `
+local user = ARGV[5]
+if field('state') ~= 'pending' then return reply('not_pending') end
+if tonumber(field('expires_at')) <= tonumber(now) then return reply('expired') end
+-- The person who asked to finish a rotation cannot approve its retire step either.
+if user == field('requester') or user == field('finish_requested_by') then return reply('self') end
+if has_approved(user) then return reply('already_approved') end
+local approvals = field('approvals')
+if approvals == '' then approvals = user else approvals = approvals .. ' ' .. user end
+redis.call('HSET', key, 'approvals', approvals, 'updated_at', now)
+local count = 0
+for _ in string.gmatch(approvals, '%S+') do count = count + 1 end
+if count < tonumber(field('approvals_required')) then return reply('recorded') end
+redis.call('HSET', key, 'state', 'approved', 'lease_owner', '', 'lease_until', ARGV[6])
+redis.call('ZREM', PENDING, id)
+redis.call('ZADD', LEASES, ARGV[6], id)
+return reply('approved')
+`;
+
+/** ARGV[5] user. */
+const WITHDRAW = `
+local user = ARGV[5]
+if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
+if not has_approved(user) then return reply('refused', 'you have not approved this request') end
+local kept = {}
+for a in string.gmatch(field('approvals'), '%S+') do
+  if a ~= user then kept[#kept + 1] = a end
+end
+redis.call('HSET', key, 'approvals', table.concat(kept, ' '), 'updated_at', now)
+return reply('ok')
+`;
+
+/** ARGV[5] user, ARGV[6] reason. */
+const REJECT = `
+if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
+redis.call('HSET', key, 'rejection_by', ARGV[5], 'rejection_reason', ARGV[6])
+close_request('rejected')
+return reply('ok')
+`;
+
+/** ARGV[5] user. */
+const CANCEL = `
+local state = field('state')
+if state ~= 'pending' and state ~= 'awaiting_finish' then
+  return reply('refused', 'only a pending request (or a rotation waiting to finish) can be cancelled')
+end
+if ARGV[5] ~= field('requester') then return reply('refused', 'only the requester can cancel') end
+redis.call('HSET', key, 'cancelled_by', ARGV[5])
+close_request('cancelled')
+return reply('ok')
+`;
+
+const EXPIRE = `
+if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
+if tonumber(field('expires_at')) > tonumber(now) then return reply('refused', 'the request has not expired yet') end
+close_request('expired')
+return reply('ok')
+`;
+
+/** ARGV[5] owner, ARGV[6] lease_until. */
+const CLAIM = `
+local state = field('state')
+local lease_until = tonumber(field('lease_until')) or 0
+local recovering
+if state == 'approved' then
+  -- Nobody claimed it within the grace: the replica that approved it probably died.
+  recovering = lease_until <= tonumber(now)
+elseif state == 'executing' then
+  if lease_until > tonumber(now) then return reply('not_claimable') end
+  recovering = true
+else
+  return reply('not_claimable')
+end
+local slot = P .. 'inflight:' .. field('workspace')
+local holder = redis.call('GET', slot)
+if holder and holder ~= id then
+  -- A slot left behind by a request that is no longer executing must not block the workspace forever.
+  if redis.call('HGET', P .. 'req:' .. holder, 'state') == 'executing' then
+    return { 'busy', holder, {} }
+  end
+end
+redis.call('SET', slot, id)
+redis.call('HSET', key, 'state', 'executing', 'lease_owner', ARGV[5], 'lease_until', ARGV[6], 'updated_at', now)
+redis.call('ZADD', LEASES, ARGV[6], id)
+if recovering then return reply('claimed', '1') end
+return reply('claimed', '0')
+`;
+
+/** ARGV[5] owner, ARGV[6] lease_until. */
+const RENEW_LEASE = `
+if field('state') ~= 'executing' or field('lease_owner') ~= ARGV[5] then return reply('refused') end
+redis.call('HSET', key, 'lease_until', ARGV[6])
+redis.call('ZADD', LEASES, ARGV[6], id)
+return reply('ok')
+`;
+
+/** ARGV[5] owner, ARGV[6..] field/value pairs (already named progress.<key>). */
+const RECORD_PROGRESS = `
+if field('state') ~= 'executing' or field('lease_owner') ~= ARGV[5] then return reply('refused') end
+if #ARGV >= 6 then redis.call('HSET', key, unpack(ARGV, 6)) end
+return reply('ok')
+`;
+
+/** ARGV[5] owner, ARGV[6] new state, ARGV[7] outcome, ARGV[8] rotation JSON or ''. */
+const FINISH = `
+local to = ARGV[6]
+if field('state') ~= 'executing' then return reply('refused', 'the request is not executing') end
+if field('lease_owner') ~= ARGV[5] then return reply('refused', 'another replica holds the lease') end
+if to == 'awaiting_finish' and field('action') ~= 'rotate' then
+  return reply('refused', 'only a rotation can wait to finish')
+end
+redis.call('HSET', key, 'outcome', ARGV[7])
+if ARGV[8] ~= '' then
+  redis.call('HSET', key, 'rotation', ARGV[8])
+  redis.call('HDEL', key, 'rotation_step', 'finish_requested_by')
+end
+if to == 'awaiting_finish' then
+  redis.call('HSET', key, 'state', to, 'lease_owner', '', 'lease_until', '0', 'updated_at', now)
+  redis.call('ZREM', LEASES, id)
+  release_slot()
+else
+  close_request(to)
+end
+return reply('ok')
+`;
+
+/** ARGV[5] user, ARGV[6] expires_at of the retire step. */
+const START_RETIRE_STEP = `
+if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotation is not waiting to finish') end
+redis.call('HSET', key, 'state', 'pending', 'approvals', '', 'expires_at', ARGV[6], 'updated_at', now,
+  'rotation_step', 'retire', 'finish_requested_by', ARGV[5])
+redis.call('ZADD', PENDING, ARGV[6], id)
+return reply('ok')
+`;
+
+/** ARGV[5] user, ARGV[6] outcome. */
+const ABANDON = `
+if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotation is not waiting to finish') end
+redis.call('HSET', key, 'outcome', ARGV[6])
+close_request('succeeded')
+return reply('ok')
+`;
+
+export const REQUEST_SCRIPTS = {
+  ivsCreate: CREATE,
+  ivsGet: PREAMBLE + GET,
+  ivsSetCard: PREAMBLE + SET_CARD,
+  ivsApprove: PREAMBLE + APPROVE,
+  ivsWithdraw: PREAMBLE + WITHDRAW,
+  ivsReject: PREAMBLE + REJECT,
+  ivsCancel: PREAMBLE + CANCEL,
+  ivsExpire: PREAMBLE + EXPIRE,
+  ivsClaim: PREAMBLE + CLAIM,
+  ivsRenewLease: PREAMBLE + RENEW_LEASE,
+  ivsRecordProgress: PREAMBLE + RECORD_PROGRESS,
+  ivsFinish: PREAMBLE + FINISH,
+  ivsStartRetireStep: PREAMBLE + START_RETIRE_STEP,
+  ivsAbandon: PREAMBLE + ABANDON,
+} as const;
+
+export type RequestScriptName = keyof typeof REQUEST_SCRIPTS;

@@ -1,0 +1,210 @@
+import type { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../core/errors';
+import type { ClaimResult, CreateResult, RequestStore, TransitionResult, ApproveResult } from '../core/ports';
+import { isFinal, type ApprovalRequest } from '../core/request';
+import { decodeRequest, encodeNewRequest, encodeProgress, fieldsFromList } from './request-codec';
+import { REQUEST_SCRIPTS, type RequestScriptName } from './request-scripts';
+import { toStoreError } from './store-error';
+
+export interface RedisRequestStoreOptions {
+  /** Namespace of every key, e.g. `ivs:`. */
+  readonly keyPrefix: string;
+  /** How long a final request stays readable (`/ivs status`) before Redis drops it. Default 30 days. */
+  readonly finalTtlMs?: number;
+  /**
+   * How long an approved request may wait to be claimed before staleLeases reports it (the replica
+   * that approved it normally claims it at once). Default 15 s.
+   */
+  readonly claimGraceMs?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+interface ScriptReply {
+  readonly kind: string;
+  readonly extra: string;
+  readonly snapshot: unknown;
+}
+
+type ScriptFn = (...args: string[]) => Promise<unknown>;
+
+export function createRedisRequestStore(redis: Redis, opts: RedisRequestStoreOptions): RequestStore {
+  const prefix = opts.keyPrefix;
+  // Keys built inside Lua do not get ioredis' own keyPrefix, so the scripts see both prefixes.
+  const luaPrefix = (redis.options.keyPrefix ?? '') + prefix;
+  const finalTtl = String(opts.finalTtlMs ?? 30 * DAY_MS);
+  const claimGraceMs = opts.claimGraceMs ?? 15_000;
+  const keys = { open: `${prefix}open`, pending: `${prefix}pending`, leases: `${prefix}leases` };
+
+  for (const [name, lua] of Object.entries(REQUEST_SCRIPTS)) {
+    redis.defineCommand(name, { lua, numberOfKeys: 0 });
+  }
+  // defineCommand adds methods ioredis' types cannot know about.
+  const commands = redis as unknown as Record<RequestScriptName, ScriptFn>;
+
+  async function run(name: RequestScriptName, id: string, now: number, ...args: string[]): Promise<ScriptReply> {
+    let raw: unknown;
+    try {
+      raw = await commands[name](luaPrefix, id, String(now), finalTtl, ...args);
+    } catch (err) {
+      throw toStoreError(err, name);
+    }
+    if (!Array.isArray(raw) || typeof raw[0] !== 'string' || typeof raw[1] !== 'string') {
+      throw new StoreUnavailableError(`Redis answered ${name} with an unexpected reply`);
+    }
+    return { kind: raw[0], extra: raw[1], snapshot: raw[2] };
+  }
+
+  function requestOf(id: string, reply: ScriptReply): ApprovalRequest {
+    return decodeRequest(id, fieldsFromList(reply.snapshot));
+  }
+
+  function transition(id: string, reply: ScriptReply): TransitionResult {
+    if (reply.kind === 'not_found') return { kind: 'not_found' };
+    const request = requestOf(id, reply);
+    if (reply.kind === 'ok') return { kind: 'ok', request };
+    return { kind: 'refused', request, why: reply.extra };
+  }
+
+  async function idsBelow(key: string, now: number): Promise<string[]> {
+    try {
+      return await redis.zrangebyscore(key, '-inf', String(now));
+    } catch (err) {
+      throw toStoreError(err, 'zrangebyscore');
+    }
+  }
+
+  const store: RequestStore = {
+    async create({ request, maxOpenPerRequester, rotationOf }) {
+      if (request.state !== 'pending') throw new TypeError('a new request must be pending');
+      const reply = await run(
+        'ivsCreate',
+        request.id,
+        request.createdAt,
+        String(maxOpenPerRequester),
+        rotationOf ?? '',
+        request.requester,
+        String(request.createdAt),
+        String(request.expiresAt),
+        ...encodeNewRequest(request, rotationOf),
+      );
+      switch (reply.kind) {
+        case 'created':
+          return { kind: 'created', request: requestOf(request.id, reply) } satisfies CreateResult;
+        case 'id_taken':
+          return { kind: 'id_taken' };
+        case 'duplicate_rotation':
+          return { kind: 'duplicate_rotation', existing: reply.extra };
+        case 'limit': {
+          const open = Array.isArray(reply.snapshot) ? reply.snapshot.filter((x): x is string => typeof x === 'string') : [];
+          return { kind: 'limit', open: open.sort() };
+        }
+        default:
+          throw new StoreUnavailableError(`Redis answered create with ${reply.kind}`);
+      }
+    },
+
+    async get(id) {
+      const reply = await run('ivsGet', id, Date.now());
+      return reply.kind === 'not_found' ? null : requestOf(id, reply);
+    },
+
+    async setCard(id, card) {
+      await run('ivsSetCard', id, Date.now(), card.channel, card.ts);
+    },
+
+    async approve(id, user, now): Promise<ApproveResult> {
+      const reply = await run('ivsApprove', id, now, user, String(now + claimGraceMs));
+      if (reply.kind === 'not_found') return { kind: 'not_found' };
+      const request = requestOf(id, reply);
+      switch (reply.kind) {
+        case 'recorded':
+        case 'approved':
+        case 'already_approved':
+        case 'self':
+        case 'not_pending':
+        case 'expired':
+          return { kind: reply.kind, request };
+        default:
+          throw new StoreUnavailableError(`Redis answered approve with ${reply.kind}`);
+      }
+    },
+
+    async withdraw(id, user, now) {
+      return transition(id, await run('ivsWithdraw', id, now, user));
+    },
+
+    async reject(id, user, reason, now) {
+      return transition(id, await run('ivsReject', id, now, user, reason));
+    },
+
+    async cancel(id, user, now) {
+      return transition(id, await run('ivsCancel', id, now, user));
+    },
+
+    async expire(id, now) {
+      return transition(id, await run('ivsExpire', id, now));
+    },
+
+    async dueForExpiry(now) {
+      return idsBelow(keys.pending, now);
+    },
+
+    async listOpen() {
+      let ids: string[];
+      try {
+        ids = await redis.zrange(keys.open, '0', '-1');
+      } catch (err) {
+        throw toStoreError(err, 'zrange');
+      }
+      const requests = await Promise.all(ids.map((id) => store.get(id)));
+      // A request that closed between the two reads is simply no longer open.
+      return requests.filter((r): r is ApprovalRequest => r !== null && !isFinal(r.state));
+    },
+
+    async claim(id, owner, leaseMs, now): Promise<ClaimResult> {
+      const reply = await run('ivsClaim', id, now, owner, String(now + leaseMs));
+      switch (reply.kind) {
+        case 'not_found':
+          return { kind: 'not_found' };
+        case 'busy':
+          return { kind: 'busy', holder: reply.extra };
+        case 'not_claimable':
+          return { kind: 'not_claimable', request: requestOf(id, reply) };
+        case 'claimed':
+          return { kind: 'claimed', request: requestOf(id, reply), recovering: reply.extra === '1' };
+        default:
+          throw new StoreUnavailableError(`Redis answered claim with ${reply.kind}`);
+      }
+    },
+
+    async renewLease(id, owner, leaseMs, now) {
+      const reply = await run('ivsRenewLease', id, now, owner, String(now + leaseMs));
+      return reply.kind === 'ok';
+    },
+
+    async staleLeases(now) {
+      return idsBelow(keys.leases, now);
+    },
+
+    async recordProgress(id, owner, progress) {
+      const pairs = Object.entries(encodeProgress(progress)).flat();
+      const reply = await run('ivsRecordProgress', id, Date.now(), owner, ...pairs);
+      return reply.kind === 'ok';
+    },
+
+    async finish(id, owner, result, now) {
+      const rotation = result.rotation ? JSON.stringify(result.rotation) : '';
+      return transition(id, await run('ivsFinish', id, now, owner, result.state, result.outcome, rotation));
+    },
+
+    async startRetireStep(id, user, expiresAt, now) {
+      return transition(id, await run('ivsStartRetireStep', id, now, user, String(expiresAt)));
+    },
+
+    async abandon(id, user, outcome, now) {
+      return transition(id, await run('ivsAbandon', id, now, user, outcome));
+    },
+  };
+  return store;
+}

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent, AuditLog } from '../../src/core/ports';
+import { createRedisAuditLog } from '../../src/redis/audit-log';
+import { connectRedis } from '../../src/redis/connection';
+import { startRedis, type TestRedis } from '../support/redis-server';
+import { T0, uniquePrefix } from './fixtures';
+
+let server: TestRedis;
+let redisA: Redis;
+let redisB: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redisA = connectRedis(server.url);
+  redisB = connectRedis(server.url);
+});
+
+afterAll(async () => {
+  redisA.disconnect();
+  redisB.disconnect();
+  await server.stop();
+});
+
+/** A pino logger whose JSON lines the test can read. */
+function capturedLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines };
+}
+
+function logs(redis: Redis = redisA, prefix = uniquePrefix()): { log: AuditLog; prefix: string; lines: Record<string, unknown>[] } {
+  const { logger, lines } = capturedLogger();
+  return { log: createRedisAuditLog(redis, { keyPrefix: prefix, logger }), prefix, lines };
+}
+
+function event(requestId: string, type: AuditEvent['type'], at: number, extra: Partial<AuditEvent> = {}): AuditEvent {
+  return { requestId, type, at, detail: {}, ...extra };
+}
+
+describe('the audit log', () => {
+  it('returns a request’s events in order, each linked to the one before, with the chain verified', async () => {
+    const { log } = logs();
+    await log.append(event('R-AAAAAA', 'requested', T0, { actor: 'U_REQ', detail: { action: 'create', platforms: 'web' } }));
+    await log.append(event('R-AAAAAA', 'approved', T0 + 1, { actor: 'U_APP' }));
+    await log.append(event('R-AAAAAA', 'created', T0 + 2, { detail: { intercomId: '205', vaultVersion: 1, forced: false } }));
+
+    const { entries, chain } = await log.history('R-AAAAAA');
+    expect(chain).toEqual({ ok: true });
+    expect(entries.map((e) => [e.type, e.actor])).toEqual([
+      ['requested', 'U_REQ'],
+      ['approved', 'U_APP'],
+      ['created', undefined],
+    ]);
+    expect(entries[2]?.detail).toEqual({ intercomId: '205', vaultVersion: 1, forced: false });
+    expect(entries[0]?.prevHash).toBe('0'.repeat(64));
+    expect(entries[1]?.prevHash).toBe(entries[0]?.hash);
+    expect(entries[2]?.prevHash).toBe(entries[1]?.hash);
+  });
+
+  it('hashes each entry as sha256(prev + canonical JSON of the event), so anyone can re-verify it', async () => {
+    const { log } = logs();
+    await log.append(event('R-AAAAAA', 'requested', T0, { actor: 'U_REQ', detail: { b: 2, a: 'x' } }));
+    const [entry] = (await log.history('R-AAAAAA')).entries;
+    const canonical = `{"actor":"U_REQ","at":${T0},"detail":{"a":"x","b":2},"requestId":"R-AAAAAA","type":"requested"}`;
+    expect(entry?.hash).toBe(createHash('sha256').update('0'.repeat(64) + canonical).digest('hex'));
+  });
+
+  it('returns only the asked request’s entries but verifies the whole chain', async () => {
+    const { log } = logs();
+    await log.append(event('R-AAAAAA', 'requested', T0));
+    await log.append(event('R-BBBBBB', 'requested', T0 + 1));
+    await log.append(event('R-AAAAAA', 'cancelled', T0 + 2, { actor: 'U_REQ' }));
+    const { entries, chain } = await log.history('R-AAAAAA');
+    expect(entries.map((e) => e.type)).toEqual(['requested', 'cancelled']);
+    expect(chain.ok).toBe(true);
+    expect((await log.history('R-NOPE00')).entries).toEqual([]);
+  });
+
+  it('writes every event as a JSON log line marked audit: true', async () => {
+    const { log, lines } = logs();
+    await log.append(event('R-AAAAAA', 'rejected', T0, { actor: 'U_APP', detail: { reason: 'wrong secret' } }));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ audit: true, requestId: 'R-AAAAAA', type: 'rejected', actor: 'U_APP', detail: { reason: 'wrong secret' } });
+  });
+
+  it('keeps one valid chain when two replicas append at the same time', async () => {
+    const prefix = uniquePrefix();
+    const a = logs(redisA, prefix).log;
+    const b = logs(redisB, prefix).log;
+    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).append(event('R-AAAAAA', 'approved', T0 + i, { actor: `U${i}` }))));
+    const { entries, chain } = await a.history('R-AAAAAA');
+    expect(chain).toEqual({ ok: true });
+    expect(entries).toHaveLength(30);
+    expect(new Set(entries.map((e) => e.actor)).size).toBe(30);
+  });
+
+  it('detects an entry deleted from the middle, at the entry after it', async () => {
+    const { log, prefix } = logs();
+    for (let i = 0; i < 4; i++) await log.append(event('R-AAAAAA', 'approved', T0 + i, { actor: `U${i}` }));
+    const before = (await log.history('R-AAAAAA')).entries;
+    await redisA.xdel(`${prefix}audit`, before[1]?.entryId ?? '');
+    const { chain } = await log.history('R-AAAAAA');
+    expect(chain.ok).toBe(false);
+    expect(!chain.ok && chain.brokenAt).toBe(before[2]?.entryId);
+    expect(!chain.ok && chain.why).toMatch(/prev/);
+  });
+
+  it('detects an entry that was rewritten (deleted and re-added with other content), naming it', async () => {
+    const { log, prefix } = logs();
+    await log.append(event('R-AAAAAA', 'requested', T0, { actor: 'U_REQ' }));
+    await log.append(event('R-AAAAAA', 'approved', T0 + 1, { actor: 'U_APP' }));
+    const last = (await log.history('R-AAAAAA')).entries[1];
+    if (!last) throw new Error('no entry');
+    // Keep prev and hash as they were, claim a different approver.
+    await redisA.xdel(`${prefix}audit`, last.entryId);
+    const forgedId = await redisA.xadd(`${prefix}audit`, '*',
+      'requestId', last.requestId, 'type', last.type, 'actor', 'U_MALLORY', 'at', String(last.at),
+      'detail', '{}', 'prev', last.prevHash, 'hash', last.hash);
+    const { chain, entries } = await log.history('R-AAAAAA');
+    expect(entries[1]?.actor).toBe('U_MALLORY');
+    expect(chain).toEqual({ ok: false, brokenAt: forgedId, why: expect.stringMatching(/altered/) });
+  });
+
+  it('detects the newest entry being removed', async () => {
+    const { log, prefix } = logs();
+    await log.append(event('R-AAAAAA', 'requested', T0));
+    await log.append(event('R-AAAAAA', 'cancelled', T0 + 1));
+    const [first, last] = (await log.history('R-AAAAAA')).entries;
+    await redisA.xdel(`${prefix}audit`, last?.entryId ?? '');
+    const { chain } = await log.history('R-AAAAAA');
+    expect(chain).toEqual({ ok: false, brokenAt: first?.entryId, why: expect.stringMatching(/newest entries are missing/) });
+  });
+
+  it('verifies a chain longer than one read page', async () => {
+    const { log } = logs();
+    for (let i = 0; i < 1_201; i++) await log.append(event(i % 2 ? 'R-AAAAAA' : 'R-BBBBBB', 'approved', T0 + i));
+    const { entries, chain } = await log.history('R-BBBBBB');
+    expect(chain).toEqual({ ok: true });
+    expect(entries).toHaveLength(601);
+  });
+
+  it('detects a removed chain head', async () => {
+    const { log, prefix } = logs();
+    await log.append(event('R-AAAAAA', 'requested', T0));
+    await redisA.del(`${prefix}audit:head`);
+    expect((await log.history('R-AAAAAA')).chain.ok).toBe(false);
+  });
+
+  it('continues a valid chain across a restart of the bot (a fresh AuditLog on the same stream)', async () => {
+    const prefix = uniquePrefix();
+    await logs(redisA, prefix).log.append(event('R-AAAAAA', 'requested', T0));
+    const restarted = logs(redisB, prefix).log;
+    await restarted.append(event('R-AAAAAA', 'approved', T0 + 1, { actor: 'U_APP' }));
+    const { entries, chain } = await restarted.history('R-AAAAAA');
+    expect(chain).toEqual({ ok: true });
+    expect(entries).toHaveLength(2);
+  });
+});

@@ -1,0 +1,433 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestStore } from '../../src/core/ports';
+import type { ApprovalRequest } from '../../src/core/request';
+import { connectRedis } from '../../src/redis/connection';
+import { createRedisRequestStore } from '../../src/redis/request-store';
+import { startRedis, type TestRedis } from '../support/redis-server';
+import { HOUR, T0, newRequest, rotationRequest, uniquePrefix } from './fixtures';
+
+let server: TestRedis;
+let redisA: Redis;
+let redisB: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redisA = connectRedis(server.url);
+  redisB = connectRedis(server.url);
+});
+
+afterAll(async () => {
+  redisA.disconnect();
+  redisB.disconnect();
+  await server.stop();
+});
+
+const LEASE = 15_000;
+const GRACE = 5_000;
+
+/** A store with its own key prefix; `other` is the same store seen through a second connection (another replica). */
+function stores(): { store: RequestStore; other: RequestStore; prefix: string } {
+  const prefix = uniquePrefix();
+  return {
+    prefix,
+    store: createRedisRequestStore(redisA, { keyPrefix: prefix, claimGraceMs: GRACE }),
+    other: createRedisRequestStore(redisB, { keyPrefix: prefix, claimGraceMs: GRACE }),
+  };
+}
+
+async function created(store: RequestStore, request: ApprovalRequest, rotationOf?: string): Promise<ApprovalRequest> {
+  const result = await store.create({ request, maxOpenPerRequester: 5, ...(rotationOf ? { rotationOf } : {}) });
+  if (result.kind !== 'created') throw new Error(`expected created, got ${result.kind}`);
+  return result.request;
+}
+
+async function approvedRequest(store: RequestStore, overrides: Partial<ApprovalRequest> = {}): Promise<ApprovalRequest> {
+  const request = await created(store, newRequest(overrides));
+  const result = await store.approve(request.id, 'U_APP', T0 + 1);
+  if (result.kind !== 'approved') throw new Error(`expected approved, got ${result.kind}`);
+  return result.request;
+}
+
+async function executingRequest(store: RequestStore, owner: string, overrides: Partial<ApprovalRequest> = {}): Promise<ApprovalRequest> {
+  const request = await approvedRequest(store, overrides);
+  const claim = await store.claim(request.id, owner, LEASE, T0 + 2);
+  if (claim.kind !== 'claimed') throw new Error(`expected claimed, got ${claim.kind}`);
+  return claim.request;
+}
+
+describe('creating and reading requests', () => {
+  it('reads a created request back exactly as it was stored', async () => {
+    const { store } = stores();
+    const request = newRequest({
+      operation: { action: 'delete', workspace: 'eu', secretId: '102', secretName: 'Old <Web>', platforms: ['web', 'ios'], force: true },
+      impact: ['ios'],
+      reason: 'leaked in a screenshot; "urgent" & <!channel>',
+      approvalsRequired: 2,
+      card: { channel: 'C_OPS', ts: '1700000000.000100' },
+    });
+    const result = await store.create({ request, maxOpenPerRequester: 3 });
+    expect(result).toEqual({ kind: 'created', request });
+    expect(await store.get(request.id)).toEqual(request);
+  });
+
+  it('answers null for a request that does not exist', async () => {
+    const { store } = stores();
+    expect(await store.get('R-NOPE00')).toBeNull();
+  });
+
+  it('refuses a second request with an id that is already taken', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    expect(await store.create({ request, maxOpenPerRequester: 5 })).toEqual({ kind: 'id_taken' });
+  });
+
+  it('records where the card was posted', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    await store.setCard(request.id, { channel: 'C_OPS', ts: '1700000000.123456' });
+    expect((await store.get(request.id))?.card).toEqual({ channel: 'C_OPS', ts: '1700000000.123456' });
+  });
+
+  it('lists open requests oldest first and leaves closed ones out', async () => {
+    const { store } = stores();
+    const late = await created(store, newRequest({ createdAt: T0 + 2000 }));
+    const early = await created(store, newRequest({ createdAt: T0 + 1000 }));
+    const closed = await created(store, newRequest({ createdAt: T0 }));
+    await store.cancel(closed.id, 'U_REQ', T0 + 3000);
+    expect((await store.listOpen()).map((r) => r.id)).toEqual([early.id, late.id]);
+  });
+});
+
+describe('limits', () => {
+  it('refuses a requester who already holds the maximum of open requests, naming them', async () => {
+    const { store } = stores();
+    const first = await created(store, newRequest());
+    const second = await created(store, newRequest());
+    const third = await store.create({ request: newRequest(), maxOpenPerRequester: 2 });
+    expect(third).toEqual({ kind: 'limit', open: [first.id, second.id].sort() });
+  });
+
+  it('lets the requester open a new request once one of theirs is closed', async () => {
+    const { store } = stores();
+    const first = await created(store, newRequest());
+    await store.cancel(first.id, 'U_REQ', T0 + 1);
+    const next = await store.create({ request: newRequest(), maxOpenPerRequester: 1 });
+    expect(next.kind).toBe('created');
+  });
+
+  it('refuses a second open rotation of the same secret and names the open one', async () => {
+    const { store } = stores();
+    const open = await created(store, rotationRequest('102'), '102');
+    const again = await store.create({ request: rotationRequest('102', { requester: 'U_OTHER' }), maxOpenPerRequester: 5, rotationOf: '102' });
+    expect(again).toEqual({ kind: 'duplicate_rotation', existing: open.id });
+    const otherSecret = await store.create({ request: rotationRequest('103'), maxOpenPerRequester: 5, rotationOf: '103' });
+    expect(otherSecret.kind).toBe('created');
+  });
+
+  it('allows a new rotation of a secret once the previous one is closed', async () => {
+    const { store } = stores();
+    const open = await created(store, rotationRequest('102'), '102');
+    await store.reject(open.id, 'U_APP', 'not now', T0 + 1);
+    const again = await store.create({ request: rotationRequest('102'), maxOpenPerRequester: 5, rotationOf: '102' });
+    expect(again.kind).toBe('created');
+  });
+});
+
+describe('approving', () => {
+  it('refuses the requester approving their own request', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    const result = await store.approve(request.id, 'U_REQ', T0 + 1);
+    expect(result.kind).toBe('self');
+    expect((await store.get(request.id))?.approvals).toEqual([]);
+  });
+
+  it('counts one person once: a second approval by the same user is refused', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest({ approvalsRequired: 2 }));
+    expect((await store.approve(request.id, 'U_APP', T0 + 1)).kind).toBe('recorded');
+    const again = await store.approve(request.id, 'U_APP', T0 + 2);
+    expect(again.kind).toBe('already_approved');
+    expect(again.kind !== 'not_found' && again.request.approvals).toEqual(['U_APP']);
+    expect(again.kind !== 'not_found' && again.request.state).toBe('pending');
+  });
+
+  it('with two approvals required, records the first and approves on the second', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest({ approvalsRequired: 2 }));
+    const first = await store.approve(request.id, 'U_A', T0 + 1);
+    expect(first.kind).toBe('recorded');
+    const second = await store.approve(request.id, 'U_B', T0 + 2);
+    expect(second.kind).toBe('approved');
+    expect(second.kind === 'approved' && second.request).toMatchObject({ state: 'approved', approvals: ['U_A', 'U_B'], updatedAt: T0 + 2 });
+  });
+
+  it('refuses an approval after the request expired, even before the sweep ran', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    const result = await store.approve(request.id, 'U_APP', T0 + HOUR);
+    expect(result.kind).toBe('expired');
+    expect((await store.get(request.id))?.state).toBe('pending');
+  });
+
+  it('refuses an approval of a request that is no longer pending', async () => {
+    const { store } = stores();
+    const request = await approvedRequest(store);
+    expect((await store.approve(request.id, 'U_LATE', T0 + 3)).kind).toBe('not_pending');
+  });
+
+  it('answers not_found for an unknown request', async () => {
+    const { store } = stores();
+    expect(await store.approve('R-NOPE00', 'U_APP', T0)).toEqual({ kind: 'not_found' });
+  });
+
+  it('ten approvers on two connections at once produce exactly one approval, and ten claims one execution', async () => {
+    const { store, other } = stores();
+    const request = await created(store, newRequest());
+    const approvals = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).approve(request.id, `U_APP${i}`, T0 + 1)),
+    );
+    expect(approvals.filter((r) => r.kind === 'approved')).toHaveLength(1);
+    expect(approvals.filter((r) => r.kind === 'not_pending')).toHaveLength(9);
+    expect((await store.get(request.id))?.approvals).toHaveLength(1);
+
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).claim(request.id, `replica-${i}`, LEASE, T0 + 2)),
+    );
+    const winners = claims.filter((c) => c.kind === 'claimed');
+    expect(winners).toHaveLength(1);
+    expect(claims.filter((c) => c.kind === 'not_claimable')).toHaveLength(9);
+    const winner = winners[0];
+    expect(winner?.kind === 'claimed' && winner.recovering).toBe(false);
+    expect((await store.get(request.id))?.state).toBe('executing');
+  });
+
+  it('with two approvals required, concurrent approvers still reach exactly one approval', async () => {
+    const { store, other } = stores();
+    const request = await created(store, newRequest({ approvalsRequired: 2 }));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).approve(request.id, `U_APP${i}`, T0 + 1)),
+    );
+    expect(results.filter((r) => r.kind === 'approved')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'recorded')).toHaveLength(1);
+    expect((await store.get(request.id))?.approvals).toHaveLength(2);
+  });
+});
+
+describe('withdraw, reject, cancel and expire', () => {
+  it('lets an approver withdraw their approval while pending', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest({ approvalsRequired: 2 }));
+    await store.approve(request.id, 'U_A', T0 + 1);
+    const result = await store.withdraw(request.id, 'U_A', T0 + 2);
+    expect(result.kind === 'ok' && result.request.approvals).toEqual([]);
+  });
+
+  it('refuses a withdrawal by someone who has not approved', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest({ approvalsRequired: 2 }));
+    await store.approve(request.id, 'U_A', T0 + 1);
+    const result = await store.withdraw(request.id, 'U_B', T0 + 2);
+    expect(result.kind).toBe('refused');
+    expect((await store.get(request.id))?.approvals).toEqual(['U_A']);
+  });
+
+  it('refuses a withdrawal once the request is approved', async () => {
+    const { store } = stores();
+    const request = await approvedRequest(store);
+    expect((await store.withdraw(request.id, 'U_APP', T0 + 2)).kind).toBe('refused');
+  });
+
+  it('rejects a pending request and keeps who rejected it and why', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    const result = await store.reject(request.id, 'U_APP', 'wrong secret', T0 + 5);
+    expect(result.kind === 'ok' && result.request).toMatchObject({ state: 'rejected', rejection: { by: 'U_APP', reason: 'wrong secret' }, updatedAt: T0 + 5 });
+    expect((await store.reject(request.id, 'U_OTHER', 'again', T0 + 6)).kind).toBe('refused');
+  });
+
+  it('lets only the requester cancel', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    const byOther = await store.cancel(request.id, 'U_APP', T0 + 1);
+    expect(byOther.kind).toBe('refused');
+    expect((await store.get(request.id))?.state).toBe('pending');
+    const byRequester = await store.cancel(request.id, 'U_REQ', T0 + 2);
+    expect(byRequester.kind === 'ok' && byRequester.request).toMatchObject({ state: 'cancelled', cancelledBy: 'U_REQ' });
+  });
+
+  it('refuses to cancel a request that is already executing', async () => {
+    const { store } = stores();
+    const request = await executingRequest(store, 'replica-1');
+    expect((await store.cancel(request.id, 'U_REQ', T0 + 3)).kind).toBe('refused');
+  });
+
+  it('expires a pending request only once its expiry has passed, and lists it as due until then', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    expect(await store.dueForExpiry(T0 + HOUR - 1)).toEqual([]);
+    expect((await store.expire(request.id, T0 + HOUR - 1)).kind).toBe('refused');
+    expect(await store.dueForExpiry(T0 + HOUR)).toEqual([request.id]);
+    const result = await store.expire(request.id, T0 + HOUR);
+    expect(result.kind === 'ok' && result.request.state).toBe('expired');
+    expect(await store.dueForExpiry(T0 + 2 * HOUR)).toEqual([]);
+  });
+
+  it('does not expire a request that was approved in time', async () => {
+    const { store } = stores();
+    const request = await approvedRequest(store);
+    expect(await store.dueForExpiry(T0 + 2 * HOUR)).not.toContain(request.id);
+    expect((await store.expire(request.id, T0 + 2 * HOUR)).kind).toBe('refused');
+  });
+
+  it('removes a request in a final state from every open index and lets its hash expire', async () => {
+    const { store, prefix } = stores();
+    const rejected = await created(store, rotationRequest('102'), '102');
+    await store.reject(rejected.id, 'U_APP', 'no', T0 + 1);
+    const done = await executingRequest(store, 'replica-1');
+    await store.finish(done.id, 'replica-1', { state: 'succeeded', outcome: 'created 200' }, T0 + 3);
+
+    expect(await store.listOpen()).toEqual([]);
+    expect(await store.dueForExpiry(T0 + 10 * HOUR)).toEqual([]);
+    expect(await store.staleLeases(T0 + 10 * HOUR)).toEqual([]);
+    expect(await redisA.smembers(`${prefix}requester:U_REQ`)).toEqual([]);
+    expect(await redisA.exists(`${prefix}rotation:102`, `${prefix}inflight:default`)).toBe(0);
+    for (const id of [rejected.id, done.id]) {
+      const ttl = await redisA.pttl(`${prefix}req:${id}`);
+      expect(ttl).toBeGreaterThan(29 * 24 * HOUR);
+    }
+    // Still readable for /ivs status until then.
+    expect((await store.get(done.id))?.outcome).toBe('created 200');
+  });
+});
+
+describe('claiming and leases', () => {
+  it('refuses to claim a pending request', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    expect((await store.claim(request.id, 'replica-1', LEASE, T0 + 1)).kind).toBe('not_claimable');
+  });
+
+  it('holds the workspace for one create/delete at a time and frees it when the execution finishes', async () => {
+    const { store } = stores();
+    const first = await executingRequest(store, 'replica-1');
+    const second = await approvedRequest(store);
+    const elsewhere = await approvedRequest(store, {
+      operation: { action: 'create', workspace: 'eu', name: 'EU Web', platforms: ['web'] },
+    });
+
+    expect(await store.claim(second.id, 'replica-2', LEASE, T0 + 3)).toEqual({ kind: 'busy', holder: first.id });
+    expect((await store.get(second.id))?.state).toBe('approved');
+    expect((await store.claim(elsewhere.id, 'replica-2', LEASE, T0 + 3)).kind).toBe('claimed');
+
+    await store.finish(first.id, 'replica-1', { state: 'failed', outcome: 'vault sealed' }, T0 + 4);
+    expect((await store.claim(second.id, 'replica-2', LEASE, T0 + 5)).kind).toBe('claimed');
+  });
+
+  it('lets another replica take over an execution whose lease ran out, marked as recovering', async () => {
+    const { store, other } = stores();
+    const request = await executingRequest(store, 'replica-1');
+    expect((await other.claim(request.id, 'replica-2', LEASE, T0 + 2 + LEASE - 1)).kind).toBe('not_claimable');
+    expect(await other.staleLeases(T0 + 2 + LEASE - 1)).toEqual([]);
+    expect(await other.staleLeases(T0 + 2 + LEASE)).toEqual([request.id]);
+
+    const takeover = await other.claim(request.id, 'replica-2', LEASE, T0 + 2 + LEASE);
+    expect(takeover.kind === 'claimed' && takeover.recovering).toBe(true);
+    // The replica that lost its lease can no longer act on the request.
+    expect(await store.renewLease(request.id, 'replica-1', LEASE, T0 + 2 + LEASE + 1)).toBe(false);
+    expect(await store.recordProgress(request.id, 'replica-1', { step: 'posted' })).toBe(false);
+    expect((await store.finish(request.id, 'replica-1', { state: 'succeeded', outcome: 'x' }, T0 + 20_000)).kind).toBe('refused');
+    expect((await other.finish(request.id, 'replica-2', { state: 'succeeded', outcome: 'ok' }, T0 + 20_000)).kind).toBe('ok');
+  });
+
+  it('renews the lease only for its owner', async () => {
+    const { store } = stores();
+    const request = await executingRequest(store, 'replica-1');
+    expect(await store.renewLease(request.id, 'replica-2', LEASE, T0 + 10_000)).toBe(false);
+    expect(await store.renewLease(request.id, 'replica-1', LEASE, T0 + 10_000)).toBe(true);
+    // Renewed to T0 + 25 000: no longer stale at the original deadline.
+    expect(await store.staleLeases(T0 + 2 + LEASE)).toEqual([]);
+    expect((await store.claim(request.id, 'replica-2', LEASE, T0 + 2 + LEASE)).kind).toBe('not_claimable');
+  });
+
+  it('reports an approved request nobody claimed within the grace, and its claim is a recovery', async () => {
+    const { store } = stores();
+    const request = await approvedRequest(store);
+    expect(await store.staleLeases(T0 + GRACE)).toEqual([]);
+    expect(await store.staleLeases(T0 + 1 + GRACE)).toEqual([request.id]);
+    const claim = await store.claim(request.id, 'replica-2', LEASE, T0 + 1 + GRACE);
+    expect(claim.kind === 'claimed' && claim.recovering).toBe(true);
+  });
+
+  it('merges progress breadcrumbs for the lease owner only', async () => {
+    const { store } = stores();
+    const request = await executingRequest(store, 'replica-1');
+    expect(await store.recordProgress(request.id, 'replica-1', { intercom: 'posting' })).toBe(true);
+    expect(await store.recordProgress(request.id, 'replica-1', { intercom: 'created', intercomId: '205' })).toBe(true);
+    expect(await store.recordProgress(request.id, 'replica-9', { intercom: 'forged' })).toBe(false);
+    expect((await store.get(request.id))?.progress).toEqual({ intercom: 'created', intercomId: '205' });
+  });
+});
+
+describe('rotations', () => {
+  it('waits to finish after the successor, then runs the retire step under a fresh approval', async () => {
+    const { store, prefix } = stores();
+    const rotation = await created(store, rotationRequest('102'), '102');
+    await store.approve(rotation.id, 'U_APP', T0 + 1);
+    await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
+    const successor = { id: '205', name: 'Production Web [R-X]', createdAt: T0 + 3 };
+    const waiting = await store.finish(
+      rotation.id,
+      'replica-1',
+      { state: 'awaiting_finish', outcome: 'successor 205 created', rotation: { step: 'successor', successor, successorCreatedAt: T0 + 3 } },
+      T0 + 3,
+    );
+    expect(waiting.kind === 'ok' && waiting.request.state).toBe('awaiting_finish');
+    expect((await store.listOpen()).map((r) => r.id)).toEqual([rotation.id]);
+    expect(await redisA.exists(`${prefix}inflight:default`)).toBe(0);
+    expect(await store.staleLeases(T0 + 10 * HOUR)).toEqual([]);
+
+    const retire = await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR);
+    expect(retire.kind === 'ok' && retire.request).toMatchObject({
+      state: 'pending',
+      approvals: [],
+      expiresAt: T0 + 2 * HOUR,
+      rotation: { step: 'retire', successor, successorCreatedAt: T0 + 3, finishRequestedBy: 'U_FIN' },
+    });
+    expect(await store.dueForExpiry(T0 + 2 * HOUR)).toEqual([rotation.id]);
+    expect((await store.approve(rotation.id, 'U_FIN', T0 + HOUR + 1)).kind).toBe('self');
+    expect((await store.approve(rotation.id, 'U_REQ', T0 + HOUR + 1)).kind).toBe('self');
+    expect((await store.approve(rotation.id, 'U_APP', T0 + HOUR + 1)).kind).toBe('approved');
+    expect((await store.claim(rotation.id, 'replica-2', LEASE, T0 + HOUR + 2)).kind).toBe('claimed');
+    const done = await store.finish(rotation.id, 'replica-2', { state: 'succeeded', outcome: '102 deleted' }, T0 + HOUR + 3);
+    expect(done.kind === 'ok' && done.request.state).toBe('succeeded');
+    expect(await redisA.exists(`${prefix}rotation:102`)).toBe(0);
+  });
+
+  it('abandons a rotation waiting to finish, keeping both secrets', async () => {
+    const { store } = stores();
+    const rotation = await created(store, rotationRequest('102'), '102');
+    await store.approve(rotation.id, 'U_APP', T0 + 1);
+    await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
+    await store.finish(rotation.id, 'replica-1', { state: 'awaiting_finish', outcome: 'successor created' }, T0 + 3);
+    const result = await store.abandon(rotation.id, 'U_REQ', 'abandoned: both secrets kept', T0 + 4);
+    expect(result.kind === 'ok' && result.request).toMatchObject({ state: 'succeeded', outcome: 'abandoned: both secrets kept' });
+    expect(await store.listOpen()).toEqual([]);
+    expect((await store.create({ request: rotationRequest('102'), maxOpenPerRequester: 5, rotationOf: '102' })).kind).toBe('created');
+  });
+
+  it('refuses to park a request that is not a rotation in awaiting_finish', async () => {
+    const { store } = stores();
+    const request = await executingRequest(store, 'replica-1');
+    const result = await store.finish(request.id, 'replica-1', { state: 'awaiting_finish', outcome: 'x' }, T0 + 3);
+    expect(result.kind).toBe('refused');
+    expect((await store.get(request.id))?.state).toBe('executing');
+  });
+
+  it('refuses to start the retire step of a rotation that is not waiting to finish', async () => {
+    const { store } = stores();
+    const rotation = await created(store, rotationRequest('102'), '102');
+    expect((await store.startRetireStep(rotation.id, 'U_FIN', T0 + HOUR, T0 + 1)).kind).toBe('refused');
+  });
+});
