@@ -122,7 +122,7 @@ export class Executor {
       await journal.tell(finished.request, {
         type: result.state === 'failed' ? 'failed' : 'succeeded',
         at: clock.now(),
-        detail: { outcome: result.outcome, state: result.state },
+        detail: { outcome: result.outcome, state: result.state, action: request.operation.action, step: request.rotation?.step ?? request.operation.action },
       });
     } finally {
       clearInterval(renewal);

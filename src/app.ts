@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { App, LogLevel } from '@slack/bolt';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { Policy } from './core/policy';
+import type { AuditLog, Clock, Intercom, RequestStore, SecretVault } from './core/ports';
+import { systemClock } from './core/ports';
+import { RequestService } from './core/requests';
+import { operationalRoutes } from './http/routes';
+import { countingAuditLog, instrumentPort } from './instrumentation';
+import { createIntercomClient } from './intercom';
+import { boltLogger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { createRedisAuditLog } from './redis/audit-log';
+import { connectRedis } from './redis/connection';
+import { createRedisRequestStore } from './redis/request-store';
+import { SlackDirectory } from './slack/directory';
+import { registerListeners } from './slack/listeners';
+import { SlackNotifier } from './slack/notifier';
+import { createSecretVault } from './vault';
+
+/** Lease of an executing request; renewed at a third of this while the step runs (SPEC §4 item 2). */
+export const LEASE_MS = 15_000;
+/** How often each replica expires due requests and looks for stale leases. */
+export const SWEEP_INTERVAL_MS = 5_000;
+/** How long SIGTERM waits for running executions before leaving them to lease recovery. */
+export const DRAIN_TIMEOUT_MS = 20_000;
+
+export interface BotOptions {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Test seams; production builds them all from the config. */
+  readonly leaseMs?: number;
+  readonly sweepIntervalMs?: number;
+  readonly intercomRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxRateLimitWaitMs?: number };
+  readonly intercomTimeoutMs?: number;
+  readonly replicaId?: string;
+}
+
+export interface Bot {
+  readonly app: App;
+  readonly requests: RequestService;
+  readonly metrics: Metrics;
+  readonly redis: Redis;
+  /** Starts serving; resolves with the bound port (PORT, or a free one for 0). */
+  start(): Promise<{ port: number }>;
+  /** Stops taking work, lets executions finish (bounded), closes connections. Idempotent. */
+  stop(opts?: { drainTimeoutMs?: number }): Promise<void>;
+  /** One sweep: expire due requests, recover stale leases. Runs on a timer after start(). */
+  sweep(): Promise<void>;
+}
+
+/** Builds the whole bot from a validated config: adapters at the edges, the core in the middle. */
+export function createBot(config: Config, opts: BotOptions): Bot {
+  const { logger } = opts;
+  const clock = opts.clock ?? systemClock;
+  const metrics = createMetrics();
+  const replicaId = opts.replicaId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+
+  const redis = connectRedis(config.redis.url, { logger });
+  const store: RequestStore = createRedisRequestStore(redis, { keyPrefix: config.redis.keyPrefix });
+  const audit: AuditLog = countingAuditLog(createRedisAuditLog(redis, { keyPrefix: config.redis.keyPrefix, logger }), metrics);
+  const intercom: Intercom = instrumentPort(
+    createIntercomClient({
+      baseUrl: config.intercom.apiUrl,
+      accessToken: config.intercom.accessToken,
+      logger,
+      ...(opts.intercomTimeoutMs ? { timeoutMs: opts.intercomTimeoutMs } : {}),
+      ...(opts.intercomRetry ? { retry: opts.intercomRetry } : {}),
+    }),
+    'intercom',
+    metrics,
+  );
+  const vault: SecretVault = instrumentPort(
+    createSecretVault({
+      addr: config.vault.addr,
+      auth: config.vault.auth,
+      kvMount: config.vault.kvMount,
+      pathPrefix: config.vault.pathPrefix,
+      workspace: config.ivs.workspace,
+      logger,
+      ...(config.vault.namespace ? { namespace: config.vault.namespace } : {}),
+      ...(config.vault.caPem ? { caPem: config.vault.caPem } : {}),
+    }),
+    'vault',
+    metrics,
+  );
+
+  let shuttingDown = false;
+  const socketMode = Boolean(config.slack.appToken);
+  const app = new App({
+    token: config.slack.botToken,
+    ...(socketMode ? { socketMode: true, appToken: config.slack.appToken } : { signingSecret: config.slack.signingSecret }),
+    logger: boltLogger(logger),
+    logLevel: LogLevel.INFO,
+    deferInitialization: true,
+    port: config.port,
+    clientOptions: {
+      slackApiUrl: config.slack.apiUrl,
+      // Interactive work: a few quick retries, never the default half hour.
+      retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
+    },
+    customRoutes: operationalRoutes(
+      {
+        redis: async () => (await redis.ping()) === 'PONG',
+        vault: () => vault.readiness(),
+      },
+      metrics,
+      () => shuttingDown,
+    ),
+  });
+
+  const directory = new SlackDirectory(app.client, clock);
+  const policy = new Policy(
+    { requesters: config.ivs.requesters, approvers: config.ivs.approvers, approvalsRequired: config.ivs.approvalsRequired },
+    directory,
+  );
+  const notifier = new SlackNotifier(app.client, clock, logger, config.ivs.minOverlapMs);
+  const requests = new RequestService({
+    store,
+    audit,
+    notifier,
+    intercom,
+    vault,
+    policy,
+    clock,
+    log: logger,
+    settings: {
+      workspace: config.ivs.workspace,
+      requestTtlMs: config.ivs.requestTtlMs,
+      minOverlapMs: config.ivs.minOverlapMs,
+      maxOpenPerRequester: config.ivs.maxOpenPerRequester,
+      leaseMs: opts.leaseMs ?? LEASE_MS,
+      replicaId,
+    },
+  });
+
+  registerListeners(app, { config, requests, audit, intercom, vault, log: logger, metrics, now: () => clock.now() });
+
+  let sweeper: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
+
+  const sweep = async (): Promise<void> => {
+    if (shuttingDown) return;
+    try {
+      await requests.expireDue();
+      await requests.executor.recoverStale();
+      const open = await requests.listOpen();
+      metrics.openRequests.reset();
+      for (const r of open) metrics.openRequests.inc({ state: r.state });
+    } catch (err) {
+      logger.warn({ err }, 'sweep failed; will try again');
+    }
+  };
+
+  return {
+    app,
+    requests,
+    metrics,
+    redis,
+    sweep,
+    async start() {
+      await app.init();
+      const server = (await app.start(config.port)) as unknown;
+      const port = socketMode ? config.port : ((server as Server).address() as AddressInfo).port;
+      logger.info({ port, mode: socketMode ? 'socket' : 'http', replicaId }, 'ivs-bot started');
+      // After a restart: no stale buttons, and whatever a dead replica left behind is picked up.
+      try {
+        const open = await requests.rerenderOpenCards();
+        logger.info({ open }, 'open request cards re-rendered');
+      } catch (err) {
+        logger.warn({ err }, 'could not re-render open cards at start');
+      }
+      await sweep();
+      sweeper = setInterval(() => {
+        sweeping ??= sweep().finally(() => {
+          sweeping = undefined;
+        });
+      }, opts.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
+      sweeper.unref();
+      return { port };
+    },
+    stop(stopOpts = {}) {
+      stopped ??= (async () => {
+        shuttingDown = true;
+        if (sweeper) clearInterval(sweeper);
+        await sweeping;
+        const drained = await requests.executor.drain(stopOpts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
+        if (!drained) logger.warn({ inFlight: requests.executor.inFlight }, 'executions still running at shutdown: left to lease recovery');
+        await app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the Slack receiver failed'));
+        await redis.quit().catch(() => redis.disconnect());
+        logger.info('ivs-bot stopped');
+      })();
+      return stopped;
+    },
+  };
+}

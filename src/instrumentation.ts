@@ -1,0 +1,26 @@
+import type { AuditLog } from './core/ports';
+import { timed, type Metrics } from './metrics';
+
+/** Wraps every async method of a port so its latency lands in the upstream histogram. */
+export function instrumentPort<T extends object>(port: T, service: string, metrics: Metrics): T {
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      return (...args: unknown[]) => timed(metrics, service, prop, async () => (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+}
+
+/** Counts executions by their final audit event (the only place every outcome passes). */
+export function countingAuditLog(audit: AuditLog, metrics: Metrics): AuditLog {
+  return {
+    history: (id) => audit.history(id),
+    append: async (event) => {
+      await audit.append(event);
+      if (event.type === 'succeeded' || event.type === 'failed') {
+        metrics.executions.inc({ action: String(event.detail['step'] ?? 'unknown'), result: event.type === 'failed' ? 'failed' : String(event.detail['state'] ?? 'succeeded') });
+      }
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { Actor, Reply } from '../../core/requests';
+import type { RequestId } from '../../core/types';
+import { parseRequestId } from '../command-parser';
+import { rejectReasonModal } from '../views/modals';
+import {
+  ABANDON_ACTION_ID,
+  APPROVE_ACTION_ID,
+  DECISION_BLOCK_ID,
+  FINISH_ACTION_ID,
+  REJECT_ACTION_ID,
+  WITHDRAW_ACTION_ID,
+} from '../views/request-card';
+import { afterAck, isAllowedChannel, notHereText, type ListenerDeps } from './context';
+
+type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
+
+/** Each card button, and the use case it calls. The card is never read: only the request id in `value`. */
+const DECISIONS: Record<string, (deps: ListenerDeps, actor: Actor, id: RequestId) => Promise<Reply>> = {
+  [APPROVE_ACTION_ID]: (deps, actor, id) => deps.requests.approve(actor, id),
+  [WITHDRAW_ACTION_ID]: (deps, actor, id) => deps.requests.withdraw(actor, id),
+  [FINISH_ACTION_ID]: (deps, actor, id) => deps.requests.finishRotation(actor, id),
+  [ABANDON_ACTION_ID]: (deps, actor, id) => deps.requests.abandon(actor, id),
+};
+
+export function registerActions(app: App, deps: ListenerDeps): void {
+  for (const actionId of Object.keys(DECISIONS)) {
+    app.action<BlockAction<ButtonAction>>({ block_id: DECISION_BLOCK_ID, action_id: actionId }, (args) => handleDecision(args, deps));
+  }
+  app.action<BlockAction<ButtonAction>>({ block_id: DECISION_BLOCK_ID, action_id: REJECT_ACTION_ID }, (args) => handleReject(args, deps));
+}
+
+/** The clicker as Slack identifies them: their user id and their own team (not the channel's). */
+function clicker(body: BlockAction): Actor {
+  return { userId: body.user.id, teamId: body.user.team_id ?? body.team?.id ?? '' };
+}
+
+function clickedChannel(body: BlockAction): string | undefined {
+  return body.container?.channel_id ?? body.channel?.id;
+}
+
+async function handleDecision({ ack, action, body, respond }: ButtonArgs, deps: ListenerDeps): Promise<void> {
+  await ack();
+  const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+  const count = (outcome: string) => deps.metrics.clicks.inc({ action: action.action_id, outcome });
+  if (!isAllowedChannel(deps, clickedChannel(body))) {
+    count('refused_channel');
+    await tell(notHereText(deps));
+    return;
+  }
+  const id = parseRequestId(action.value ?? '');
+  const decide = DECISIONS[action.action_id];
+  if (!id || !decide) {
+    count('invalid');
+    await tell('That button does not name a request.');
+    return;
+  }
+  await afterAck(deps, tell, async () => {
+    const result = await decide(deps, clicker(body), id);
+    count(result.ok ? 'ok' : 'refused');
+    if (!result.ok) await tell(result.text);
+  });
+}
+
+/** Reject asks for a reason first: the modal's submission does the rejecting. */
+async function handleReject({ ack, action, body, respond, client }: ButtonArgs, deps: ListenerDeps): Promise<void> {
+  await ack();
+  const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+  if (!isAllowedChannel(deps, clickedChannel(body))) {
+    deps.metrics.clicks.inc({ action: action.action_id, outcome: 'refused_channel' });
+    await tell(notHereText(deps));
+    return;
+  }
+  const id = parseRequestId(action.value ?? '');
+  if (!id) {
+    await tell('That button does not name a request.');
+    return;
+  }
+  await afterAck(deps, tell, async () => {
+    await client.views.open({ trigger_id: body.trigger_id, view: rejectReasonModal(id) });
+  });
+}

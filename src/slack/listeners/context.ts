@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { AuditLog, Intercom, SecretVault } from '../../core/ports';
+import type { RequestService } from '../../core/requests';
+import type { Config } from '../../config';
+import { StoreUnavailableError } from '../../core/errors';
+import type { Metrics } from '../../metrics';
+
+/** What every listener may use. Built once in app.ts. */
+export interface ListenerDeps {
+  readonly config: Config;
+  readonly requests: RequestService;
+  readonly audit: AuditLog;
+  readonly intercom: Intercom;
+  readonly vault: SecretVault;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+}
+
+/** The text people see when Redis is down: nothing was half-written, because every change is one atomic step. */
+export const STORE_DOWN_TEXT = 'The request store (Redis) is unavailable right now, so nothing was changed. Try again in a minute.';
+
+export function isAllowedChannel(deps: ListenerDeps, channel: string | undefined): boolean {
+  return channel !== undefined && deps.config.ivs.channels.includes(channel);
+}
+
+export function notHereText(deps: ListenerDeps): string {
+  return `ivs-bot works only in ${deps.config.ivs.channels.map((c) => `<#${c}>`).join(', ')}.`;
+}
+
+/**
+ * Runs the slow part of a listener after ack(). Whatever goes wrong is logged (scrubbed by the logger)
+ * and turned into a clear message for the person; it never becomes silence or a crash.
+ */
+export async function afterAck(deps: ListenerDeps, tell: (text: string) => Promise<unknown>, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) {
+      deps.log.warn({ err }, 'request store unavailable');
+      await tell(STORE_DOWN_TEXT).catch(() => undefined);
+      return;
+    }
+    deps.log.error({ err }, 'listener failed after ack');
+    await tell('Something went wrong on our side; nothing more was done. The error is in the bot\'s log.').catch(() => undefined);
+  }
+}

@@ -1,0 +1,63 @@
+import type { WebClient } from '@slack/web-api';
+import type { ApprovalRequest, CardRef } from '../core/request';
+import type { AuditEvent, Clock, Log, Notifier } from '../core/ports';
+import { renderRequestCard } from './views/request-card';
+import { renderThreadEvent } from './views/thread-event';
+
+/**
+ * Cards and thread replies through the Web API. Slack being slow or failing must never undo or
+ * repeat a state change that already happened in Redis, so failures are logged, not thrown.
+ */
+export class SlackNotifier implements Notifier {
+  constructor(
+    private readonly client: WebClient,
+    private readonly clock: Clock,
+    private readonly log: Log,
+    private readonly minOverlapMs: number,
+  ) {}
+
+  async postCard(request: ApprovalRequest): Promise<CardRef | null> {
+    const card = renderRequestCard(request, { now: this.clock.now(), minOverlapMs: this.minOverlapMs });
+    try {
+      const res = await this.client.chat.postMessage({ channel: request.channel, text: card.text, blocks: card.blocks });
+      if (!res.ts || !res.channel) return null;
+      return { channel: res.channel, ts: res.ts };
+    } catch (err) {
+      this.log.error({ err: slackError(err), requestId: request.id }, 'posting the request card failed');
+      return null;
+    }
+  }
+
+  async updateCard(request: ApprovalRequest): Promise<void> {
+    if (!request.card) return;
+    const card = renderRequestCard(request, { now: this.clock.now(), minOverlapMs: this.minOverlapMs });
+    try {
+      await this.client.chat.update({ channel: request.card.channel, ts: request.card.ts, text: card.text, blocks: card.blocks });
+    } catch (err) {
+      this.log.error({ err: slackError(err), requestId: request.id }, 'updating the request card failed');
+    }
+  }
+
+  async threadReply(request: ApprovalRequest, event: AuditEvent): Promise<void> {
+    if (!request.card) return;
+    try {
+      await this.client.chat.postMessage({
+        channel: request.card.channel,
+        thread_ts: request.card.ts,
+        text: renderThreadEvent(request, event),
+      });
+    } catch (err) {
+      this.log.error({ err: slackError(err), requestId: request.id, event: event.type }, 'thread reply failed');
+    }
+  }
+}
+
+/** Web API errors carry the whole request config; keep only what explains the failure. */
+export function slackError(err: unknown): { name: string; code?: string; error?: string } {
+  const e = err as { name?: unknown; code?: unknown; data?: { error?: unknown } } | null;
+  return {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e?.data?.error === 'string' ? { error: e.data.error } : {}),
+  };
+}
