@@ -20,7 +20,8 @@ export class Journal {
     } catch (err) {
       this.log.error({ err, requestId: request.id, event: event.type }, 'audit append failed');
     }
-    await this.notifier.threadReply(request, full);
+    // Card first, then the thread: whoever reads the reply finds the card already current.
     if (opts.updateCard !== false) await this.notifier.updateCard(request);
+    await this.notifier.threadReply(request, full);
   }
 }

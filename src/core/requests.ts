@@ -129,7 +129,7 @@ export class RequestService {
       case 'recorded':
       case 'approved': {
         const r = result.request;
-        await this.journal.tell(r, { type: 'approved', actor: actor.userId, at: now, detail: { count: r.approvals.length, required: r.approvalsRequired } });
+        await this.journal.tell(r, { type: 'approved', actor: actor.userId, at: now, detail: { approvals: r.approvals.length, required: r.approvalsRequired } });
         if (result.kind === 'approved') void this.executor.execute(id);
         return reply(true, `You approved ${id} (${r.approvals.length}/${r.approvalsRequired}).`);
       }
@@ -163,7 +163,7 @@ export class RequestService {
     const result = await this.deps.store.withdraw(id, actor.userId, now);
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
     if (result.kind === 'refused') return reply(false, `You cannot withdraw an approval of ${id}: ${result.why}.`);
-    await this.journal.tell(result.request, { type: 'withdrawn', actor: actor.userId, at: now, detail: { count: result.request.approvals.length } });
+    await this.journal.tell(result.request, { type: 'withdrawn', actor: actor.userId, at: now, detail: { approvals: result.request.approvals.length, required: result.request.approvalsRequired } });
     return reply(true, `You withdrew your approval of ${id}.`);
   }
 

@@ -35,14 +35,21 @@ export interface RunningBot {
   readonly url: string;
   readonly config: Config;
   /** `/ivs <text>` typed by `user`; resolves with Bolt's HTTP answer (the ack). */
-  command(text: string, user?: string, opts?: { channel?: string; teamId?: string }): Promise<BoltAnswer>;
+  command(text: string, user?: string, opts?: { channel?: string; teamId?: string }): Promise<Answer>;
   /** A click on a card button. */
-  click(actionId: string, requestId: string, user: string, opts?: { teamId?: string; userTeamId?: string; messageTs?: string; channel?: string }): Promise<BoltAnswer>;
+  click(actionId: string, requestId: string, user: string, opts?: { teamId?: string; userTeamId?: string; messageTs?: string; channel?: string }): Promise<Answer>;
   submitView(callbackId: string, user: string, privateMetadata: string, values: ViewStateValues): Promise<BoltAnswer>;
   stop(): Promise<void>;
 }
 
 let responseSeq = 0;
+
+/** Bolt's HTTP answer, plus the later message the bot sends to this interaction's own response_url. */
+export interface Answer extends BoltAnswer {
+  readonly responseUrlId: string;
+  /** Waits for the bot's (first) response_url post for this interaction and returns its JSON text. */
+  reply(timeoutMs?: number): Promise<string>;
+}
 
 export interface WorldOptions {
   readonly env?: Record<string, string>;
@@ -92,27 +99,25 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       bot,
       url,
       config,
-      command: (text, user = REQUESTER, o = {}) =>
-        postToBolt(
-          url,
-          SIGNING_SECRET,
-          slashCommand({ text, userId: user, channelId: o.channel ?? CHANNEL, teamId: o.teamId ?? 'T111', responseUrl: slack.responseUrl(`r${++responseSeq}`) }),
-        ),
-      click: (actionId, requestId, user, o = {}) =>
-        postToBolt(
-          url,
-          SIGNING_SECRET,
-          blockAction({
-            actionId,
-            value: requestId,
-            userId: user,
-            messageTs: o.messageTs ?? '1700000000.000100',
-            responseUrl: slack.responseUrl(`r${++responseSeq}`),
-            channelId: o.channel ?? CHANNEL,
-            ...(o.teamId ? { teamId: o.teamId } : {}),
-            ...(o.userTeamId ? { userTeamId: o.userTeamId } : {}),
-          }),
-        ),
+      command: (text, user = REQUESTER, o = {}) => {
+        const responseUrlId = `r${++responseSeq}`;
+        const body = slashCommand({ text, userId: user, channelId: o.channel ?? CHANNEL, teamId: o.teamId ?? 'T111', responseUrl: slack.responseUrl(responseUrlId) });
+        return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, answer, responseUrlId));
+      },
+      click: (actionId, requestId, user, o = {}) => {
+        const responseUrlId = `r${++responseSeq}`;
+        const body = blockAction({
+          actionId,
+          value: requestId,
+          userId: user,
+          messageTs: o.messageTs ?? '1700000000.000100',
+          responseUrl: slack.responseUrl(responseUrlId),
+          channelId: o.channel ?? CHANNEL,
+          ...(o.teamId ? { teamId: o.teamId } : {}),
+          ...(o.userTeamId ? { userTeamId: o.userTeamId } : {}),
+        });
+        return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, answer, responseUrlId));
+      },
       submitView: (callbackId, user, privateMetadata, values) =>
         postToBolt(url, SIGNING_SECRET, viewSubmission({ callbackId, userId: user, privateMetadata, values })),
       stop: () => bot.stop({ drainTimeoutMs: 5_000 }),
@@ -138,6 +143,14 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   };
 }
 
+function withReply(slack: SlackDouble, answer: BoltAnswer, responseUrlId: string): Answer {
+  return {
+    ...answer,
+    responseUrlId,
+    reply: async (timeoutMs = 10_000) => JSON.stringify((await slack.waitForResponse((p) => p.id === responseUrlId, timeoutMs)).body),
+  };
+}
+
 /** The request card the bot posted for `requestId` (the first top-level message mentioning it). */
 export async function cardOf(world: World, requestId: string): Promise<SlackMessage> {
   const call = await world.slack.waitFor('chat.postMessage', (c) => !c.args['thread_ts'] && String(c.args['text'] ?? '').includes(requestId));
@@ -147,10 +160,36 @@ export async function cardOf(world: World, requestId: string): Promise<SlackMess
   return msg;
 }
 
-/** The request id the bot announced in its ephemeral reply to the requester. */
-export async function openedRequestId(world: World): Promise<string> {
-  const post = await world.slack.waitForResponse((p) => /Request R-[0-9A-Z]{6} opened/.test(JSON.stringify(p.body)));
-  const match = /R-[0-9A-Z]{6}/.exec(JSON.stringify(post.body));
-  if (!match) throw new Error('no request id');
-  return match[0];
+
+/** Opens a request with `/ivs <text>` and returns its id and card. */
+export async function openRequest(world: World, text: string, user = REQUESTER, bot: RunningBot = world.bot): Promise<{ id: string; card: SlackMessage }> {
+  const ack = await bot.command(text, user);
+  if (ack.status !== 200) throw new Error(`command answered ${ack.status}`);
+  const reply = await ack.reply();
+  const match = /Request (R-[0-9A-Z]{6}) opened/.exec(reply);
+  if (!match?.[1]) throw new Error(`request not opened: ${reply}`);
+  const id = match[1];
+  return { id, card: await cardOf(world, id) };
+}
+
+/** Waits for a thread reply on the card whose text matches. */
+export async function threadReply(world: World, card: SlackMessage, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const call = await world.slack.waitFor(
+    'chat.postMessage',
+    (c) => c.args['thread_ts'] === card.ts && pattern.test(String(c.args['text'] ?? '')),
+    timeoutMs,
+  );
+  return String(call.args['text']);
+}
+
+/** Action ids present on the card's current version. */
+export function buttonsOf(world: World, card: SlackMessage): string[] {
+  const current = world.slack.message(card.channel, card.ts);
+  const blocks = (current?.blocks ?? []) as Array<{ type: string; elements?: Array<{ action_id?: string }> }>;
+  return blocks.filter((b) => b.type === 'actions').flatMap((b) => (b.elements ?? []).map((e) => e.action_id ?? ''));
+}
+
+export function cardText(world: World, card: SlackMessage): string {
+  const current = world.slack.message(card.channel, card.ts);
+  return JSON.stringify([current?.text, current?.blocks]);
 }

@@ -91,7 +91,7 @@ async function compensate(ctx: StepContext, created: CreatedSecret, cause: unkno
   } catch (err) {
     const info: SecretInfo = { id: created.id, name: created.name, platforms: created.platforms, createdAt: created.createdAt };
     const deleteRequest = await ctx.openOrphanDelete(info, `${why} and the compensating delete failed`);
-    await ctx.tell({ type: 'orphan', detail: { intercomId: created.id, deleteRequest: deleteRequest ?? 'none' } });
+    await ctx.tell({ type: 'orphan', detail: { intercomId: created.id, deleteRequestId: deleteRequest ?? '' } });
     return {
       ok: false,
       result: failed(
@@ -124,7 +124,7 @@ async function reconcileAmbiguous(ctx: StepContext, name: string, cause: Interco
 
 async function orphaned(ctx: StepContext, secret: SecretInfo, why: string): Promise<CreateOutcome> {
   const deleteRequest = await ctx.openOrphanDelete(secret, why);
-  await ctx.tell({ type: 'orphan', detail: { intercomId: secret.id, deleteRequest: deleteRequest ?? 'none' } });
+  await ctx.tell({ type: 'orphan', detail: { intercomId: secret.id, deleteRequestId: deleteRequest ?? '' } });
   return { ok: false, result: failed(`${why}; delete request ${deleteRequest ?? '(could not be opened)'} opened for the orphan`) };
 }
 

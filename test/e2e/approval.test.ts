@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  APPROVER,
+  APPROVER_2,
+  CHANNEL,
+  OUTSIDER,
+  REQUESTER,
+  buttonsOf,
+  cardText,
+  openRequest,
+  startWorld,
+  threadReply,
+  type World,
+} from '../support/bot-harness';
+import { plainTextValue } from '../support/slack-payloads';
+
+describe('the two-person rule, end to end', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+  beforeEach(() => {
+    world.intercom.reset();
+  });
+
+  it('a create reaches Intercom only after a second person approves, and the material lands in Vault', async () => {
+    const { id, card } = await openRequest(world, 'create web,ios Production Web -- yearly rotation');
+    expect(buttonsOf(world, card)).toEqual(['ivs_approve', 'ivs_reject']);
+    await threadReply(world, card, /requested/);
+    expect(world.intercom.callsTo('create')).toHaveLength(0);
+
+    await world.bot.click('ivs_approve', id, APPROVER);
+    await threadReply(world, card, /Approved by <@U222>/);
+    await threadReply(world, card, /Succeeded/);
+
+    const creates = world.intercom.callsTo('create');
+    expect(creates).toHaveLength(1);
+    const secret = world.intercom.secrets().find((s) => s.name === `Production Web [${id}]`);
+    expect(secret).toBeDefined();
+    const stored = world.vault.read(`secret/intercom/identity-verification/default/secrets/${secret!.id}`);
+    expect(stored?.['secret']).toBe(secret!.material);
+    expect(world.vault.read('secret/intercom/identity-verification/default/current/web')?.['intercom_secret_id']).toBe(secret!.id);
+    expect(world.vault.metadata(`secret/intercom/identity-verification/default/secrets/${secret!.id}`)?.custom_metadata).toMatchObject({ request_id: id });
+
+    expect(buttonsOf(world, card)).toEqual([]);
+    expect(cardText(world, card)).toMatch(/Succeeded/);
+    expect(await threadReply(world, card, /Created Intercom secret/)).toContain('secrets/');
+  });
+
+  it('the requester cannot approve their own request', async () => {
+    const { id, card } = await openRequest(world, 'create web Self Approved');
+    expect(await (await world.bot.click('ivs_approve', id, REQUESTER)).reply()).toMatch(/own request/);
+    expect(cardText(world, card)).toContain('0/1');
+    expect(world.intercom.callsTo('create')).toHaveLength(0);
+    await world.bot.command(`cancel ${id}`);
+    await threadReply(world, card, /Cancelled/);
+  });
+
+  it('a non-approver, a bot, a deactivated user and a user of another team do not count', async () => {
+    world.slack.setUser({ id: 'UBOTX', isBot: true });
+    world.slack.setUser({ id: 'UGONE', deleted: true });
+    const { id, card } = await openRequest(world, 'create web Outsiders');
+    const cases: Array<[string, RegExp, { userTeamId?: string }]> = [
+      [OUTSIDER, /not in IVS_APPROVERS/, {}],
+      ['UBOTX', /bots/, {}],
+      ['UGONE', /deactivated/, {}],
+      [APPROVER, /another Slack workspace/, { userTeamId: 'T999' }],
+    ];
+    for (const [user, expected, opts] of cases) {
+      expect(await (await world.bot.click('ivs_approve', id, user, opts)).reply()).toMatch(expected);
+    }
+    expect(cardText(world, card)).toContain('0/1');
+    await world.bot.command(`cancel ${id}`);
+    await threadReply(world, card, /Cancelled/);
+  });
+
+  it('a click on a final request is refused and changes nothing', async () => {
+    const { id, card } = await openRequest(world, 'create web Final One');
+    await world.bot.command(`cancel ${id}`);
+    await threadReply(world, card, /Cancelled/);
+    expect(await (await world.bot.click('ivs_approve', id, APPROVER)).reply()).toMatch(/cancelled: it cannot be approved/);
+    expect(world.intercom.callsTo('create')).toHaveLength(0);
+    expect(buttonsOf(world, card)).toEqual([]);
+  });
+
+  it('reject asks for a reason in a modal and the reason shows, escaped, in the thread', async () => {
+    const { id, card } = await openRequest(world, 'create web Rejected One');
+    await world.bot.click('ivs_reject', id, APPROVER);
+    const opened = await world.slack.waitFor('views.open', (c) => JSON.stringify(c.args['view']).includes(id));
+    expect((opened.args['view'] as { callback_id: string }).callback_id).toBe('ivs_reject_modal');
+    const res = await world.bot.submitView('ivs_reject_modal', APPROVER, id, { reason: { reason: plainTextValue('not now <!channel> <http://evil|bank>') } });
+    expect(res.status).toBe(200);
+    const reply = await threadReply(world, card, /Rejected by <@U222>/);
+    expect(reply).toContain('&lt;!channel&gt;');
+    expect(reply).not.toContain('<!channel>');
+    expect(buttonsOf(world, card)).toEqual([]);
+    expect(world.intercom.callsTo('create')).toHaveLength(0);
+  });
+
+  it('an empty reject reason is refused inside the modal', async () => {
+    const res = await world.bot.submitView('ivs_reject_modal', APPROVER, 'R-AAAAAA', { reason: { reason: plainTextValue('  ') } });
+    expect(res.status).toBe(200);
+    expect(res.json()).toMatchObject({ response_action: 'errors' });
+  });
+
+  it('an approver may withdraw their approval while the request is pending', async () => {
+    const world2 = await startWorld({ env: { IVS_APPROVALS_REQUIRED: '2' } });
+    try {
+      const { id, card } = await openRequest(world2, 'create web Withdrawn');
+      await world2.bot.click('ivs_approve', id, APPROVER);
+      await threadReply(world2, card, /Approved by <@U222> \(1\/2\)/);
+      expect(buttonsOf(world2, card)).toContain('ivs_withdraw');
+      await world2.bot.command(`withdraw ${id}`, APPROVER);
+      await threadReply(world2, card, /withdrew/);
+      expect(cardText(world2, card)).toContain('0/2');
+    } finally {
+      await world2.close();
+    }
+  });
+
+  it('unknown request ids and malformed commands get a clear ephemeral error', async () => {
+    const unknown = await world.bot.command('status R-ZZZZZZ');
+    expect(unknown.status).toBe(200);
+    expect(await (await world.bot.command('cancel R-ZZZZZZ')).reply()).toMatch(/no request R-ZZZZZZ/);
+
+    const bad = (await world.bot.command('create webb Foo')).json() as { text: string };
+    expect(bad.text).toMatch(/webb/);
+    const long = (await world.bot.command(`create web ${'x'.repeat(1200)}`)).json() as { text: string };
+    expect(long.text).toMatch(/limit is 1000/);
+    const noId = (await world.bot.command('status nope')).json() as { text: string };
+    expect(noId.text).toMatch(/request id/i);
+  });
+
+  it('a delete of an unknown secret id is refused ephemerally', async () => {
+    expect(await (await world.bot.command('delete 4242 cleanup')).reply()).toMatch(/no secret with id `4242`/);
+  });
+
+  it('/ivs requests lists open requests and /ivs status shows one', async () => {
+    const { id, card } = await openRequest(world, 'create android Listed One');
+    expect(await (await world.bot.command('requests')).reply()).toContain(id);
+    expect(await (await world.bot.command(`status ${id}`)).reply()).toMatch(/pending/i);
+    await world.bot.command(`cancel ${id}`);
+    await threadReply(world, card, /Cancelled/);
+  });
+
+  it('a requester can hold only a few open requests at once', async () => {
+    const opened = [];
+    for (let i = 0; i < 3; i++) opened.push(await openRequest(world, `create web Flood ${i}`, APPROVER_2));
+    expect(await (await world.bot.command('create web Flood 4', APPROVER_2)).reply()).toMatch(/already have 3 open requests/);
+    for (const { id } of opened) await world.bot.command(`cancel ${id}`, APPROVER_2);
+  });
+
+  it('a request nobody else could approve is refused when opened', async () => {
+    const solo = await startWorld({ env: { IVS_APPROVERS: REQUESTER } });
+    try {
+      expect(await (await solo.bot.command('create web Lonely')).reply()).toMatch(/could never be approved/);
+      expect(solo.slack.callsTo('chat.postMessage').filter((c) => c.args['channel'] === CHANNEL)).toHaveLength(0);
+    } finally {
+      await solo.close();
+    }
+  });
+});
