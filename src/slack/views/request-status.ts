@@ -1,0 +1,35 @@
+/** `/ivs status <request-id>`: the card's details (no buttons) and the request's history so far. */
+import type { AuditEntry } from '../../core/ports';
+import type { ApprovalRequest } from '../../core/request';
+import { isFinal } from '../../core/request';
+import { escapeBounded, slackDate, truncate } from '../mrkdwn';
+import { context, LIMITS, linesToSections, section, type MessageView } from './block-kit';
+import { operationPlain } from './describe';
+import { cardBody, outcomeText, type CardOptions } from './request-card';
+import { renderThreadEvent } from './thread-event';
+
+export interface StatusOptions extends CardOptions {
+  /** The request's audit entries, oldest first; omitted when the audit log could not be read. */
+  readonly history?: readonly AuditEntry[];
+}
+
+export function renderRequestStatus(request: ApprovalRequest, opts: StatusOptions): MessageView {
+  const blocks = cardBody(request, opts);
+  if (isFinal(request.state)) blocks.push(section(outcomeText(request), 'ivs_outcome'));
+  if (request.card) {
+    blocks.push(context(`Card in <#${request.card.channel.replace(/[^A-Z0-9]/gi, '')}>`));
+  }
+  if (opts.history === undefined) {
+    blocks.push(context(':warning: The history could not be read; `/ivs audit` shows the audit stream.'));
+  } else if (opts.history.length === 0) {
+    blocks.push(context('No history recorded yet.'));
+  } else {
+    const lines = opts.history.map((e) => `${slackDate(e.at)} ${renderThreadEvent(request, e)}`);
+    blocks.push(section('*History*'));
+    blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length, 'events'));
+  }
+  return {
+    text: truncate(`${request.id}: ${escapeBounded(operationPlain(request.operation), 300)}: ${request.state}`, LIMITS.fallbackText),
+    blocks,
+  };
+}

@@ -1,0 +1,57 @@
+/** `/ivs help`: every command with one line of explanation (sent ephemerally). */
+import type { CommandWord } from '../command-parser';
+import { MAX_NAME_LENGTH, MAX_REASON_LENGTH } from '../command-parser';
+import { escapeBounded } from '../mrkdwn';
+
+interface CommandHelp {
+  readonly word: CommandWord;
+  /** mrkdwn; `<` and `>` already escaped. */
+  readonly syntax: string;
+  readonly explanation: string;
+}
+
+export const COMMAND_HELP: readonly CommandHelp[] = [
+  { word: 'list', syntax: '/ivs list', explanation: 'the secrets: id, name, platforms, age, and whether Vault holds their material.' },
+  {
+    word: 'create',
+    syntax: '/ivs create &lt;web,ios,android&gt; &lt;name…&gt; [-- reason]',
+    explanation: `asks to create a secret (name up to ${MAX_NAME_LENGTH} characters); \`/ivs create\` alone opens a form.`,
+  },
+  {
+    word: 'delete',
+    syntax: '/ivs delete &lt;id&gt; [--force] [reason…]',
+    explanation: '`--force` acknowledges that the delete leaves a platform with no secret.',
+  },
+  {
+    word: 'rotate',
+    syntax: '/ivs rotate &lt;id&gt; [reason…]',
+    explanation: 'creates a successor with the same platforms, then, after cut-over and a second approval, deletes the old one.',
+  },
+  { word: 'plan', syntax: '/ivs plan create|delete|rotate …', explanation: 'dry run: secrets per platform before and after, guard results. Changes nothing.' },
+  { word: 'requests', syntax: '/ivs requests', explanation: 'the open requests.' },
+  { word: 'status', syntax: '/ivs status &lt;request-id&gt;', explanation: "one request's state and history." },
+  { word: 'audit', syntax: '/ivs audit &lt;request-id&gt;', explanation: "the request's audit entries, with the hash chain verified." },
+  { word: 'cancel', syntax: '/ivs cancel &lt;request-id&gt;', explanation: 'the requester cancels their open request.' },
+  { word: 'withdraw', syntax: '/ivs withdraw &lt;request-id&gt;', explanation: 'an approver takes their approval back while the request is pending.' },
+  { word: 'help', syntax: '/ivs help', explanation: 'this message.' },
+];
+
+/** One command's syntax line, for an error message about that command. */
+export function usageOf(word: CommandWord): string {
+  const help = COMMAND_HELP.find((c) => c.word === word);
+  return help ? `Usage: \`${help.syntax}\`` : renderUsage();
+}
+
+export function renderUsage(): string {
+  const lines = COMMAND_HELP.map((c) => `• \`${c.syntax}\`: ${c.explanation}`);
+  return [
+    '*ivs-bot* guards Intercom identity verification secrets: every create and delete needs an approval from a second person, and the secret material goes straight into Vault, never into Slack.',
+    ...lines,
+    `Request ids look like \`R-7F3K2Q\`. Reasons are up to ${MAX_REASON_LENGTH} characters. Example: \`/ivs create web,ios Production Web -- yearly rotation\``,
+  ].join('\n');
+}
+
+/** The answer to `/ivs <unknown word>`: say which word, then the usage. */
+export function renderUnknownCommand(word: string): string {
+  return `I don't know the command \`${escapeBounded(word.replace(/`/g, "'"), 40)}\`.\n${renderUsage()}`;
+}
