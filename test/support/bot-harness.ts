@@ -1,4 +1,5 @@
 import { loadConfig, type Config } from '../../src/config';
+import type { Clock } from '../../src/core/ports';
 import { createBot, type Bot, type BotOptions } from '../../src/app';
 import { startSlackDouble, type SlackDouble, type SlackMessage } from '../doubles/slack-api';
 import { startIntercomDouble, type IntercomDouble } from '../doubles/intercom';
@@ -23,6 +24,8 @@ export interface World {
   readonly vault: VaultDouble;
   readonly logs: CapturedLogs;
   readonly env: Record<string, string>;
+  /** The bots' clock: real time plus whatever the test skipped ahead. */
+  readonly clock: TestClock;
   /** The first bot replica. */
   readonly bot: RunningBot;
   /** Starts another replica against the same Redis and doubles. */
@@ -43,6 +46,22 @@ export interface RunningBot {
 }
 
 let responseSeq = 0;
+
+/** Real time, shifted forward on demand, so a test can pass an hour without waiting one. */
+export interface TestClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function testClock(): TestClock {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    advance: (ms) => {
+      offset += ms;
+    },
+  };
+}
 
 /** Bolt's HTTP answer, plus the later message the bot sends to this interaction's own response_url. */
 export interface Answer extends BoltAnswer {
@@ -81,6 +100,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   if (!first.ok) throw new Error(`test config invalid: ${first.problems.join('; ')}`);
   const logs = captureLogs(first.config.secrets);
   const replicas: RunningBot[] = [];
+  const clock = testClock();
 
   const startReplica = async (botOpts: Partial<BotOptions> = {}, extraEnv: Record<string, string> = {}): Promise<RunningBot> => {
     const loaded = loadConfig({ ...env, ...extraEnv });
@@ -88,6 +108,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     const config = loaded.config;
     const bot = createBot(config, {
       logger: logs.logger,
+      clock,
       intercomRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 2_000 },
       intercomTimeoutMs: 2_000,
       ...opts.bot,
@@ -134,6 +155,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     vault,
     logs,
     env,
+    clock,
     bot,
     startReplica,
     async close() {
