@@ -6,6 +6,13 @@ import type { RequestId, SecretInfo } from './types';
 import { runStep } from './workflows/run-step';
 import type { StepResult } from './workflows/step';
 
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(id: RequestId) {
+    super(`the execution lease of ${id} was taken over by another replica`);
+  }
+}
+
 export interface ExecutorDeps {
   readonly store: RequestStore;
   readonly intercom: Intercom;
@@ -108,7 +115,8 @@ export class Executor {
             minOverlapMs: this.deps.minOverlapMs,
             tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
             progress: async (crumbs) => {
-              await store.recordProgress(id, owner, crumbs);
+              // Another replica took the request over: stop before touching Intercom or Vault again.
+              if (!(await store.recordProgress(id, owner, crumbs))) throw new LeaseLostError(id);
             },
             openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
           })

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_MS } from '../../src/app';
+import { connectRedis } from '../../src/redis/connection';
+import { APPROVER, APPROVER_2, buttonsOf, cardOf, cardText, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
+import { dumpRedis, findLeaks, materialForms } from '../support/leak-canary';
+
+const BASE = 'secret/intercom/identity-verification/default';
+
+describe('create and delete for real: material straight into Vault', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  /** Seeds a secret at Intercom with its material in Vault, as if the bot had created it. */
+  function seedWithMaterial(name: string, platforms: Array<'web' | 'ios' | 'android'>, ageDays: number): string {
+    const id = world.intercom.seed({ name, platforms, createdAt: Math.floor(Date.now() / 1000) - ageDays * 86_400 });
+    world.vault.seed(`${BASE}/secrets/${id}`, { secret: `seeded-material-${id}`, intercom_secret_id: id, name });
+    return id;
+  }
+
+  it('a delete removes the secret at Intercom, soft-deletes its Vault entry and repoints current/<platform>', async () => {
+    const older = seedWithMaterial('Web 2024', ['web'], 400);
+    const newer = seedWithMaterial('Web 2025', ['web'], 30);
+    world.vault.seed(`${BASE}/current/web`, { secret: `seeded-material-${older}`, intercom_secret_id: older });
+
+    const { id, card } = await openRequest(world, `delete ${older} replaced by ${newer}`);
+    await world.bot.click('ivs_approve', id, APPROVER);
+    await threadReply(world, card, /Succeeded/);
+
+    expect(world.intercom.callsTo('delete').map((c) => c.path)).toEqual([`/secure_mode_secrets/${older}`]);
+    const meta = world.vault.metadata(`${BASE}/secrets/${older}`);
+    expect(meta?.custom_metadata?.['intercom_deleted_at']).toBeTruthy();
+    expect(Object.values(meta?.versions ?? {}).every((v) => v.deletion_time !== '')).toBe(true);
+    expect(world.vault.read(`${BASE}/current/web`)?.['intercom_secret_id']).toBe(newer);
+    expect(await threadReply(world, card, /Deleted Intercom secret/)).toContain(older);
+  });
+
+  it('Vault sealed: the create fails before Intercom is touched', async () => {
+    world.vault.seal();
+    try {
+      const { id, card } = await openRequest(world, 'create web Sealed Vault');
+      const creates = world.intercom.callsTo('create').length;
+      await world.bot.click('ivs_approve', id, APPROVER);
+      const failed = await threadReply(world, card, /Failed/);
+      expect(failed).toMatch(/Vault is not ready/);
+      expect(failed).toMatch(/nothing was created/);
+      expect(world.intercom.callsTo('create')).toHaveLength(creates);
+      expect(buttonsOf(world, card)).toEqual([]);
+    } finally {
+      world.vault.unseal();
+    }
+  });
+
+  it('Vault write failing: exactly one POST, then exactly one DELETE of that id (rolled back)', async () => {
+    const { id, card } = await openRequest(world, 'create ios Doomed Write');
+    const createsBefore = world.intercom.callsTo('create').length;
+    const deletesBefore = world.intercom.callsTo('delete').length;
+    world.vault.failWrites(10, { status: 500, errors: ['internal error'] });
+    await world.bot.click('ivs_approve', id, APPROVER);
+    const failed = await threadReply(world, card, /Failed/);
+    world.vault.failWrites(0);
+    expect(failed).toMatch(/rolled back/);
+    const created = world.intercom.secrets().find((s) => s.name === `Doomed Write [${id}]`);
+    expect(created?.deleted).toBe(true);
+    expect(world.intercom.callsTo('create')).toHaveLength(createsBefore + 1);
+    const deletes = world.intercom.callsTo('delete').slice(deletesBefore);
+    expect(deletes.map((c) => c.path)).toEqual([`/secure_mode_secrets/${created?.id}`]);
+    expect(world.vault.read(`${BASE}/secrets/${created?.id}`)).toBeUndefined();
+    await threadReply(world, card, /Rolled back/);
+  });
+
+  it('a delete whose target vanished meanwhile reports "already gone", not a crash', async () => {
+    const gone = seedWithMaterial('Vanishing', ['android'], 10);
+    seedWithMaterial('Android keeper', ['android'], 5);
+    const { id, card } = await openRequest(world, `delete ${gone}`);
+    world.intercom.remove(gone);
+    await world.bot.click('ivs_approve', id, APPROVER);
+    expect(await threadReply(world, card, /Succeeded/)).toMatch(/already gone/);
+    await threadReply(world, card, /already gone/);
+  });
+
+  it('a 404 answered to the DELETE itself is "already gone"', async () => {
+    const target = seedWithMaterial('Raced', ['android'], 9);
+    const { id, card } = await openRequest(world, `delete ${target}`);
+    world.intercom.failNext('delete', { status: 404, body: { type: 'error.list', errors: [{ code: 'identity_verification_secret_not_found', message: 'Identity verification secret not found' }] } });
+    await world.bot.click('ivs_approve', id, APPROVER);
+    expect(await threadReply(world, card, /Succeeded/)).toMatch(/already gone/);
+  });
+
+  it('the impact guard refuses a delete that would leave a platform with no secret', async () => {
+    const only = seedWithMaterial('The only iOS app', ['ios'], 50);
+    const { id, card } = await openRequest(world, `delete ${only} no longer needed`);
+    expect(cardText(world, card)).toMatch(/ios/);
+    expect(cardText(world, card)).toMatch(/--force/);
+    const deletes = world.intercom.callsTo('delete').length;
+    await world.bot.click('ivs_approve', id, APPROVER);
+    expect(await threadReply(world, card, /Failed/)).toMatch(/would leave ios with no secret/);
+    expect(world.intercom.callsTo('delete')).toHaveLength(deletes);
+    expect(world.intercom.secrets().find((s) => s.id === only)?.deleted).toBe(false);
+
+    const forced = await openRequest(world, `delete ${only} --force really retiring iOS`);
+    expect(cardText(world, forced.card)).toMatch(/acknowledged/);
+    await world.bot.click('ivs_approve', forced.id, APPROVER_2);
+    await threadReply(world, forced.card, /Succeeded/);
+    expect(world.intercom.secrets().find((s) => s.id === only)?.deleted).toBe(true);
+    expect(world.vault.read(`${BASE}/current/ios`)).toBeUndefined();
+  });
+
+  it('an ambiguous POST (the answer never comes) is reconciled by listing: the orphan is reported and a delete request opened', async () => {
+    const { id, card } = await openRequest(world, 'create web Lost Answer');
+    world.intercom.failNext('create', { kind: 'apply-then-drop' });
+    await world.bot.click('ivs_approve', id, APPROVER);
+    const orphan = await threadReply(world, card, /ORPHAN/);
+    const followUp = /R-[0-9A-Z]{6}/.exec(orphan.replace(id, ''))?.[0];
+    expect(followUp).toBeDefined();
+    expect(await threadReply(world, card, /Failed/)).toMatch(/material, was lost/);
+    expect(world.intercom.callsTo('create').filter((c) => JSON.stringify(c.body).includes(id))).toHaveLength(1);
+    const orphanCard = await cardOf(world, followUp!);
+    expect(buttonsOf(world, orphanCard)).toEqual(['ivs_approve', 'ivs_reject']);
+  });
+
+  it('a replica killed while its POST hangs: another replica recovers, finds the orphan and opens a delete request', async () => {
+    const victim = await world.startReplica({ intercomTimeoutMs: 120_000 });
+    const { id, card } = await openRequest(world, 'create android Hanging Post', undefined, victim);
+    world.intercom.failNext('create', { kind: 'apply-then-stall', ms: 120_000 });
+    await victim.click('ivs_approve', id, APPROVER);
+    await world.intercom.waitFor('create', (c) => JSON.stringify(c.body).includes(id));
+    // The victim dies: no more Redis, no more lease renewals. (Its stalled socket is left hanging.)
+    await victim.kill();
+    world.clock.advance(LEASE_MS + 1);
+    await world.bot.bot.sweep();
+    await threadReply(world, card, /Recovered/);
+    const orphan = await threadReply(world, card, /ORPHAN/);
+    expect(orphan).toMatch(/Delete request `R-/);
+    expect(await threadReply(world, card, /Failed/)).toMatch(/died before its material reached Vault/);
+  });
+
+  it('canary: no issued material, in any form, reached Slack, response_urls, logs (errors included) or Redis', async () => {
+    const forms = materialForms(world.intercom.issuedMaterial());
+    expect(forms.length).toBeGreaterThan(0);
+    const redis = connectRedis(world.redis.url);
+    try {
+      const hits = findLeaks(forms, {
+        slack: world.slack.everything(),
+        logs: world.logs.text(),
+        redis: await dumpRedis(redis),
+      });
+      expect(hits).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
