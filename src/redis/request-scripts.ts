@@ -69,6 +69,14 @@ local function close_request(state)
   redis.call('PEXPIRE', key, final_ttl)
 end
 
+-- A rotation whose retire step is rejected or expires goes back to waiting: the successor exists and
+-- the old secret is untouched, so Finish (later) and Abandon must stay possible.
+local function back_to_finish()
+  redis.call('HSET', key, 'state', 'awaiting_finish', 'approvals', '', 'updated_at', now)
+  redis.call('HDEL', key, 'rotation_step', 'finish_requested_by')
+  redis.call('ZREM', PENDING, id)
+end
+
 local function has_approved(user)
   for a in string.gmatch(field('approvals'), '%S+') do
     if a == user then return true end
@@ -152,6 +160,10 @@ return reply('ok')
 /** ARGV[5] user, ARGV[6] reason. */
 const REJECT = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
+if field('rotation_step') == 'retire' then
+  back_to_finish()
+  return reply('ok')
+end
 redis.call('HSET', key, 'rejection_by', ARGV[5], 'rejection_reason', ARGV[6])
 close_request('rejected')
 return reply('ok')
@@ -172,6 +184,10 @@ return reply('ok')
 const EXPIRE = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
 if tonumber(field('expires_at')) > tonumber(now) then return reply('refused', 'the request has not expired yet') end
+if field('rotation_step') == 'retire' then
+  back_to_finish()
+  return reply('ok')
+end
 close_request('expired')
 return reply('ok')
 `;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/redis/connection';
+import { plainTextValue } from '../support/slack-payloads';
 import { APPROVER, APPROVER_2, REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
 
 const BASE = 'secret/intercom/identity-verification/default';
@@ -70,11 +71,20 @@ describe('rotation: one request, two separately approved steps', () => {
     expect(audit).toMatch(/verified/i);
   });
 
-  it('a rotation can be abandoned after step 1: both secrets stay', async () => {
+  it('a rejected delete step goes back to waiting; the rotation can then be abandoned and both secrets stay', async () => {
     const old = seedWithMaterial('Mobile', ['ios']);
     const { id, card } = await openRequest(world, `rotate ${old}`);
     await world.bot.click('ivs_approve', id, APPROVER);
     await threadReply(world, card, /Step 1 done/);
+
+    world.clock.advance(HOUR + 1_000);
+    await world.bot.click('ivs_finish', id, REQUESTER);
+    await threadReply(world, card, /asked to finish/);
+    await world.bot.submitView('ivs_reject_modal', APPROVER_2, id, { reason: { reason: plainTextValue('web signers not rolled out yet') } });
+    await threadReply(world, card, /Rejected by <@U333>/);
+    expect(buttonsOf(world, card)).toEqual(['ivs_finish', 'ivs_abandon']);
+    expect(world.intercom.secrets().find((s) => s.id === old)?.deleted).toBe(false);
+
     await world.bot.click('ivs_abandon', id, REQUESTER);
     await threadReply(world, card, /abandoned/);
     expect(buttonsOf(world, card)).toEqual([]);

@@ -405,6 +405,26 @@ describe('rotations', () => {
     expect(await redisA.exists(`${prefix}rotation:102`)).toBe(0);
   });
 
+  it('a rejected or expired retire step goes back to waiting to finish; the rotation stays open', async () => {
+    const { store } = stores();
+    const rotation = await created(store, rotationRequest('102'), '102');
+    await store.approve(rotation.id, 'U_APP', T0 + 1);
+    await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
+    await store.finish(rotation.id, 'replica-1', { state: 'awaiting_finish', outcome: 'successor created', rotation: { step: 'successor' } }, T0 + 3);
+
+    await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR);
+    const rejected = await store.reject(rotation.id, 'U_APP', 'signers not ready', T0 + HOUR + 1);
+    expect(rejected.kind === 'ok' && rejected.request).toMatchObject({ state: 'awaiting_finish', approvals: [], rotation: { step: 'successor' } });
+    expect(rejected.kind === 'ok' && rejected.request.rotation?.finishRequestedBy).toBeUndefined();
+
+    await store.startRetireStep(rotation.id, 'U_FIN', T0 + 3 * HOUR, T0 + 2 * HOUR);
+    expect(await store.dueForExpiry(T0 + 3 * HOUR)).toEqual([rotation.id]);
+    const expired = await store.expire(rotation.id, T0 + 3 * HOUR);
+    expect(expired.kind === 'ok' && expired.request.state).toBe('awaiting_finish');
+    expect(await store.dueForExpiry(T0 + 4 * HOUR)).toEqual([]);
+    expect((await store.listOpen()).map((r) => r.id)).toEqual([rotation.id]);
+  });
+
   it('abandons a rotation waiting to finish, keeping both secrets', async () => {
     const { store } = stores();
     const rotation = await created(store, rotationRequest('102'), '102');
