@@ -6,13 +6,14 @@ import {
   OUTSIDER,
   REQUESTER,
   buttonsOf,
+  cardOf,
   cardText,
   openRequest,
   startWorld,
   threadReply,
   type World,
 } from '../support/bot-harness';
-import { plainTextValue } from '../support/slack-payloads';
+import { checkboxesValue, plainTextValue } from '../support/slack-payloads';
 
 describe('the two-person rule, end to end', () => {
   let world: World;
@@ -114,6 +115,50 @@ describe('the two-person rule, end to end', () => {
       await threadReply(world2, card, /Approved by <@U222> \(1\/2\)/);
       expect(buttonsOf(world2, card)).toContain('ivs_withdraw');
       await world2.bot.command(`withdraw ${id}`, APPROVER);
+      await threadReply(world2, card, /withdrew/);
+      expect(cardText(world2, card)).toContain('0/2');
+    } finally {
+      await world2.close();
+    }
+  });
+
+  it('/ivs create with no arguments opens a modal whose submission opens the same kind of request', async () => {
+    const ack = await world.bot.command('create');
+    expect(ack.status).toBe(200);
+    const opened = await world.slack.waitFor('views.open', (c) => (c.args['view'] as { callback_id?: string }).callback_id === 'ivs_create_modal');
+    const view = opened.args['view'] as { private_metadata: string };
+    expect(view.private_metadata).toBe(CHANNEL);
+
+    const invalid = await world.bot.submitView('ivs_create_modal', REQUESTER, CHANNEL, {
+      name: { name: plainTextValue('Modal Secret') },
+      platforms: { platforms: checkboxesValue([]) },
+      reason: { reason: plainTextValue('') },
+    });
+    expect(invalid.json()).toMatchObject({ response_action: 'errors', errors: { platforms: expect.any(String) } });
+
+    const ok = await world.bot.submitView('ivs_create_modal', REQUESTER, CHANNEL, {
+      name: { name: plainTextValue('Modal Secret') },
+      platforms: { platforms: checkboxesValue(['web', 'android']) },
+      reason: { reason: plainTextValue('from the modal') },
+    });
+    expect(ok.status).toBe(200);
+    const confirmation = await world.slack.waitFor('chat.postEphemeral', (c) => /Request R-[0-9A-Z]{6} opened/.test(String(c.args['text'])));
+    const id = /R-[0-9A-Z]{6}/.exec(String(confirmation.args['text']))![0];
+    const card = await cardOf(world, id);
+    expect(cardText(world, card)).toContain('Modal Secret');
+    expect(cardText(world, card)).toContain('android');
+    await world.bot.command(`cancel ${id}`);
+    await threadReply(world, card, /Cancelled/);
+  });
+
+  it('the Withdraw button takes the clicker\'s approval back', async () => {
+    const world2 = await startWorld({ env: { IVS_APPROVALS_REQUIRED: '2' } });
+    try {
+      const { id, card } = await openRequest(world2, 'create web Withdraw Button');
+      await world2.bot.click('ivs_approve', id, APPROVER);
+      await threadReply(world2, card, /Approved by <@U222>/);
+      expect(await (await world2.bot.click('ivs_withdraw', id, APPROVER_2)).reply()).toMatch(/have not approved/);
+      await world2.bot.click('ivs_withdraw', id, APPROVER);
       await threadReply(world2, card, /withdrew/);
       expect(cardText(world2, card)).toContain('0/2');
     } finally {
