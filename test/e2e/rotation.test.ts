@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/redis/connection';
 import { plainTextValue } from '../support/slack-payloads';
-import { APPROVER, APPROVER_2, REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
+import { APPROVER, APPROVER_2, REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, seedSecretWithMaterial, type World, VAULT_BASE } from '../support/bot-harness';
 
-const BASE = 'secret/intercom/identity-verification/default';
+const BASE = VAULT_BASE;
 const HOUR = 3_600_000;
 
 describe('rotation: one request, two separately approved steps', () => {
@@ -15,15 +15,9 @@ describe('rotation: one request, two separately approved steps', () => {
     await world?.close();
   });
 
-  function seedWithMaterial(name: string, platforms: Array<'web' | 'ios' | 'android'>): string {
-    const id = world.intercom.seed({ name, platforms, createdAt: Math.floor(Date.now() / 1000) - 400 * 86_400 });
-    world.vault.seed(`${BASE}/secrets/${id}`, { secret: `seeded-${id}`, intercom_secret_id: id, name });
-    world.vault.seed(`${BASE}/current/${platforms[0]}`, { secret: `seeded-${id}`, intercom_secret_id: id });
-    return id;
-  }
 
   it('creates the successor, waits for the overlap, then deletes the old secret with a second approval', async () => {
-    const old = seedWithMaterial('Production Web', ['web']);
+    const old = seedSecretWithMaterial(world, 'Production Web', ['web'], 400, { current: true });
     const { id, card } = await openRequest(world, `rotate ${old} yearly rotation`);
 
     // A second rotation of the same secret points to the open one.
@@ -72,7 +66,7 @@ describe('rotation: one request, two separately approved steps', () => {
   });
 
   it('a rejected delete step goes back to waiting; the rotation can then be abandoned and both secrets stay', async () => {
-    const old = seedWithMaterial('Mobile', ['ios']);
+    const old = seedSecretWithMaterial(world, 'Mobile', ['ios'], 400, { current: true });
     const { id, card } = await openRequest(world, `rotate ${old}`);
     await world.bot.click('ivs_approve', id, APPROVER);
     await threadReply(world, card, /Step 1 done/);
@@ -94,7 +88,7 @@ describe('rotation: one request, two separately approved steps', () => {
   });
 
   it('a replica killed between the steps loses nothing: another finishes the rotation', async () => {
-    const old = seedWithMaterial('Android', ['android']);
+    const old = seedSecretWithMaterial(world, 'Android', ['android'], 400, { current: true });
     const replica = await world.startReplica();
     const { id, card } = await openRequest(world, `rotate ${old}`, REQUESTER, replica);
     await replica.click('ivs_approve', id, APPROVER);
@@ -110,7 +104,7 @@ describe('rotation: one request, two separately approved steps', () => {
   });
 
   it('plan shows before/after and guards and writes nothing anywhere', async () => {
-    const only = seedWithMaterial('Plan target', ['web']);
+    const only = seedSecretWithMaterial(world, 'Plan target', ['web'], 400, { current: true });
     const intercomWrites = () => world.intercom.calls.filter((c) => c.method !== 'GET').length;
     const vaultWrites = () => world.vault.calls.filter((c) => c.method !== 'GET').length;
     const [iw, vw, posts] = [intercomWrites(), vaultWrites(), world.slack.callCount('chat.postMessage')];

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_MS } from '../../src/app';
 import { connectRedis } from '../../src/redis/connection';
-import { APPROVER, APPROVER_2, buttonsOf, cardOf, cardText, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
+import { APPROVER, APPROVER_2, buttonsOf, cardOf, cardText, openRequest, startWorld, threadReply, seedSecretWithMaterial, type World, VAULT_BASE } from '../support/bot-harness';
 import { dumpRedis, findLeaks, materialForms } from '../support/leak-canary';
 
-const BASE = 'secret/intercom/identity-verification/default';
+const BASE = VAULT_BASE;
 
 describe('create and delete for real: material straight into Vault', () => {
   let world: World;
@@ -15,16 +15,10 @@ describe('create and delete for real: material straight into Vault', () => {
     await world?.close();
   });
 
-  /** Seeds a secret at Intercom with its material in Vault, as if the bot had created it. */
-  function seedWithMaterial(name: string, platforms: Array<'web' | 'ios' | 'android'>, ageDays: number): string {
-    const id = world.intercom.seed({ name, platforms, createdAt: Math.floor(Date.now() / 1000) - ageDays * 86_400 });
-    world.vault.seed(`${BASE}/secrets/${id}`, { secret: `seeded-material-${id}`, intercom_secret_id: id, name });
-    return id;
-  }
 
   it('a delete removes the secret at Intercom, soft-deletes its Vault entry and repoints current/<platform>', async () => {
-    const older = seedWithMaterial('Web 2024', ['web'], 400);
-    const newer = seedWithMaterial('Web 2025', ['web'], 30);
+    const older = seedSecretWithMaterial(world, 'Web 2024', ['web'], 400);
+    const newer = seedSecretWithMaterial(world, 'Web 2025', ['web'], 30);
     world.vault.seed(`${BASE}/current/web`, { secret: `seeded-material-${older}`, intercom_secret_id: older });
 
     const { id, card } = await openRequest(world, `delete ${older} replaced by ${newer}`);
@@ -74,8 +68,8 @@ describe('create and delete for real: material straight into Vault', () => {
   });
 
   it('a delete whose target vanished meanwhile reports "already gone", not a crash', async () => {
-    const gone = seedWithMaterial('Vanishing', ['android'], 10);
-    seedWithMaterial('Android keeper', ['android'], 5);
+    const gone = seedSecretWithMaterial(world, 'Vanishing', ['android'], 10);
+    seedSecretWithMaterial(world, 'Android keeper', ['android'], 5);
     const { id, card } = await openRequest(world, `delete ${gone}`);
     world.intercom.remove(gone);
     await world.bot.click('ivs_approve', id, APPROVER);
@@ -84,7 +78,7 @@ describe('create and delete for real: material straight into Vault', () => {
   });
 
   it('a 404 answered to the DELETE itself is "already gone"', async () => {
-    const target = seedWithMaterial('Raced', ['android'], 9);
+    const target = seedSecretWithMaterial(world, 'Raced', ['android'], 9);
     const { id, card } = await openRequest(world, `delete ${target}`);
     world.intercom.failNext('delete', { status: 404, body: { type: 'error.list', errors: [{ code: 'identity_verification_secret_not_found', message: 'Identity verification secret not found' }] } });
     await world.bot.click('ivs_approve', id, APPROVER);
@@ -92,7 +86,7 @@ describe('create and delete for real: material straight into Vault', () => {
   });
 
   it('the impact guard refuses a delete that would leave a platform with no secret', async () => {
-    const only = seedWithMaterial('The only iOS app', ['ios'], 50);
+    const only = seedSecretWithMaterial(world, 'The only iOS app', ['ios'], 50);
     const { id, card } = await openRequest(world, `delete ${only} no longer needed`);
     expect(cardText(world, card)).toMatch(/ios/);
     expect(cardText(world, card)).toMatch(/--force/);

@@ -218,3 +218,14 @@ export function cardText(world: World, card: SlackMessage): string {
   const current = world.slack.message(card.channel, card.ts);
   return JSON.stringify([current?.text, current?.blocks]);
 }
+
+/** Where the bot keeps this workspace's material in the Vault double (SPEC §5, default settings). */
+export const VAULT_BASE = 'secret/intercom/identity-verification/default';
+
+/** Seeds a secret at Intercom with its material in Vault, as if the bot had created it earlier. */
+export function seedSecretWithMaterial(world: World, name: string, platforms: Array<'web' | 'ios' | 'android'>, ageDays: number, opts: { current?: boolean } = {}): string {
+  const id = world.intercom.seed({ name, platforms, createdAt: Math.floor(Date.now() / 1000) - ageDays * 86_400 });
+  world.vault.seed(`${VAULT_BASE}/secrets/${id}`, { secret: `seeded-material-${id}`, intercom_secret_id: id, name });
+  if (opts.current) for (const p of platforms) world.vault.seed(`${VAULT_BASE}/current/${p}`, { secret: `seeded-material-${id}`, intercom_secret_id: id });
+  return id;
+}
