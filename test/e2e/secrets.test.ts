@@ -117,6 +117,17 @@ describe('create and delete for real: material straight into Vault', () => {
     expect(buttonsOf(world, orphanCard)).toEqual(['ivs_approve', 'ivs_reject']);
   });
 
+  it('an ambiguous POST that created nothing is reported as "nothing was created" after listing twice, never re-sent', async () => {
+    const { id, card } = await openRequest(world, 'create web Dropped Post');
+    world.intercom.failNext('create', { kind: 'drop' });
+    const lists = world.intercom.callsTo('list').length;
+    await world.bot.click('ivs_approve', id, APPROVER);
+    expect(await threadReply(world, card, /Failed/)).toMatch(/lists no secret for this request: nothing was created/);
+    expect(world.intercom.callsTo('create').filter((c) => JSON.stringify(c.body).includes(id))).toHaveLength(1);
+    expect(world.intercom.callsTo('list').length - lists).toBeGreaterThanOrEqual(2);
+    expect(world.intercom.secrets().some((s) => s.name.includes(id))).toBe(false);
+  });
+
   it('a replica killed while its POST hangs: another replica recovers, finds the orphan and opens a delete request', async () => {
     const victim = await world.startReplica({ intercomTimeoutMs: 120_000 });
     const { id, card } = await openRequest(world, 'create android Hanging Post', undefined, victim);
