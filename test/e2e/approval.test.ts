@@ -186,7 +186,10 @@ describe('the two-person rule, end to end', () => {
   it('/ivs requests lists open requests and /ivs status shows one', async () => {
     const { id, card } = await openRequest(world, 'create android Listed One');
     expect(await (await world.bot.command('requests')).reply()).toContain(id);
-    expect(await (await world.bot.command(`status ${id}`)).reply()).toMatch(/pending/i);
+    const status = await (await world.bot.command(`status ${id}`)).reply();
+    expect(status).toMatch(/pending/i);
+    expect(status).toMatch(/History/);
+    expect(status).toMatch(/requested/);
     await world.bot.command(`cancel ${id}`);
     await threadReply(world, card, /Cancelled/);
   });

@@ -99,7 +99,14 @@ async function run(parsed: ParsedCommand, actor: Actor, channel: string, respond
         await say(`There is no request ${parsed.requestId}.`);
         return;
       }
-      const view = renderRequestStatus(request, { now: deps.now() });
+      const history = await deps.audit.history(request.id).then(
+        (h) => h.entries,
+        (err: unknown) => {
+          deps.log.warn({ err, requestId: request.id }, 'audit history unreadable for /ivs status');
+          return undefined;
+        },
+      );
+      const view = renderRequestStatus(request, { now: deps.now(), minOverlapMs: deps.config.ivs.minOverlapMs, ...(history ? { history } : {}) });
       await respond({ response_type: 'ephemeral', text: view.text, blocks: view.blocks });
       return;
     }
