@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, LogLevel } from '@slack/bolt';
 import type { Redis } from 'ioredis';
@@ -164,6 +164,9 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     redis,
     sweep,
     async start() {
+      // Bolt's Socket Mode receiver listens for the health routes without waiting or handling
+      // errors, so a taken PORT would crash the process with a stack trace: check it first.
+      if (socketMode) await assertPortFree(config.port);
       await app.init();
       const server = (await app.start(config.port)) as unknown;
       const port = socketMode ? config.port : ((server as Server).address() as AddressInfo).port;
@@ -198,4 +201,14 @@ export function createBot(config: Config, opts: BotOptions): Bot {
       return stopped;
     },
   };
+}
+
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `PORT ${port} is already in use` : `PORT ${port} cannot be used (${err.code ?? 'error'})`)),
+    );
+    probe.listen(port, () => probe.close(() => resolve()));
+  });
 }

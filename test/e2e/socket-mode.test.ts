@@ -203,11 +203,9 @@ describe('Socket Mode shutdown', () => {
     }
   });
 
-  // BUG in src/app.ts (Socket Mode only): Bolt's SocketModeReceiver calls httpServer.listen(PORT) with no
-  // 'error' listener, so a busy PORT is an uncaught EADDRINUSE that kills the process with a stack trace;
-  // bot.start() neither rejects nor lets main.ts print its one clear message (SPEC §6). HTTP mode rejects
-  // properly. Skipped rather than it.fails: the uncaught exception would take the vitest worker down.
-  it.skip('refuses to start with a clear error when PORT is already taken', async () => {
+  // Bolt's SocketModeReceiver listens on PORT with no 'error' listener; without the bot's own check a busy
+  // PORT would be an uncaught EADDRINUSE that kills the process with a stack trace (SPEC §6 wants one message).
+  it('refuses to start with a clear error when PORT is already taken', async () => {
     const [slack, redis] = await Promise.all([startSlackDouble(), startRedis()]);
     const socket = await startSocketModeDouble({ forwardTo: slack.url });
     const busy = createServer();
