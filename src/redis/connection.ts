@@ -17,16 +17,17 @@ const MAX_RECONNECT_DELAY_MS = 1_000;
  * command while Redis is down or hung rejects within about two seconds instead of queueing for
  * minutes, and the client keeps reconnecting in the background so service resumes on its own.
  *
- * Sentinel and Cluster are not wired yet (SPEC §6 allows them): they need `new Redis({ sentinels })`
- * / `new Cluster(...)` and, for Cluster, a hash-tagged key prefix such as `{ivs}:` because the
- * store's Lua scripts touch several keys.
+ * Sentinel: `redis+sentinel://[user:password@]host:port[,host:port…]/<master name>[?db=N]` asks the
+ * sentinels for the current master and follows fail-overs. Cluster is not supported: the store's Lua
+ * scripts touch several keys that Cluster would spread over slots.
  */
 export function connectRedis(url: string, opts: RedisConnectionOptions = {}): Redis {
-  if (!/^rediss?:\/\//i.test(url)) {
-    throw new Error('REDIS_URL must start with redis:// or rediss://');
+  const sentinel = /^redis\+sentinel:\/\//i.test(url) ? parseSentinelUrl(url) : undefined;
+  if (!sentinel && !/^rediss?:\/\//i.test(url)) {
+    throw new Error('REDIS_URL must start with redis://, rediss:// or redis+sentinel://');
   }
   const commandTimeout = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const redis = new Redis(url, {
+  const options = {
     keyPrefix: opts.keyPrefix ?? '',
     // One reconnection attempt per command, then the command rejects: callers turn that into
     // StoreUnavailableError and tell the person, instead of a click that hangs.
@@ -36,8 +37,9 @@ export function connectRedis(url: string, opts: RedisConnectionOptions = {}): Re
     enableOfflineQueue: true,
     commandTimeout,
     connectTimeout: commandTimeout,
-    retryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
-  });
+    retryStrategy: (times: number) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
+  };
+  const redis = sentinel ? new Redis({ ...options, ...sentinel }) : new Redis(url, options);
   const logger = opts.logger;
   let down = false;
   // Without a listener ioredis prints "Unhandled error event" for every failed reconnect.
@@ -50,4 +52,32 @@ export function connectRedis(url: string, opts: RedisConnectionOptions = {}): Re
     down = false;
   });
   return redis;
+}
+
+export interface SentinelOptions {
+  readonly sentinels: { host: string; port: number }[];
+  readonly name: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly db?: number;
+}
+
+/** `redis+sentinel://[user:password@]h1:26379,h2:26379/mymaster[?db=0]` → ioredis Sentinel options. */
+export function parseSentinelUrl(url: string): SentinelOptions {
+  const match = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)\/([^/?]+)(?:\?(.*))?$/i.exec(url);
+  if (!match) throw new Error('REDIS_URL with redis+sentinel:// must look like redis+sentinel://host:26379[,host:26379]/<master name>');
+  const [, user, password, hosts = '', name = '', query] = match;
+  const sentinels = hosts.split(',').map((hostPort) => {
+    const [host = '', port = '26379'] = hostPort.split(':');
+    if (!host || !/^\d{1,5}$/.test(port)) throw new Error('REDIS_URL names a sentinel without a usable host:port');
+    return { host, port: Number(port) };
+  });
+  const db = query ? new URLSearchParams(query).get('db') : null;
+  return {
+    sentinels,
+    name: decodeURIComponent(name),
+    ...(user ? { username: decodeURIComponent(user) } : {}),
+    ...(password ? { password: decodeURIComponent(password) } : {}),
+    ...(db !== null && /^\d+$/.test(db) ? { db: Number(db) } : {}),
+  };
 }
