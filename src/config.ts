@@ -87,7 +87,8 @@ const duration = (fallback: string) =>
 
 const integer = (fallback: number, min: number, max: number) =>
   optional.transform((v, ctx) => {
-    const n = v === undefined ? fallback : Number(v);
+    // Digits only: Number() would also take `0x10`, `1e3` or `1.0`, which nobody means here.
+    const n = v === undefined ? fallback : /^\d{1,9}$/.test(v) ? Number(v) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
       ctx.addIssue({ code: 'custom', message: `"${v}" must be a whole number from ${min} to ${max}` });
     }
@@ -106,7 +107,7 @@ const schema = z.object({
   REDIS_KEY_PREFIX: optional,
   INTERCOM_ACCESS_TOKEN: optional.refine((v) => v !== undefined, 'is required'),
   INTERCOM_API_URL: optional.refine(
-    (v) => v === undefined || v in INTERCOM_REGIONS || /^https?:\/\/[^\s]+$/.test(v),
+    (v) => v === undefined || Object.hasOwn(INTERCOM_REGIONS, v) || /^https?:\/\/[^\s]+$/.test(v),
     'must be us, eu, au or an http(s) URL',
   ),
   VAULT_ADDR: httpUrl.refine((v) => v !== undefined, 'is required'),
@@ -190,7 +191,7 @@ export function loadConfig(env: Env): ConfigResult {
     redis: { url: e.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: e.REDIS_KEY_PREFIX ?? 'ivs:' },
     intercom: {
       accessToken: e.INTERCOM_ACCESS_TOKEN ?? '',
-      apiUrl: INTERCOM_REGIONS[e.INTERCOM_API_URL ?? 'us'] ?? (e.INTERCOM_API_URL ?? '').replace(/\/+$/, ''),
+      apiUrl: intercomBaseUrl(e.INTERCOM_API_URL ?? 'us'),
     },
     vault: {
       addr: (e.VAULT_ADDR ?? '').replace(/\/+$/, ''),
@@ -221,6 +222,11 @@ export function loadConfig(env: Env): ConfigResult {
     ].filter((s): s is string => Boolean(s)),
   };
   return { ok: true, config };
+}
+
+/** A region shortcut's host, or the URL as given. Own keys only: `in` would also find `constructor`. */
+function intercomBaseUrl(setting: string): string {
+  return Object.hasOwn(INTERCOM_REGIONS, setting) ? (INTERCOM_REGIONS[setting] as string) : setting.replace(/\/+$/, '');
 }
 
 function withTrailingSlash(url: string): string {

@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startIntercomDouble, type IntercomDouble } from './doubles/intercom';
+import { startSlackDouble, type SlackDouble } from './doubles/slack-api';
+import { DEFAULT_TOKEN as VAULT_TOKEN, startVaultDouble, type VaultDouble } from './doubles/vault';
+import { startRedis, type TestRedis } from './support/redis-server';
+
+/**
+ * The real entry point as a child process (`node --import tsx src/main.ts`), as `npm start` runs the
+ * built one: what an operator sees when the config is wrong, and the process lifecycle when it is right.
+ */
+
+const ROOT = resolve(__dirname, '..');
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+interface BotProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** Starts the entry point with exactly `env` (plus PATH, so `node` finds nothing of the parent's settings). */
+function startMain(env: Record<string, string>): BotProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  // 'close' comes after both pipes have been read to the end, so the output is complete.
+  const exited = once(child, 'close').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  return { child, exited, stdout: () => out, stderr: () => err };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Resolves once the process has logged that it serves (JSON log line `ivs-bot started`). */
+function started(bot: BotProcess): Promise<void> {
+  return new Promise((resolveStarted, reject) => {
+    const check = () => {
+      if (bot.stdout().includes('"msg":"ivs-bot started"')) {
+        bot.child.stdout?.off('data', check);
+        resolveStarted();
+      }
+    };
+    bot.child.stdout?.on('data', check);
+    void bot.exited.then((exit) => reject(new Error(`ivs-bot exited (${JSON.stringify(exit)}) before it started:\n${bot.stderr()}\n${bot.stdout()}`)));
+    check();
+  });
+}
+
+describe('main with a bad configuration', () => {
+  it('exits 1 with one readable message naming every problem and no stack trace', async () => {
+    const bot = startMain({});
+    const exit = await bot.exited;
+    expect(exit).toEqual({ code: 1, signal: null });
+    const stderr = bot.stderr();
+    expect(stderr.startsWith('ivs-bot cannot start: the configuration has 7 problems:\n')).toBe(true);
+    for (const setting of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'INTERCOM_ACCESS_TOKEN', 'VAULT_ADDR', 'VAULT_TOKEN', 'IVS_CHANNELS', 'IVS_APPROVERS']) {
+      expect(stderr).toContain(setting);
+    }
+    expect(stderr.match(/ivs-bot cannot start/g)).toHaveLength(1);
+    expect(stderr).not.toContain('    at ');
+    expect(bot.stdout()).toBe('');
+  });
+
+  it('names malformed values and never echoes a token it was given', async () => {
+    const bot = startMain({
+      SLACK_BOT_TOKEN: 'xoxp-a-user-token-by-mistake',
+      SLACK_SIGNING_SECRET: 'signing-secret-value',
+      INTERCOM_ACCESS_TOKEN: 'intercom-token-value',
+      VAULT_ADDR: 'https://vault.example.com',
+      VAULT_TOKEN: 'hvs.vault-token-value-0123456789',
+      IVS_CHANNELS: '#ops',
+      IVS_APPROVERS: 'U0AAA',
+      IVS_APPROVALS_REQUIRED: '0',
+      IVS_REQUEST_TTL: '5x',
+    });
+    expect((await bot.exited).code).toBe(1);
+    const stderr = bot.stderr();
+    expect(stderr).toContain('the configuration has 4 problems');
+    expect(stderr).toContain('SLACK_BOT_TOKEN must be a bot token');
+    expect(stderr).toContain('IVS_CHANNELS not channel ids (C…/G…): #ops');
+    expect(stderr).toContain('IVS_APPROVALS_REQUIRED "0"');
+    expect(stderr).toContain('IVS_REQUEST_TTL "5x"');
+    for (const secret of ['xoxp-a-user-token-by-mistake', 'signing-secret-value', 'intercom-token-value', 'hvs.vault-token-value']) {
+      expect(stderr).not.toContain(secret);
+    }
+    expect(stderr).not.toContain('    at ');
+  });
+});
+
+describe('main with a good configuration', () => {
+  let redis: TestRedis;
+  let slack: SlackDouble;
+  let intercom: IntercomDouble;
+  let vault: VaultDouble;
+  let bot: BotProcess | undefined;
+
+  beforeAll(async () => {
+    [redis, slack, intercom, vault] = await Promise.all([startRedis(), startSlackDouble(), startIntercomDouble(), startVaultDouble()]);
+  });
+
+  afterAll(async () => {
+    // Only when an assertion failed half-way: the process must not outlive the test run.
+    if (bot && bot.child.exitCode === null && bot.child.signalCode === null) {
+      bot.child.kill('SIGKILL');
+      await bot.exited;
+    }
+    await Promise.all([slack.close(), intercom.close(), vault.close(), redis.stop()]);
+  });
+
+  it('serves health, readiness and metrics, reports Redis loss on /readyz, and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    bot = startMain({
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_SIGNING_SECRET: 'main-test-signing-secret',
+      SLACK_API_URL: slack.url,
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: `ivs-main-${process.pid}:`,
+      INTERCOM_ACCESS_TOKEN: intercom.token,
+      INTERCOM_API_URL: intercom.url,
+      VAULT_ADDR: vault.url,
+      VAULT_TOKEN,
+      IVS_CHANNELS: 'C111',
+      IVS_APPROVERS: 'U111,U222',
+      LOG_LEVEL: 'info',
+    });
+    await started(bot);
+    const base = `http://127.0.0.1:${port}`;
+
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+
+    const ready = await fetch(`${base}/readyz`);
+    expect(await ready.json()).toMatchObject({ status: 'ready', redis: 'ok', vault: 'ok' });
+    expect(ready.status).toBe(200);
+
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    const exposition = await metrics.text();
+    for (const name of ['ivs_commands_total', 'ivs_clicks_total', 'ivs_executions_total', 'ivs_upstream_request_duration_seconds', 'ivs_open_requests']) {
+      expect(exposition).toContain(`# TYPE ${name} `);
+    }
+    expect(exposition).toMatch(/^ivs_process_resident_memory_bytes \d+/m);
+
+    await redis.stop();
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ status: 'not ready', redis: 'unavailable', vault: 'ok' });
+    // Liveness is about the process, not its dependencies: restarting it would not bring Redis back.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+
+    bot.child.kill('SIGTERM');
+    const exit = await bot.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(bot.stdout()).toContain('"msg":"shutting down"');
+    expect(bot.stdout()).toContain('"signal":"SIGTERM"');
+    expect(bot.stdout()).toContain('"msg":"ivs-bot stopped"');
+    expect(bot.stderr()).not.toContain('    at ');
+    // Nothing the operator handed the process ends up in its output.
+    for (const secret of [slack.token, intercom.token, VAULT_TOKEN, 'main-test-signing-secret']) {
+      expect(bot.stdout()).not.toContain(secret);
+    }
+  }, 30_000);
+});
