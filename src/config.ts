@@ -103,7 +103,7 @@ const schema = z.object({
   SLACK_APP_TOKEN: optional.refine((v) => v === undefined || v.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
   SLACK_API_URL: httpUrl,
   PORT: integer(3000, 0, 65535),
-  REDIS_URL: optional.refine((v) => v === undefined || /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL'),
+  REDIS_URL: optional.refine((v) => v === undefined || /^(rediss?|redis\+sentinel):\/\//.test(v), 'must be a redis://, rediss:// or redis+sentinel:// URL'),
   REDIS_KEY_PREFIX: optional,
   INTERCOM_ACCESS_TOKEN: optional.refine((v) => v !== undefined, 'is required'),
   INTERCOM_API_URL: optional.refine(

@@ -42,7 +42,9 @@ export function makeScrubber(knownSecrets: readonly string[]): (text: string) =>
 
 function scrubDeep(value: unknown, scrub: (t: string) => string, depth = 0): unknown {
   if (typeof value === 'string') return scrub(value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than anyone logs on purpose: cut it off rather than let it through unscrubbed.
+  if (depth > 6) return '[truncated]';
   if (value instanceof Error) {
     return { type: value.name, message: scrub(value.message), stack: value.stack ? scrub(value.stack) : undefined, ...(scrubDeep({ ...value }, scrub, depth + 1) as object) };
   }

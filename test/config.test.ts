@@ -210,8 +210,14 @@ describe('Slack, channel and user ids', () => {
   it('refuses malformed URLs for Slack and Redis', () => {
     expect(problemsWith({ SLACK_API_URL: 'slack.com/api', REDIS_URL: 'http://redis:6379' })).toEqual([
       'SLACK_API_URL must be an http(s) URL',
-      'REDIS_URL must be a redis:// or rediss:// URL',
+      'REDIS_URL must be a redis://, rediss:// or redis+sentinel:// URL',
     ]);
+  });
+
+  it('accepts a Sentinel URL', () => {
+    expect(configWith({ REDIS_URL: 'redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster' }).redis.url).toBe(
+      'redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster',
+    );
   });
 });
 

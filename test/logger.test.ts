@@ -50,6 +50,13 @@ describe('createLogger redaction', () => {
     });
   });
 
+  it('never writes a configured secret nested deeper than the scrubber walks', () => {
+    const logs = logsWith();
+    logs.logger.info({ a: { b: { c: { d: { e: { f: { g: { h: SIGNING_SECRET } } } } } } } }, 'deep');
+    expect(logs.text()).not.toContain(SIGNING_SECRET);
+    expect(logs.text()).toContain('[truncated]');
+  });
+
   it('redacts inside nested objects and arrays', () => {
     const logs = logsWith();
     logs.logger.info(
