@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { resolveIntercomBaseUrl } from './intercom/region';
 
 /**
  * The only place that reads the environment (`loadConfig(process.env)` in main). Every setting of
@@ -55,12 +56,6 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const INTERCOM_REGIONS: Record<string, string> = {
-  us: 'https://api.intercom.io',
-  eu: 'https://api.eu.intercom.io',
-  au: 'https://api.au.intercom.io',
-};
-
 const optional = z
   .string()
   .optional()
@@ -106,10 +101,14 @@ const schema = z.object({
   REDIS_URL: optional.refine((v) => v === undefined || /^(rediss?|redis\+sentinel):\/\//.test(v), 'must be a redis://, rediss:// or redis+sentinel:// URL'),
   REDIS_KEY_PREFIX: optional,
   INTERCOM_ACCESS_TOKEN: optional.refine((v) => v !== undefined, 'is required'),
-  INTERCOM_API_URL: optional.refine(
-    (v) => v === undefined || Object.hasOwn(INTERCOM_REGIONS, v) || /^https?:\/\/[^\s]+$/.test(v),
-    'must be us, eu, au or an http(s) URL',
-  ),
+  INTERCOM_API_URL: optional.transform((v, ctx) => {
+    try {
+      return resolveIntercomBaseUrl(v ?? 'us');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^INTERCOM_API_URL /, '') });
+      return '';
+    }
+  }),
   VAULT_ADDR: httpUrl.refine((v) => v !== undefined, 'is required'),
   VAULT_TOKEN: optional,
   VAULT_ROLE_ID: optional,
@@ -191,7 +190,7 @@ export function loadConfig(env: Env): ConfigResult {
     redis: { url: e.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: e.REDIS_KEY_PREFIX ?? 'ivs:' },
     intercom: {
       accessToken: e.INTERCOM_ACCESS_TOKEN ?? '',
-      apiUrl: intercomBaseUrl(e.INTERCOM_API_URL ?? 'us'),
+      apiUrl: e.INTERCOM_API_URL,
     },
     vault: {
       addr: (e.VAULT_ADDR ?? '').replace(/\/+$/, ''),
@@ -222,11 +221,6 @@ export function loadConfig(env: Env): ConfigResult {
     ].filter((s): s is string => Boolean(s)),
   };
   return { ok: true, config };
-}
-
-/** A region shortcut's host, or the URL as given. Own keys only: `in` would also find `constructor`. */
-function intercomBaseUrl(setting: string): string {
-  return Object.hasOwn(INTERCOM_REGIONS, setting) ? (INTERCOM_REGIONS[setting] as string) : setting.replace(/\/+$/, '');
 }
 
 function withTrailingSlash(url: string): string {
