@@ -8,8 +8,9 @@ const REGION_HOSTS: Readonly<Record<string, string>> = {
 
 export function resolveIntercomBaseUrl(value: string): string {
   const trimmed = value.trim();
-  const region = REGION_HOSTS[trimmed.toLowerCase()];
-  if (region) return region;
+  const key = trimmed.toLowerCase();
+  // Own keys only: a plain lookup would also find `constructor` and `toString`.
+  if (Object.hasOwn(REGION_HOSTS, key)) return REGION_HOSTS[key] as string;
   let url: URL;
   try {
     url = new URL(trimmed);
