@@ -7,6 +7,8 @@ import { startIntercomDouble, type IntercomDouble } from './doubles/intercom';
 import { startSlackDouble, type SlackDouble } from './doubles/slack-api';
 import { DEFAULT_TOKEN as VAULT_TOKEN, startVaultDouble, type VaultDouble } from './doubles/vault';
 import { startRedis, type TestRedis } from './support/redis-server';
+import { blockAction, slashCommand } from './support/slack-payloads';
+import { postToBolt } from './support/slack-signer';
 
 /**
  * The real entry point as a child process (`node --import tsx src/main.ts`), as `npm start` runs the
@@ -185,5 +187,66 @@ describe('main with a good configuration', () => {
     for (const secret of [slack.token, intercom.token, VAULT_TOKEN, 'main-test-signing-secret']) {
       expect(bot.stdout()).not.toContain(secret);
     }
+  }, 30_000);
+});
+
+describe('main shutting down during an execution', () => {
+  let redis: TestRedis;
+  let slack: SlackDouble;
+  let intercom: IntercomDouble;
+  let vault: VaultDouble;
+  let bot: BotProcess | undefined;
+
+  beforeAll(async () => {
+    [redis, slack, intercom, vault] = await Promise.all([startRedis(), startSlackDouble(), startIntercomDouble(), startVaultDouble()]);
+  });
+
+  afterAll(async () => {
+    if (bot && bot.child.exitCode === null && bot.child.signalCode === null) {
+      bot.child.kill('SIGKILL');
+      await bot.exited;
+    }
+    await Promise.all([slack.close(), intercom.close(), vault.close(), redis.stop()]);
+  });
+
+  it('SIGTERM lets the running create finish (material in Vault, thread told) before exiting 0', async () => {
+    const port = await freePort();
+    const secret = 'main-test-signing-secret';
+    bot = startMain({
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_SIGNING_SECRET: secret,
+      SLACK_API_URL: slack.url,
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      INTERCOM_ACCESS_TOKEN: intercom.token,
+      INTERCOM_API_URL: intercom.url,
+      VAULT_ADDR: vault.url,
+      VAULT_TOKEN,
+      IVS_CHANNELS: 'C111',
+      IVS_APPROVERS: 'U111,U222',
+      LOG_LEVEL: 'info',
+    });
+    await started(bot);
+    const base = `http://127.0.0.1:${port}`;
+
+    await postToBolt(base, secret, slashCommand({ text: 'create web Drained', userId: 'U111', responseUrl: slack.responseUrl('open') }));
+    const opened = await slack.waitForResponse((p) => p.id === 'open');
+    const id = /R-[0-9A-Z]{6}/.exec(JSON.stringify(opened.body))?.[0] ?? '';
+    expect(id).not.toBe('');
+    const card = await slack.waitFor('chat.postMessage', (c) => !c.args['thread_ts'] && String(c.args['text']).includes(id));
+    const cardTs = String((card.response as { ts: string }).ts);
+
+    // Intercom answers slowly, so the execution is still running when the signal arrives.
+    intercom.latencyMs = 1_500;
+    await postToBolt(base, secret, blockAction({ actionId: 'ivs_approve', value: id, userId: 'U222', messageTs: cardTs, responseUrl: slack.responseUrl('click') }));
+    await intercom.waitFor('create');
+    bot.child.kill('SIGTERM');
+
+    expect(await bot.exited).toEqual({ code: 0, signal: null });
+    const created = intercom.secrets().find((s) => s.name === `Drained [${id}]`);
+    expect(created).toBeDefined();
+    expect(vault.read(`secret/intercom/identity-verification/default/secrets/${created?.id}`)?.['secret']).toBe(created?.material);
+    expect(slack.threadReplies('C111', cardTs).some((m) => /Succeeded/.test(m.text ?? ''))).toBe(true);
+    expect(bot.stdout().indexOf('"msg":"shutting down"')).toBeLessThan(bot.stdout().indexOf('"msg":"ivs-bot stopped"'));
   }, 30_000);
 });

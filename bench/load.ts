@@ -1,0 +1,124 @@
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { slackSignature, SLACK_FORM_CONTENT_TYPE, nowInSeconds } from '../test/support/slack-signer';
+
+/** One signed Slack request, built before the clock starts so the load generator only sends. */
+export interface PreparedRequest {
+  readonly body: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+/** Signs `body` the way Slack does (contract slack.md §1), for Bolt's default `/slack/events`. */
+export function prepare(body: string, secret: string): PreparedRequest {
+  const ts = nowInSeconds();
+  const buf = Buffer.from(body, 'utf8');
+  return {
+    body: buf,
+    headers: {
+      'content-type': SLACK_FORM_CONTENT_TYPE,
+      'content-length': String(buf.length),
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': slackSignature(secret, body, ts),
+    },
+  };
+}
+
+export interface LoadResult {
+  /** Ack latency per request, ms, in sending order. */
+  readonly latencies: number[];
+  /** performance.now() at which each request was sent. */
+  readonly sentAt: number[];
+  readonly statuses: Map<number, number>;
+  /** Wall time from the first send to the last answer, ms. */
+  readonly elapsedMs: number;
+  readonly errors: number;
+}
+
+/** POSTs one prepared request and resolves with its HTTP status once the whole answer has arrived. */
+function send(agent: Agent, host: string, port: number, req: PreparedRequest): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const r = request({ agent, host, port, method: 'POST', path: '/slack/events', headers: req.headers }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/**
+ * Closed loop: `concurrency` senders, each sending its next request as soon as its previous one was
+ * answered, over keep-alive connections, until every prepared request was sent once.
+ */
+export async function runClosedLoop(baseUrl: string, requests: readonly PreparedRequest[], concurrency: number): Promise<LoadResult> {
+  const url = new URL(baseUrl);
+  const port = Number(url.port);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies = new Array<number>(requests.length).fill(Number.NaN);
+  const sentAt = new Array<number>(requests.length).fill(Number.NaN);
+  const statuses = new Map<number, number>();
+  let errors = 0;
+  let next = 0;
+  const start = performance.now();
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      const req = requests[i];
+      if (req === undefined) return;
+      const t0 = performance.now();
+      sentAt[i] = t0;
+      try {
+        const status = await send(agent, url.hostname, port, req);
+        latencies[i] = performance.now() - t0;
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      } catch {
+        errors += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedMs = performance.now() - start;
+  agent.destroy();
+  return { latencies: latencies.filter((l) => Number.isFinite(l)), sentAt, statuses, elapsedMs, errors };
+}
+
+/**
+ * Open loop: request i is sent at start + i / rate whatever happened to the earlier ones (so a slow
+ * answer cannot hold the next requests back and hide itself), over keep-alive connections.
+ */
+export async function runOpenLoop(baseUrl: string, requests: readonly PreparedRequest[], ratePerSecond: number): Promise<LoadResult> {
+  const url = new URL(baseUrl);
+  const port = Number(url.port);
+  const agent = new Agent({ keepAlive: true });
+  const latencies = new Array<number>(requests.length).fill(Number.NaN);
+  const sentAt = new Array<number>(requests.length).fill(Number.NaN);
+  const statuses = new Map<number, number>();
+  let errors = 0;
+  const interval = 1000 / ratePerSecond;
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < requests.length; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const req = requests[i] as PreparedRequest;
+    const t0 = performance.now();
+    sentAt[i] = t0;
+    inFlight.push(
+      send(agent, url.hostname, port, req).then(
+        (status) => {
+          latencies[i] = performance.now() - t0;
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        },
+        () => {
+          errors += 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsedMs = performance.now() - start;
+  agent.destroy();
+  return { latencies: latencies.filter((l) => Number.isFinite(l)), sentAt, statuses, elapsedMs, errors };
+}

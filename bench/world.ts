@@ -1,0 +1,77 @@
+import { startRedis, type TestRedis } from '../test/support/redis-server';
+import { startSlackDouble, type SlackDouble } from '../test/doubles/slack-api';
+import { startIntercomDouble, type IntercomDouble } from '../test/doubles/intercom';
+import { startVaultDouble, DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../test/doubles/vault';
+import { startMeasuredProcess, type MeasuredProcess } from './processes';
+
+export const SIGNING_SECRET = 'bench-signing-secret-0123456789';
+export const CHANNEL = 'C111';
+export const REQUESTER = 'U111';
+export const APPROVER = 'U222';
+export const APPROVER_2 = 'U333';
+/** Secrets Intercom lists for `/ivs list`; each costs the bot one Vault metadata read. */
+export const LISTED_SECRETS = 3;
+export const BOT_LOG_LEVEL = 'warn';
+const VAULT_PREFIX = 'secret/intercom/identity-verification/default';
+
+/** A dedicated redis-server, the three loopback doubles, the bot and the bare Bolt baseline, each in its own process. */
+export interface BenchWorld {
+  readonly redis: TestRedis;
+  readonly slack: SlackDouble;
+  readonly intercom: IntercomDouble;
+  readonly vault: VaultDouble;
+  readonly bot: MeasuredProcess;
+  readonly bare: MeasuredProcess;
+  close(): Promise<void>;
+}
+
+export async function startBenchWorld(): Promise<BenchWorld> {
+  const [redis, slack, intercom, vault] = await Promise.all([
+    startRedis(),
+    startSlackDouble(),
+    // Intercom's real limit (167 per 10 s) would turn a load test into a rate-limit test.
+    startIntercomDouble({ rateLimit: 1_000_000_000 }),
+    startVaultDouble(),
+  ]);
+  // Two of the listed secrets have their material in Vault, one does not: the list renders both kinds.
+  for (let i = 1; i <= LISTED_SECRETS; i++) {
+    const id = intercom.seed({ name: `Listed ${i}`, platforms: i === 1 ? ['web', 'ios'] : ['android'] });
+    if (i < LISTED_SECRETS) vault.seed(`${VAULT_PREFIX}/secrets/${id}`, { secret: 'x'.repeat(43), intercom_secret_id: id });
+  }
+  const slackEnv = { SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url };
+  const botEnv: Record<string, string> = {
+    ...slackEnv,
+    PORT: '0',
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'ivs-bench:',
+    INTERCOM_ACCESS_TOKEN: intercom.token,
+    INTERCOM_API_URL: intercom.url,
+    VAULT_ADDR: vault.url,
+    VAULT_TOKEN,
+    IVS_CHANNELS: CHANNEL,
+    IVS_APPROVERS: `${REQUESTER},${APPROVER},${APPROVER_2}`,
+    // Two approvals, so one click is non-decisive and the next one decisive.
+    IVS_APPROVALS_REQUIRED: '2',
+    IVS_MAX_OPEN_REQUESTS: '50',
+    IVS_REQUEST_TTL: '1h',
+    IVS_MIN_OVERLAP: '1h',
+    LOG_LEVEL: BOT_LOG_LEVEL,
+  };
+  const processes: MeasuredProcess[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all([slack.close(), intercom.close(), vault.close(), redis.stop()]);
+  };
+  const started = await Promise.allSettled([
+    // BENCH_CPU_PROF_DIR: a V8 CPU profile of the bot, written when it stops, to see where its time goes.
+    startMeasuredProcess('ivs-bot', 'bot-process.ts', botEnv, { cpuProfileDir: process.env['BENCH_CPU_PROF_DIR'] || undefined }),
+    startMeasuredProcess('bare Bolt', 'bare-bolt-process.ts', slackEnv),
+  ]);
+  for (const s of started) if (s.status === 'fulfilled') processes.push(s.value);
+  const [bot, bare] = started;
+  if (bot?.status !== 'fulfilled' || bare?.status !== 'fulfilled') {
+    await close().catch(() => undefined);
+    throw started.find((s): s is PromiseRejectedResult => s.status === 'rejected')?.reason;
+  }
+  return { redis, slack, intercom, vault, bot: bot.value, bare: bare.value, close };
+}
