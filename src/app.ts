@@ -5,6 +5,7 @@ import { App, LogLevel } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config';
+import { SecretCatalog } from './core/catalog';
 import { Policy } from './core/policy';
 import type { AuditLog, Clock, Intercom, RequestStore, SecretVault } from './core/ports';
 import { systemClock } from './core/ports';
@@ -138,7 +139,8 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     },
   });
 
-  registerListeners(app, { config, requests, audit, intercom, vault, log: logger, metrics, now: () => clock.now() });
+  const catalog = new SecretCatalog(intercom, vault, logger);
+  registerListeners(app, { config, requests, audit, intercom, catalog, log: logger, metrics, now: () => clock.now() });
 
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;

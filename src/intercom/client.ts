@@ -110,8 +110,8 @@ export function createIntercomClient(opts: IntercomClientOptions): Intercom {
     timeout: timeoutMs,
     maxRedirects: 0,
     maxContentLength: 5_000_000,
-    // Fresh connections: a POST on a kept-alive socket the server has just closed fails with a
-    // reset before Intercom saw it, and would be reported as an ambiguous create for nothing.
+    // Fresh connections for POST and DELETE: a write on a kept-alive socket the server has just
+    // closed fails with a reset before Intercom saw it, and would be reported as ambiguous for nothing.
     httpAgent: new HttpAgent({ keepAlive: false }),
     httpsAgent: new HttpsAgent({ keepAlive: false }),
     // Every status is an answer to decide on here, never an AxiosError to unwrap.
@@ -126,6 +126,10 @@ export function createIntercomClient(opts: IntercomClientOptions): Intercom {
     },
   });
 
+  // GETs are safe to repeat (and are retried on a reset), so they reuse connections: no new TLS
+  // handshake for every /ivs list.
+  const readAgents = { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 8 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 8 }) };
+
   async function exchange(op: Operation, attempt: number, method: 'GET' | 'POST' | 'DELETE', path: string, body?: string): Promise<Exchange> {
     const started = now();
     // axios' timeout is per socket phase; the abort bounds the whole exchange, trickling bodies included.
@@ -137,6 +141,7 @@ export function createIntercomClient(opts: IntercomClientOptions): Intercom {
         method,
         url: base + path,
         signal: deadline.signal,
+        ...(method === 'GET' ? readAgents : {}),
         ...(body === undefined ? {} : { data: body, headers: { 'Content-Type': 'application/json' } }),
       });
       const reset = resetHeader(res.headers['x-ratelimit-reset']);

@@ -234,14 +234,16 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
     },
 
     async materialStatus(ids: readonly string[]) {
-      const out = new Map<string, MaterialStatus>();
       const now = Date.now();
-      for (const id of ids) {
-        const meta = await readMetadata(layout.secretKey(id));
-        const latest = meta?.versions[String(meta.current_version)];
-        out.set(id, !meta || !latest ? 'missing' : isGone(latest, now) ? 'deleted' : 'present');
-      }
-      return out;
+      // A workspace has a handful of secrets: ask about them all at once, not one round trip each.
+      const statuses = await Promise.all(
+        ids.map(async (id): Promise<[string, MaterialStatus]> => {
+          const meta = await readMetadata(layout.secretKey(id));
+          const latest = meta?.versions[String(meta.current_version)];
+          return [id, !meta || !latest ? 'missing' : isGone(latest, now) ? 'deleted' : 'present'];
+        }),
+      );
+      return new Map(statuses);
     },
 
     async markDeleted(id: string, deletedAt: Date) {

@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, App, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { listSecrets } from '../../core/catalog';
 import { countByPlatform } from '../../core/impact';
 import { intercomProblem, type Actor } from '../../core/requests';
 import { PLATFORMS } from '../../core/types';
@@ -64,7 +63,7 @@ async function run(parsed: ParsedCommand, actor: Actor, channel: string, respond
     case 'list': {
       let listing;
       try {
-        listing = await listSecrets(deps.intercom, deps.vault, deps.log);
+        listing = await deps.catalog.list();
       } catch (err) {
         deps.log.warn({ err }, '/ivs list failed');
         await say(`Could not list the secrets: ${intercomProblem(err)}.`);

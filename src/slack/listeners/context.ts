@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { AuditLog, Intercom, SecretVault } from '../../core/ports';
+import type { SecretCatalog } from '../../core/catalog';
+import type { AuditLog, Intercom } from '../../core/ports';
 import type { RequestService } from '../../core/requests';
 import type { Config } from '../../config';
 import { StoreUnavailableError } from '../../core/errors';
@@ -11,7 +12,7 @@ export interface ListenerDeps {
   readonly requests: RequestService;
   readonly audit: AuditLog;
   readonly intercom: Intercom;
-  readonly vault: SecretVault;
+  readonly catalog: SecretCatalog;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly now: () => number;
