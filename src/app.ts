@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, LogLevel } from '@slack/bolt';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { SecretCatalog } from './core/catalog';
@@ -16,7 +15,7 @@ import { createIntercomClient } from './intercom';
 import { boltLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createRedisAuditLog } from './redis/audit-log';
-import { connectRedis } from './redis/connection';
+import { connectRedisClient, type RedisClient } from './redis/connection';
 import { createRedisRequestStore } from './redis/request-store';
 import { SlackDirectory } from './slack/directory';
 import { registerListeners } from './slack/listeners';
@@ -45,7 +44,7 @@ export interface Bot {
   readonly app: App;
   readonly requests: RequestService;
   readonly metrics: Metrics;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Starts serving; resolves with the bound port (PORT, or a free one for 0). */
   start(): Promise<{ port: number }>;
   /** Stops taking work, lets executions finish (bounded), closes connections. Idempotent. */
@@ -61,7 +60,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   const metrics = createMetrics();
   const replicaId = opts.replicaId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
 
-  const redis = connectRedis(config.redis.url, { logger });
+  const redis = connectRedisClient(config.redis.url, { logger });
   const store: RequestStore = createRedisRequestStore(redis, { keyPrefix: config.redis.keyPrefix });
   const audit: AuditLog = countingAuditLog(createRedisAuditLog(redis, { keyPrefix: config.redis.keyPrefix, logger }), metrics);
   const intercom: Intercom = instrumentPort(

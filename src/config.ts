@@ -98,7 +98,10 @@ const schema = z.object({
   SLACK_APP_TOKEN: optional.refine((v) => v === undefined || v.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
   SLACK_API_URL: httpUrl,
   PORT: integer(3000, 0, 65535),
-  REDIS_URL: optional.refine((v) => v === undefined || /^(rediss?|redis\+sentinel):\/\//.test(v), 'must be a redis://, rediss:// or redis+sentinel:// URL'),
+  REDIS_URL: optional.refine(
+    (v) => v === undefined || /^(rediss?|redis\+sentinel|redis\+cluster):\/\//.test(v),
+    'must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL',
+  ),
   REDIS_KEY_PREFIX: optional,
   INTERCOM_ACCESS_TOKEN: optional.refine((v) => v !== undefined, 'is required'),
   INTERCOM_API_URL: optional.transform((v, ctx) => {
@@ -154,6 +157,10 @@ export function loadConfig(env: Env): ConfigResult {
   if (vaultAuths === 0) problems.push('VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_K8S_ROLE is required');
   if (vaultAuths > 1) problems.push('set only one Vault auth method: VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_K8S_ROLE');
   if (Boolean(raw('VAULT_ROLE_ID')) !== Boolean(raw('VAULT_SECRET_ID'))) problems.push('VAULT_ROLE_ID and VAULT_SECRET_ID go together');
+
+  if (/^redis\+cluster:/.test(raw('REDIS_URL') ?? '') && !/\{[^{}]+\}/.test(raw('REDIS_KEY_PREFIX') ?? '')) {
+    problems.push('REDIS_KEY_PREFIX must carry a hash tag, like {ivs}:, with Redis Cluster (the store updates several keys at once)');
+  }
 
   let caPem: string | undefined;
   const caPath = raw('VAULT_CACERT');

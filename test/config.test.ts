@@ -212,8 +212,15 @@ describe('Slack, channel and user ids', () => {
   it('refuses malformed URLs for Slack and Redis', () => {
     expect(problemsWith({ SLACK_API_URL: 'slack.com/api', REDIS_URL: 'http://redis:6379' })).toEqual([
       'SLACK_API_URL must be an http(s) URL',
-      'REDIS_URL must be a redis://, rediss:// or redis+sentinel:// URL',
+      'REDIS_URL must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL',
     ]);
+  });
+
+  it('with Redis Cluster, insists on a key prefix with a hash tag', () => {
+    expect(problemsWith({ REDIS_URL: 'redis+cluster://10.0.0.1:6379' })).toEqual([
+      'REDIS_KEY_PREFIX must carry a hash tag, like {ivs}:, with Redis Cluster (the store updates several keys at once)',
+    ]);
+    expect(configWith({ REDIS_URL: 'redis+cluster://10.0.0.1:6379', REDIS_KEY_PREFIX: '{ivs}:' }).redis.keyPrefix).toBe('{ivs}:');
   });
 
   it('accepts a Sentinel URL', () => {

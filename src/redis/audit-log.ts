@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../core/errors';
 import type { AuditEntry, AuditEvent, AuditEventType, AuditLog } from '../core/ports';
@@ -31,7 +31,7 @@ const PAGE = 500;
 
 type AppendFn = (stream: string, head: string, ...args: string[]) => Promise<unknown>;
 
-export function createRedisAuditLog(redis: Redis, opts: RedisAuditLogOptions): AuditLog {
+export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptions): AuditLog {
   const streamKey = `${opts.keyPrefix}audit`;
   const headKey = `${opts.keyPrefix}audit:head`;
   redis.defineCommand('ivsAuditAppend', { lua: APPEND_LUA, numberOfKeys: 2 });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection';
 import { StoreUnavailableError } from '../core/errors';
 import type { ClaimResult, CreateResult, RequestStore, TransitionResult, ApproveResult } from '../core/ports';
 import { isFinal, type ApprovalRequest } from '../core/request';
@@ -28,7 +28,7 @@ interface ScriptReply {
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;
 
-export function createRedisRequestStore(redis: Redis, opts: RedisRequestStoreOptions): RequestStore {
+export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestStoreOptions): RequestStore {
   const prefix = opts.keyPrefix;
   // Keys built inside Lua do not get ioredis' own keyPrefix, so the scripts see both prefixes.
   const luaPrefix = (redis.options.keyPrefix ?? '') + prefix;
@@ -36,8 +36,10 @@ export function createRedisRequestStore(redis: Redis, opts: RedisRequestStoreOpt
   const claimGraceMs = opts.claimGraceMs ?? 15_000;
   const keys = { open: `${prefix}open`, pending: `${prefix}pending`, leases: `${prefix}leases` };
 
+  // Each script declares the request's hash as its one key (the scripts read their keys from ARGV):
+  // that is what routes it to the right node on Redis Cluster.
   for (const [name, lua] of Object.entries(REQUEST_SCRIPTS)) {
-    redis.defineCommand(name, { lua, numberOfKeys: 0 });
+    redis.defineCommand(name, { lua, numberOfKeys: 1 });
   }
   // defineCommand adds methods ioredis' types cannot know about.
   const commands = redis as unknown as Record<RequestScriptName, ScriptFn>;
@@ -45,7 +47,7 @@ export function createRedisRequestStore(redis: Redis, opts: RedisRequestStoreOpt
   async function run(name: RequestScriptName, id: string, now: number, ...args: string[]): Promise<ScriptReply> {
     let raw: unknown;
     try {
-      raw = await commands[name](luaPrefix, id, String(now), finalTtl, ...args);
+      raw = await commands[name](`${prefix}req:${id}`, luaPrefix, id, String(now), finalTtl, ...args);
     } catch (err) {
       throw toStoreError(err, name);
     }
