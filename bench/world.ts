@@ -1,7 +1,8 @@
-import { startRedis, type TestRedis } from '../test/support/redis-server';
-import { startSlackDouble, type SlackDouble } from '../test/doubles/slack-api';
-import { startIntercomDouble, type IntercomDouble } from '../test/doubles/intercom';
-import { startVaultDouble, DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../test/doubles/vault';
+import type { TestRedis } from '../test/support/redis-server';
+import type { SlackDouble } from '../test/doubles/slack-api';
+import type { IntercomDouble } from '../test/doubles/intercom';
+import type { VaultDouble } from '../test/doubles/vault';
+import { dependencyEnv, startBotDependencies } from '../test/support/bot-dependencies';
 import { startMeasuredProcess, type MeasuredProcess } from './processes';
 
 export const SIGNING_SECRET = 'bench-signing-secret-0123456789';
@@ -26,13 +27,9 @@ export interface BenchWorld {
 }
 
 export async function startBenchWorld(): Promise<BenchWorld> {
-  const [redis, slack, intercom, vault] = await Promise.all([
-    startRedis(),
-    startSlackDouble(),
-    // Intercom's real limit (167 per 10 s) would turn a load test into a rate-limit test.
-    startIntercomDouble({ rateLimit: 1_000_000_000 }),
-    startVaultDouble(),
-  ]);
+  // Intercom's real limit (167 per 10 s) would turn a load test into a rate-limit test.
+  const dependencies = await startBotDependencies({ intercom: { rateLimit: 1_000_000_000 } });
+  const { redis, slack, intercom, vault } = dependencies;
   // Two of the listed secrets have their material in Vault, one does not: the list renders both kinds.
   for (let i = 1; i <= LISTED_SECRETS; i++) {
     const id = intercom.seed({ name: `Listed ${i}`, platforms: i === 1 ? ['web', 'ios'] : ['android'] });
@@ -40,14 +37,10 @@ export async function startBenchWorld(): Promise<BenchWorld> {
   }
   const slackEnv = { SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url };
   const botEnv: Record<string, string> = {
+    ...dependencyEnv(dependencies),
     ...slackEnv,
     PORT: '0',
-    REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: 'ivs-bench:',
-    INTERCOM_ACCESS_TOKEN: intercom.token,
-    INTERCOM_API_URL: intercom.url,
-    VAULT_ADDR: vault.url,
-    VAULT_TOKEN,
     IVS_CHANNELS: CHANNEL,
     IVS_APPROVERS: `${REQUESTER},${APPROVER},${APPROVER_2}`,
     // Two approvals, so one click is non-decisive and the next one decisive.
@@ -60,7 +53,7 @@ export async function startBenchWorld(): Promise<BenchWorld> {
   const processes: MeasuredProcess[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(processes.map((p) => p.stop()));
-    await Promise.all([slack.close(), intercom.close(), vault.close(), redis.stop()]);
+    await dependencies.close();
   };
   const started = await Promise.allSettled([
     // BENCH_CPU_PROF_DIR: a V8 CPU profile of the bot, written when it stops, to see where its time goes.

@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIntercomDouble, type IntercomDouble } from './doubles/intercom';
-import { startSlackDouble, type SlackDouble } from './doubles/slack-api';
-import { DEFAULT_TOKEN as VAULT_TOKEN, startVaultDouble, type VaultDouble } from './doubles/vault';
-import { startRedis, type TestRedis } from './support/redis-server';
+import { DEFAULT_TOKEN as VAULT_TOKEN } from './doubles/vault';
+import { dependencyEnv, startBotDependencies, type BotDependencies } from './support/bot-dependencies';
+import { freePort } from './support/free-port';
 import { blockAction, slashCommand } from './support/slack-payloads';
 import { postToBolt } from './support/slack-signer';
 
@@ -45,18 +43,6 @@ function startMain(env: Record<string, string>): BotProcess {
   return { child, exited, stdout: () => out, stderr: () => err };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** Resolves once the process has logged that it serves (JSON log line `ivs-bot started`). */
 function started(bot: BotProcess): Promise<void> {
   return new Promise((resolveStarted, reject) => {
@@ -70,6 +56,53 @@ function started(bot: BotProcess): Promise<void> {
     void bot.exited.then((exit) => reject(new Error(`ivs-bot exited (${JSON.stringify(exit)}) before it started:\n${bot.stderr()}\n${bot.stdout()}`)));
     check();
   });
+}
+
+interface MainUnderTest {
+  /** Real Redis and the doubles, started before the describe's tests. */
+  readonly dependencies: BotDependencies;
+  /** Starts the entry point against them on a free PORT, with `env` on top; resolves once it serves. */
+  start(env: Record<string, string>): Promise<{ bot: BotProcess; base: string }>;
+}
+
+/** For the describe it is called in: its own Redis and doubles, and the entry point started against them. */
+function useMain(): MainUnderTest {
+  let dependencies: BotDependencies | undefined;
+  let bot: BotProcess | undefined;
+
+  beforeAll(async () => {
+    dependencies = await startBotDependencies();
+  });
+
+  afterAll(async () => {
+    // Only when an assertion failed half-way: the process must not outlive the test run.
+    if (bot && bot.child.exitCode === null && bot.child.signalCode === null) {
+      bot.child.kill('SIGKILL');
+      await bot.exited;
+    }
+    await dependencies?.close();
+  });
+
+  const main: MainUnderTest = {
+    get dependencies() {
+      if (!dependencies) throw new Error('useMain(): the dependencies start in beforeAll');
+      return dependencies;
+    },
+    async start(env) {
+      const port = await freePort();
+      bot = startMain({
+        ...dependencyEnv(main.dependencies),
+        PORT: String(port),
+        IVS_CHANNELS: 'C111',
+        IVS_APPROVERS: 'U111,U222',
+        LOG_LEVEL: 'info',
+        ...env,
+      });
+      await started(bot);
+      return { bot, base: `http://127.0.0.1:${port}` };
+    },
+  };
+  return main;
 }
 
 describe('main with a bad configuration', () => {
@@ -114,44 +147,11 @@ describe('main with a bad configuration', () => {
 });
 
 describe('main with a good configuration', () => {
-  let redis: TestRedis;
-  let slack: SlackDouble;
-  let intercom: IntercomDouble;
-  let vault: VaultDouble;
-  let bot: BotProcess | undefined;
-
-  beforeAll(async () => {
-    [redis, slack, intercom, vault] = await Promise.all([startRedis(), startSlackDouble(), startIntercomDouble(), startVaultDouble()]);
-  });
-
-  afterAll(async () => {
-    // Only when an assertion failed half-way: the process must not outlive the test run.
-    if (bot && bot.child.exitCode === null && bot.child.signalCode === null) {
-      bot.child.kill('SIGKILL');
-      await bot.exited;
-    }
-    await Promise.all([slack.close(), intercom.close(), vault.close(), redis.stop()]);
-  });
+  const main = useMain();
 
   it('serves health, readiness and metrics, reports Redis loss on /readyz, and exits 0 on SIGTERM', async () => {
-    const port = await freePort();
-    bot = startMain({
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_SIGNING_SECRET: 'main-test-signing-secret',
-      SLACK_API_URL: slack.url,
-      PORT: String(port),
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: `ivs-main-${process.pid}:`,
-      INTERCOM_ACCESS_TOKEN: intercom.token,
-      INTERCOM_API_URL: intercom.url,
-      VAULT_ADDR: vault.url,
-      VAULT_TOKEN,
-      IVS_CHANNELS: 'C111',
-      IVS_APPROVERS: 'U111,U222',
-      LOG_LEVEL: 'info',
-    });
-    await started(bot);
-    const base = `http://127.0.0.1:${port}`;
+    const { redis, slack, intercom } = main.dependencies;
+    const { bot, base } = await main.start({ SLACK_SIGNING_SECRET: 'main-test-signing-secret', REDIS_KEY_PREFIX: `ivs-main-${process.pid}:` });
 
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
@@ -191,43 +191,12 @@ describe('main with a good configuration', () => {
 });
 
 describe('main shutting down during an execution', () => {
-  let redis: TestRedis;
-  let slack: SlackDouble;
-  let intercom: IntercomDouble;
-  let vault: VaultDouble;
-  let bot: BotProcess | undefined;
-
-  beforeAll(async () => {
-    [redis, slack, intercom, vault] = await Promise.all([startRedis(), startSlackDouble(), startIntercomDouble(), startVaultDouble()]);
-  });
-
-  afterAll(async () => {
-    if (bot && bot.child.exitCode === null && bot.child.signalCode === null) {
-      bot.child.kill('SIGKILL');
-      await bot.exited;
-    }
-    await Promise.all([slack.close(), intercom.close(), vault.close(), redis.stop()]);
-  });
+  const main = useMain();
 
   it('SIGTERM lets the running create finish (material in Vault, thread told) before exiting 0', async () => {
-    const port = await freePort();
+    const { slack, intercom, vault } = main.dependencies;
     const secret = 'main-test-signing-secret';
-    bot = startMain({
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_SIGNING_SECRET: secret,
-      SLACK_API_URL: slack.url,
-      PORT: String(port),
-      REDIS_URL: redis.url,
-      INTERCOM_ACCESS_TOKEN: intercom.token,
-      INTERCOM_API_URL: intercom.url,
-      VAULT_ADDR: vault.url,
-      VAULT_TOKEN,
-      IVS_CHANNELS: 'C111',
-      IVS_APPROVERS: 'U111,U222',
-      LOG_LEVEL: 'info',
-    });
-    await started(bot);
-    const base = `http://127.0.0.1:${port}`;
+    const { bot, base } = await main.start({ SLACK_SIGNING_SECRET: secret });
 
     await postToBolt(base, secret, slashCommand({ text: 'create web Drained', userId: 'U111', responseUrl: slack.responseUrl('open') }));
     const opened = await slack.waitForResponse((p) => p.id === 'open');

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { readBody } from './http';
 
 export type IntercomOp = 'list' | 'create' | 'delete';
 export type DoublePlatform = 'web' | 'ios' | 'android';
@@ -174,15 +175,6 @@ function acceptsJson(accept: string): boolean {
     .split(',')
     .map((part) => (part.split(';')[0] ?? '').trim().toLowerCase())
     .some((range) => range === 'application/json' || range === 'application/*' || range === '*/*');
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export async function startIntercomDouble(opts: IntercomDoubleOptions = {}): Promise<IntercomDouble> {

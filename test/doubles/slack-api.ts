@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody, sendJson } from './http';
 
 // A stateful Slack Web API double on 127.0.0.1 (contract slack.md §6). Give `url` to WebClient / Bolt as
 // `slackApiUrl`, and `responseUrl()` to payload builders as the `response_url`. Everything the bot sends is
@@ -190,22 +191,6 @@ class Recording<T> {
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): string {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(text);
-  return text;
 }
 
 /** Form fields (what WebClient sends) or a JSON object (what Slack also accepts). */

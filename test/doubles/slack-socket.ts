@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 // `ws` is the WebSocket library @slack/socket-mode itself uses (installed as its dependency).
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { readBody, sendJson } from './http';
 
 // A Slack Socket Mode double on 127.0.0.1, shaped after what @slack/socket-mode's SocketModeClient does:
 // it POSTs `apps.connections.open` with the app-level token (Authorization: Bearer xapp-…) to its Web API
@@ -105,20 +106,6 @@ interface PendingAck {
   readonly timer: NodeJS.Timeout;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
-}
-
 function bearer(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
   return auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
@@ -213,7 +200,7 @@ export async function startSocketModeDouble(opts: SocketModeDoubleOptions): Prom
   /** Everything but apps.connections.open goes to the Web API double, headers and body untouched. */
   const forward = async (method: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Web API bodies are form or JSON text (no file uploads here), so a string passes them through intact.
-    const body = (await readBody(req)).toString('utf8');
+    const body = await readBody(req);
     const headers: Record<string, string> = {};
     for (const name of ['authorization', 'content-type', 'user-agent']) {
       const v = req.headers[name];

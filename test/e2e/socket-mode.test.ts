@@ -2,11 +2,13 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBot, type Bot } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import { startIntercomDouble, type IntercomDouble } from '../doubles/intercom';
+import type { IntercomDouble } from '../doubles/intercom';
 import { startSlackDouble, type SlackDouble } from '../doubles/slack-api';
 import { startSocketModeDouble, type SocketModeDouble } from '../doubles/slack-socket';
-import { startVaultDouble, DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../doubles/vault';
+import { DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../doubles/vault';
+import { dependencyEnv, startBotDependencies } from '../support/bot-dependencies';
 import { APPROVER, CHANNEL, REQUESTER, SIGNING_SECRET } from '../support/bot-harness';
+import { freePort } from '../support/free-port';
 import { captureLogs, type CapturedLogs } from '../support/log-capture';
 import { blockActionPayload, slashCommand, slashCommandFields } from '../support/slack-payloads';
 import { postToBolt } from '../support/slack-signer';
@@ -17,17 +19,12 @@ import { startRedis, type TestRedis } from '../support/redis-server';
 // doubles. The Socket Mode double sits in front of the Slack double as SLACK_API_URL: it answers
 // apps.connections.open and forwards every other Web API call, so cards and replies are recorded as usual.
 
-/** Socket Mode has no `app.start(0)`: the HTTP server for /healthz listens on PORT as given. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
+/**
+ * What makes the bot speak Socket Mode: the app-level token, the socket double as the Web API, and PORT as
+ * given, because Socket Mode has no `app.start(0)`: the HTTP server for /healthz listens on PORT.
+ */
+function socketModeEnv(socket: SocketModeDouble, port: number): Record<string, string> {
+  return { SLACK_APP_TOKEN: socket.appToken, SLACK_API_URL: socket.apiUrl, PORT: String(port) };
 }
 
 interface SocketWorld {
@@ -45,20 +42,13 @@ interface SocketWorld {
 }
 
 async function startSocketWorld(): Promise<SocketWorld> {
-  const [redis, slack, intercom, vault] = await Promise.all([startRedis(), startSlackDouble(), startIntercomDouble(), startVaultDouble()]);
+  const dependencies = await startBotDependencies();
+  const { redis, slack, intercom, vault } = dependencies;
   const socket = await startSocketModeDouble({ forwardTo: slack.url });
-  const port = await freePort();
   const loaded = loadConfig({
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_APP_TOKEN: socket.appToken,
-    SLACK_API_URL: socket.apiUrl,
-    PORT: String(port),
-    REDIS_URL: redis.url,
+    ...dependencyEnv(dependencies),
+    ...socketModeEnv(socket, await freePort()),
     REDIS_KEY_PREFIX: `ivs-socket-${Math.random().toString(36).slice(2, 8)}:`,
-    INTERCOM_ACCESS_TOKEN: intercom.token,
-    INTERCOM_API_URL: intercom.url,
-    VAULT_ADDR: vault.url,
-    VAULT_TOKEN,
     IVS_CHANNELS: CHANNEL,
     IVS_APPROVERS: `${REQUESTER},${APPROVER}`,
     LOG_LEVEL: 'debug',
@@ -87,7 +77,7 @@ async function startSocketWorld(): Promise<SocketWorld> {
       closed ??= (async () => {
         // The bot first: with the double gone first, its client would schedule a reconnect.
         await bot.stop({ drainTimeoutMs: 5_000 });
-        await Promise.all([socket.close(), slack.close(), intercom.close(), vault.close(), redis.stop()]);
+        await Promise.all([socket.close(), dependencies.close()]);
       })();
       return closed;
     },
@@ -213,9 +203,7 @@ describe('Socket Mode shutdown', () => {
     const port = (busy.address() as { port: number }).port;
     const loaded = loadConfig({
       SLACK_BOT_TOKEN: slack.token,
-      SLACK_APP_TOKEN: socket.appToken,
-      SLACK_API_URL: socket.apiUrl,
-      PORT: String(port),
+      ...socketModeEnv(socket, port),
       REDIS_URL: redis.url,
       INTERCOM_ACCESS_TOKEN: 'intercom-token',
       VAULT_ADDR: 'http://127.0.0.1:1',

@@ -2,28 +2,12 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditLog } from '../../src/core/ports';
 import { createRedisAuditLog } from '../../src/redis/audit-log';
-import { connectRedis } from '../../src/redis/connection';
-import { startRedis, type TestRedis } from '../support/redis-server';
-import { T0, uniquePrefix } from './fixtures';
+import { T0, uniquePrefix, useTwoConnections } from './fixtures';
 
-let server: TestRedis;
-let redisA: Redis;
-let redisB: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redisA = connectRedis(server.url);
-  redisB = connectRedis(server.url);
-});
-
-afterAll(async () => {
-  redisA.disconnect();
-  redisB.disconnect();
-  await server.stop();
-});
+const redis = useTwoConnections();
 
 /** A pino logger whose JSON lines the test can read. */
 function capturedLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
@@ -37,9 +21,9 @@ function capturedLogger(): { logger: pino.Logger; lines: Record<string, unknown>
   return { logger: pino({ level: 'info' }, sink), lines };
 }
 
-function logs(redis: Redis = redisA, prefix = uniquePrefix()): { log: AuditLog; prefix: string; lines: Record<string, unknown>[] } {
+function logs(connection: Redis = redis.a, prefix = uniquePrefix()): { log: AuditLog; prefix: string; lines: Record<string, unknown>[] } {
   const { logger, lines } = capturedLogger();
-  return { log: createRedisAuditLog(redis, { keyPrefix: prefix, logger }), prefix, lines };
+  return { log: createRedisAuditLog(connection, { keyPrefix: prefix, logger }), prefix, lines };
 }
 
 function event(requestId: string, type: AuditEvent['type'], at: number, extra: Partial<AuditEvent> = {}): AuditEvent {
@@ -94,8 +78,8 @@ describe('the audit log', () => {
 
   it('keeps one valid chain when two replicas append at the same time', async () => {
     const prefix = uniquePrefix();
-    const a = logs(redisA, prefix).log;
-    const b = logs(redisB, prefix).log;
+    const a = logs(redis.a, prefix).log;
+    const b = logs(redis.b, prefix).log;
     await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).append(event('R-AAAAAA', 'approved', T0 + i, { actor: `U${i}` }))));
     const { entries, chain } = await a.history('R-AAAAAA');
     expect(chain).toEqual({ ok: true });
@@ -107,7 +91,7 @@ describe('the audit log', () => {
     const { log, prefix } = logs();
     for (let i = 0; i < 4; i++) await log.append(event('R-AAAAAA', 'approved', T0 + i, { actor: `U${i}` }));
     const before = (await log.history('R-AAAAAA')).entries;
-    await redisA.xdel(`${prefix}audit`, before[1]?.entryId ?? '');
+    await redis.a.xdel(`${prefix}audit`, before[1]?.entryId ?? '');
     const { chain } = await log.history('R-AAAAAA');
     expect(chain.ok).toBe(false);
     expect(!chain.ok && chain.brokenAt).toBe(before[2]?.entryId);
@@ -121,8 +105,8 @@ describe('the audit log', () => {
     const last = (await log.history('R-AAAAAA')).entries[1];
     if (!last) throw new Error('no entry');
     // Keep prev and hash as they were, claim a different approver.
-    await redisA.xdel(`${prefix}audit`, last.entryId);
-    const forgedId = await redisA.xadd(`${prefix}audit`, '*',
+    await redis.a.xdel(`${prefix}audit`, last.entryId);
+    const forgedId = await redis.a.xadd(`${prefix}audit`, '*',
       'requestId', last.requestId, 'type', last.type, 'actor', 'U_MALLORY', 'at', String(last.at),
       'detail', '{}', 'prev', last.prevHash, 'hash', last.hash);
     const { chain, entries } = await log.history('R-AAAAAA');
@@ -135,7 +119,7 @@ describe('the audit log', () => {
     await log.append(event('R-AAAAAA', 'requested', T0));
     await log.append(event('R-AAAAAA', 'cancelled', T0 + 1));
     const [first, last] = (await log.history('R-AAAAAA')).entries;
-    await redisA.xdel(`${prefix}audit`, last?.entryId ?? '');
+    await redis.a.xdel(`${prefix}audit`, last?.entryId ?? '');
     const { chain } = await log.history('R-AAAAAA');
     expect(chain).toEqual({ ok: false, brokenAt: first?.entryId, why: expect.stringMatching(/newest entries are missing/) });
   });
@@ -151,14 +135,14 @@ describe('the audit log', () => {
   it('detects a removed chain head', async () => {
     const { log, prefix } = logs();
     await log.append(event('R-AAAAAA', 'requested', T0));
-    await redisA.del(`${prefix}audit:head`);
+    await redis.a.del(`${prefix}audit:head`);
     expect((await log.history('R-AAAAAA')).chain.ok).toBe(false);
   });
 
   it('continues a valid chain across a restart of the bot (a fresh AuditLog on the same stream)', async () => {
     const prefix = uniquePrefix();
-    await logs(redisA, prefix).log.append(event('R-AAAAAA', 'requested', T0));
-    const restarted = logs(redisB, prefix).log;
+    await logs(redis.a, prefix).log.append(event('R-AAAAAA', 'requested', T0));
+    const restarted = logs(redis.b, prefix).log;
     await restarted.append(event('R-AAAAAA', 'approved', T0 + 1, { actor: 'U_APP' }));
     const { entries, chain } = await restarted.history('R-AAAAAA');
     expect(chain).toEqual({ ok: true });

@@ -1,66 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAuditLog } from '../../src/redis/audit-log';
 import { connectCluster, connectRedis, parseClusterUrl } from '../../src/redis/connection';
 import { createRedisRequestStore } from '../../src/redis/request-store';
+import { startRedisProcess, type RedisProcess } from '../support/redis-server';
 import { T0, newRequest } from './fixtures';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** A one-node Redis Cluster that owns all 16384 slots: enough to prove routing and single-slot scripts. */
-async function startOneNodeCluster(): Promise<{ port: number; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ivs-cluster-'));
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`cluster node not ready:\n${output}`)), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/Ready to accept connections/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  const admin = connectRedis(`redis://127.0.0.1:${port}`);
+async function startOneNodeCluster(): Promise<RedisProcess> {
+  const node = await startRedisProcess((port, dir) => [
+    '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', dir,
+  ]);
+  const admin = connectRedis(`redis://127.0.0.1:${node.port}`);
   await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
   // The node reports cluster_state:ok once it has taken the slots; ask until it does.
   for (let i = 0; i < 100 && !/cluster_state:ok/.test(String(await admin.call('CLUSTER', 'INFO'))); i++) {
     await new Promise((r) => setTimeout(r, 50));
   }
   admin.disconnect();
-  return {
-    port,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGKILL');
-      }),
-  };
+  return node;
 }
 
 describe('Redis Cluster', () => {
-  let node: Awaited<ReturnType<typeof startOneNodeCluster>>;
+  let node: RedisProcess;
   beforeAll(async () => {
     node = await startOneNodeCluster();
   });

@@ -1,27 +1,10 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RequestStore } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
-import { connectRedis } from '../../src/redis/connection';
 import { createRedisRequestStore } from '../../src/redis/request-store';
-import { startRedis, type TestRedis } from '../support/redis-server';
-import { HOUR, T0, newRequest, rotationRequest, uniquePrefix } from './fixtures';
+import { HOUR, T0, newRequest, rotationRequest, uniquePrefix, useTwoConnections } from './fixtures';
 
-let server: TestRedis;
-let redisA: Redis;
-let redisB: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redisA = connectRedis(server.url);
-  redisB = connectRedis(server.url);
-});
-
-afterAll(async () => {
-  redisA.disconnect();
-  redisB.disconnect();
-  await server.stop();
-});
+const redis = useTwoConnections();
 
 const LEASE = 15_000;
 const GRACE = 5_000;
@@ -31,8 +14,8 @@ function stores(): { store: RequestStore; other: RequestStore; prefix: string } 
   const prefix = uniquePrefix();
   return {
     prefix,
-    store: createRedisRequestStore(redisA, { keyPrefix: prefix, claimGraceMs: GRACE }),
-    other: createRedisRequestStore(redisB, { keyPrefix: prefix, claimGraceMs: GRACE }),
+    store: createRedisRequestStore(redis.a, { keyPrefix: prefix, claimGraceMs: GRACE }),
+    other: createRedisRequestStore(redis.b, { keyPrefix: prefix, claimGraceMs: GRACE }),
   };
 }
 
@@ -291,10 +274,10 @@ describe('withdraw, reject, cancel and expire', () => {
     expect(await store.listOpen()).toEqual([]);
     expect(await store.dueForExpiry(T0 + 10 * HOUR)).toEqual([]);
     expect(await store.staleLeases(T0 + 10 * HOUR)).toEqual([]);
-    expect(await redisA.smembers(`${prefix}requester:U_REQ`)).toEqual([]);
-    expect(await redisA.exists(`${prefix}rotation:102`, `${prefix}inflight:default`)).toBe(0);
+    expect(await redis.a.smembers(`${prefix}requester:U_REQ`)).toEqual([]);
+    expect(await redis.a.exists(`${prefix}rotation:102`, `${prefix}inflight:default`)).toBe(0);
     for (const id of [rejected.id, done.id]) {
-      const ttl = await redisA.pttl(`${prefix}req:${id}`);
+      const ttl = await redis.a.pttl(`${prefix}req:${id}`);
       expect(ttl).toBeGreaterThan(29 * 24 * HOUR);
     }
     // Still readable for /ivs status until then.
@@ -385,7 +368,7 @@ describe('rotations', () => {
     );
     expect(waiting.kind === 'ok' && waiting.request.state).toBe('awaiting_finish');
     expect((await store.listOpen()).map((r) => r.id)).toEqual([rotation.id]);
-    expect(await redisA.exists(`${prefix}inflight:default`)).toBe(0);
+    expect(await redis.a.exists(`${prefix}inflight:default`)).toBe(0);
     expect(await store.staleLeases(T0 + 10 * HOUR)).toEqual([]);
 
     const retire = await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR);
@@ -402,7 +385,7 @@ describe('rotations', () => {
     expect((await store.claim(rotation.id, 'replica-2', LEASE, T0 + HOUR + 2)).kind).toBe('claimed');
     const done = await store.finish(rotation.id, 'replica-2', { state: 'succeeded', outcome: '102 deleted' }, T0 + HOUR + 3);
     expect(done.kind === 'ok' && done.request.state).toBe('succeeded');
-    expect(await redisA.exists(`${prefix}rotation:102`)).toBe(0);
+    expect(await redis.a.exists(`${prefix}rotation:102`)).toBe(0);
   });
 
   it('a rejected or expired retire step goes back to waiting to finish; the rotation stays open', async () => {

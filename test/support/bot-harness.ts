@@ -1,10 +1,11 @@
 import { loadConfig, type Config } from '../../src/config';
 import type { Clock } from '../../src/core/ports';
 import { createBot, type Bot, type BotOptions } from '../../src/app';
-import { startSlackDouble, type SlackDouble, type SlackMessage } from '../doubles/slack-api';
-import { startIntercomDouble, type IntercomDouble } from '../doubles/intercom';
-import { startVaultDouble, DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../doubles/vault';
-import { startRedis, type TestRedis } from './redis-server';
+import type { SlackDouble, SlackMessage } from '../doubles/slack-api';
+import type { IntercomDouble } from '../doubles/intercom';
+import type { VaultDouble } from '../doubles/vault';
+import { dependencyEnv, startBotDependencies } from './bot-dependencies';
+import type { TestRedis } from './redis-server';
 import { captureLogs, type CapturedLogs } from './log-capture';
 import { postToBolt, type BoltAnswer } from './slack-signer';
 import { blockAction, slashCommand, viewSubmission, type ViewStateValues } from './slack-payloads';
@@ -78,19 +79,14 @@ export interface WorldOptions {
 }
 
 export async function startWorld(opts: WorldOptions = {}): Promise<World> {
-  const [redis, slack, intercom, vault] = await Promise.all([startRedis(), startSlackDouble(), startIntercomDouble(), startVaultDouble()]);
+  const dependencies = await startBotDependencies();
+  const { redis, slack, intercom, vault } = dependencies;
   const keyPrefix = `ivs-test-${Math.random().toString(36).slice(2, 8)}:`;
   const env: Record<string, string> = {
-    SLACK_BOT_TOKEN: slack.token,
+    ...dependencyEnv(dependencies),
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.url,
     PORT: '0',
-    REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: keyPrefix,
-    INTERCOM_ACCESS_TOKEN: intercom.token,
-    INTERCOM_API_URL: intercom.url,
-    VAULT_ADDR: vault.url,
-    VAULT_TOKEN,
     IVS_CHANNELS: CHANNEL,
     IVS_APPROVERS: `${REQUESTER},${APPROVER},${APPROVER_2}`,
     IVS_REQUEST_TTL: '1h',
@@ -163,7 +159,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     startReplica,
     async close() {
       await Promise.all(replicas.map((r) => r.stop().catch(() => undefined)));
-      await Promise.all([slack.close(), intercom.close(), vault.close(), redis.stop()]);
+      await dependencies.close();
     },
   };
 }

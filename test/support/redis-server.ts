@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port';
 
 /** A throwaway redis-server for one test file: no persistence, its own port and directory. */
 export interface TestRedis {
@@ -32,25 +32,14 @@ function installExitHook(): void {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** A plain server on `port`: no persistence, its files in `dir`. */
+function serverArgs(port: number, dir: string): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
 }
 
-function spawnServer(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** Resolves once the server's output matches `ready`; one that exits or stays silent first is killed and rejected. */
+function spawnServer(args: readonly string[], ready: RegExp = READY_LINE): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {
@@ -58,7 +47,7 @@ function spawnServer(port: number, dir: string): Promise<ChildProcess> {
     const timer = setTimeout(() => fail(new Error(`redis-server did not become ready in ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (READY_LINE.test(output)) {
+      if (ready.test(output)) {
         cleanup();
         resolve(child);
       }
@@ -105,7 +94,7 @@ export async function startRedis(): Promise<TestRedis> {
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     port = await freePort();
     try {
-      child = await spawnServer(port, dir);
+      child = await spawnServer(serverArgs(port, dir));
     } catch (err) {
       if (attempt === 4) throw err;
     }
@@ -122,13 +111,34 @@ export async function startRedis(): Promise<TestRedis> {
     async restart() {
       await stopServer(current);
       mkdirSync(dir, { recursive: true });
-      current = await spawnServer(port, dir);
+      current = await spawnServer(serverArgs(port, dir));
     },
     async pause() {
       current.kill('SIGSTOP');
     },
     async resume() {
       current.kill('SIGCONT');
+    },
+  };
+}
+
+/** A redis-server started some other way (a sentinel, a cluster node), on a free port with its own directory. */
+export interface RedisProcess {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Runs redis-server with `args(port, dir)`; ready once its output matches `ready`. */
+export async function startRedisProcess(args: (port: number, dir: string) => readonly string[], ready: RegExp = READY_LINE): Promise<RedisProcess> {
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), 'ivs-redis-'));
+  const port = await freePort();
+  const child = await spawnServer(args(port, dir), ready);
+  return {
+    port,
+    async stop() {
+      await stopServer(child);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

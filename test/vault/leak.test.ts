@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../src/core/errors';
 import { createSecretVault, type SecretVaultOptions, type VaultAdapter } from '../../src/vault';
 import { startVaultDouble, type VaultDouble } from '../doubles/vault';
+import { freePort as closedPort } from '../support/free-port';
 import { canary, capturedLogger, createdSecret, PREFIX, provenance } from './support';
 
 /**
@@ -30,14 +30,6 @@ afterAll(async () => {
   for (const a of adapters) a.close();
   await vault.close();
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Scenario {
   readonly name: string;

@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { VaultError } from '../../src/core/errors';
 import { createSecretVault, type SecretVaultOptions, type VaultAdapter } from '../../src/vault';
 import { DEFAULT_TOKEN, startVaultDouble, type PolicyRule, type VaultDouble } from '../doubles/vault';
+import { freePort as closedPort } from '../support/free-port';
 import { canary, capturedLogger, createdSecret, PREFIX, provenance } from './support';
 
 const BASE = `secret/data/${PREFIX}/default`;
@@ -34,14 +33,6 @@ async function rejection(p: Promise<unknown>): Promise<VaultError> {
   );
   expect(err).toBeInstanceOf(VaultError);
   return err as VaultError;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 beforeAll(async () => {
