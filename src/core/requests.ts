@@ -184,7 +184,8 @@ export class RequestService {
     const result = await this.deps.store.startRetireStep(id, actor.userId, now + this.deps.settings.requestTtlMs, now);
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
     if (result.kind === 'refused') return reply(false, `${id} cannot be finished: ${result.why}.`);
-    await this.journal.tell(result.request, { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: (request.operation as { secretId?: string }).secretId ?? '' } });
+    const oldSecret = request.operation.action === 'rotate' ? request.operation.secretId : '';
+    await this.journal.tell(result.request, { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: oldSecret } });
     return reply(true, `The delete of the old secret in ${id} now needs approval from someone other than you.`);
   }
 
