@@ -317,7 +317,8 @@ export class RequestService {
   }
 }
 
-function intercomProblem(err: unknown): string {
+/** Why an Intercom call failed, in words for the person who asked. */
+export function intercomProblem(err: unknown): string {
   if (!(err instanceof IntercomError)) return 'an unexpected error';
   switch (err.kind) {
     case 'unauthorized':
@@ -333,4 +334,3 @@ function intercomProblem(err: unknown): string {
   }
 }
 
-export { intercomProblem };

@@ -1,7 +1,7 @@
 import { IntercomError, VaultError } from '../errors';
 import { intercomName, requestIdInName } from '../request-id';
 import type { CreatedSecret, Platform, SecretInfo } from '../types';
-import { failed, platformList, repointCurrents, type StepContext, type StepResult } from './step';
+import { describeError, failed, platformList, repointCurrents, type StepContext, type StepResult } from './step';
 
 const VAULT_WRITE_ATTEMPTS = 3;
 const VAULT_RETRY_DELAYS_MS = [300, 1_000];
@@ -29,7 +29,7 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
   try {
     await ctx.vault.preflight();
   } catch (err) {
-    return { ok: false, result: failed(`Vault is not ready (${describe(err)}): nothing was created at Intercom`) };
+    return { ok: false, result: failed(`Vault is not ready (${describeError(err)}): nothing was created at Intercom`) };
   }
 
   const name = intercomName(spec.name, request.id);
@@ -39,7 +39,7 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
     created = await ctx.intercom.createSecret({ name, platforms: spec.platforms });
   } catch (err) {
     if (err instanceof IntercomError && err.kind === 'ambiguous') return reconcileAmbiguous(ctx, name, err);
-    return { ok: false, result: failed(`Intercom refused the create (${describe(err)}): nothing was created`) };
+    return { ok: false, result: failed(`Intercom refused the create (${describeError(err)}): nothing was created`) };
   }
   await ctx.progress({ phase: 'created', intercomSecretId: created.id });
 
@@ -83,7 +83,7 @@ async function repointAfterCreate(ctx: StepContext, created: SecretInfo): Promis
 
 /** The Vault write finally failed: a secret whose material is not in Vault must not stay active. */
 async function compensate(ctx: StepContext, created: CreatedSecret, cause: unknown): Promise<CreateOutcome> {
-  const why = `Vault write failed (${describe(cause)})`;
+  const why = `Vault write failed (${describeError(cause)})`;
   try {
     const gone = await ctx.intercom.deleteSecret(created.id);
     await ctx.tell({ type: 'rolled_back', detail: { intercomId: created.id, result: gone } });
@@ -95,7 +95,7 @@ async function compensate(ctx: StepContext, created: CreatedSecret, cause: unkno
     return {
       ok: false,
       result: failed(
-        `${why}, and deleting the new Intercom secret ${created.id} failed too (${describe(err)}): it is active without material` +
+        `${why}, and deleting the new Intercom secret ${created.id} failed too (${describeError(err)}): it is active without material` +
           (deleteRequest ? `; delete request ${deleteRequest} opened` : '; delete it by hand'),
       ),
     };
@@ -115,10 +115,10 @@ async function reconcileAmbiguous(ctx: StepContext, name: string, cause: Interco
   } catch (err) {
     return {
       ok: false,
-      result: failed(`the create's outcome is unknown (${describe(cause)}) and listing failed (${describe(err)}); the next recovery pass will look again`),
+      result: failed(`the create's outcome is unknown (${describeError(cause)}) and listing failed (${describeError(err)}); the next recovery pass will look again`),
     };
   }
-  if (!found) return { ok: false, result: failed(`Intercom did not answer the create (${describe(cause)}) and lists no secret for this request: nothing was created`) };
+  if (!found) return { ok: false, result: failed(`Intercom did not answer the create (${describeError(cause)}) and lists no secret for this request: nothing was created`) };
   return orphaned(ctx, found, `Intercom created secret ${found.id} but its answer, and with it the material, was lost`);
 }
 
@@ -140,7 +140,7 @@ async function recoverCreate(ctx: StepContext, spec: CreateSpec): Promise<Create
   try {
     found = await findByRequestId(ctx, name);
   } catch (err) {
-    return { ok: false, result: failed(`recovery could not list Intercom (${describe(err)})`) };
+    return { ok: false, result: failed(`recovery could not list Intercom (${describeError(err)})`) };
   }
   if (!found) return { ok: false, result: failed('interrupted before Intercom created anything: nothing was created') };
   const status = (await ctx.vault.materialStatus([found.id])).get(found.id);
@@ -149,11 +149,4 @@ async function recoverCreate(ctx: StepContext, spec: CreateSpec): Promise<Create
   await ctx.tell({ type: 'created', detail: { intercomId: found.id, name: found.name, platforms: platformList(found.platforms), vaultPath: path, recovered: true } });
   const warnings = await repointAfterCreate(ctx, found);
   return { ok: true, secret: found, vaultPath: path, vaultVersion: 1, warnings };
-}
-
-export function describe(err: unknown): string {
-  if (err instanceof IntercomError) return `${err.kind}${err.details.status ? ` ${err.details.status}` : ''}${err.details.codes?.length ? ` ${err.details.codes.join(',')}` : ''}`;
-  if (err instanceof VaultError) return `${err.kind}: ${err.message}`;
-  if (err instanceof Error) return err.name;
-  return 'unknown error';
 }

@@ -1,7 +1,6 @@
 import { platformsLeftWithout } from '../impact';
 import type { Platform, SecretInfo } from '../types';
-import { describe } from './create-secret';
-import { failed, platformList, repointCurrents, succeeded, type StepContext, type StepResult } from './step';
+import { describeError, failed, platformList, repointCurrents, type StepContext, type StepResult, succeeded } from './step';
 
 export interface DeleteSpec {
   readonly secretId: string;
@@ -19,7 +18,7 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
   try {
     secrets = await ctx.intercom.listSecrets();
   } catch (err) {
-    return failed(`could not list Intercom secrets (${describe(err)}): nothing was deleted`);
+    return failed(`could not list Intercom secrets (${describeError(err)}): nothing was deleted`);
   }
   const target = secrets.find((s) => s.id === spec.secretId);
   if (!target) {
@@ -48,7 +47,7 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
   try {
     result = await ctx.intercom.deleteSecret(target.id);
   } catch (err) {
-    return failed(`Intercom did not delete secret ${target.id} (${describe(err)})`);
+    return failed(`Intercom did not delete secret ${target.id} (${describeError(err)})`);
   }
   await ctx.tell({ type: result === 'deleted' ? 'deleted' : 'already_gone', detail: { intercomId: target.id, name: target.name } });
 
@@ -65,6 +64,6 @@ async function markVaultDeleted(ctx: StepContext, id: string): Promise<string> {
     return `; Vault entry ${path} marked deleted`;
   } catch (err) {
     ctx.log.error({ err, requestId: ctx.request.id, intercomId: id }, 'marking the Vault entry deleted failed');
-    return `; marking the Vault entry deleted failed (${describe(err)})`;
+    return `; marking the Vault entry deleted failed (${describeError(err)})`;
   }
 }

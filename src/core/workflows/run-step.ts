@@ -1,8 +1,8 @@
 import { formatDuration } from '../../duration';
 import { baseName } from '../request-id';
-import { createSecretIntoVault, describe } from './create-secret';
+import { createSecretIntoVault } from './create-secret';
 import { deleteSecretEverywhere } from './delete-secret';
-import { failed, succeeded, type StepContext, type StepResult } from './step';
+import { describeError, failed, type StepContext, type StepResult, succeeded } from './step';
 
 /** Carries out the approved step of a request: create, delete, or one of a rotation's two steps. */
 export async function runStep(ctx: StepContext): Promise<StepResult> {
@@ -66,7 +66,7 @@ async function retireOld(ctx: StepContext): Promise<StepResult> {
     const status = (await ctx.vault.materialStatus([successorId])).get(successorId);
     if (status !== 'present') return failed(`refused: Vault holds no material for the successor ${successorId}: nothing was deleted`);
   } catch (err) {
-    return failed(`could not check the successor (${describe(err)}): nothing was deleted`);
+    return failed(`could not check the successor (${describeError(err)}): nothing was deleted`);
   }
   // Never leaves a platform without a secret: the guard runs with no acknowledgement.
   const result = await deleteSecretEverywhere(ctx, { secretId: op.secretId, secretName: op.secretName, acknowledgedImpact: null });

@@ -1,5 +1,7 @@
 import type { ApprovalRequest, RotationProgress } from '../request';
 import type { AuditEvent, Clock, Intercom, Log, SecretVault } from '../ports';
+import { IntercomError, VaultError } from '../errors';
+import { newestFor } from '../impact';
 import type { Platform, RequestId, SecretInfo } from '../types';
 
 /** What a workflow step may use. No Slack, Redis or HTTP: only ports. */
@@ -47,11 +49,7 @@ export async function repointCurrents(
   const status = await ctx.vault.materialStatus(active.map((s) => s.id)).catch(() => new Map<string, string>());
   const withMaterial = active.filter((s) => status.get(s.id) === 'present');
   for (const platform of platforms) {
-    const candidates = withMaterial.filter((s) => s.platforms.includes(platform));
-    const newest = candidates.reduce<SecretInfo | null>(
-      (best, s) => (!best || s.createdAt > best.createdAt || (s.createdAt === best.createdAt && Number(s.id) > Number(best.id)) ? s : best),
-      null,
-    );
+    const newest = newestFor(platform, withMaterial);
     try {
       await ctx.vault.repointCurrent(platform, newest);
     } catch (err) {
@@ -60,4 +58,12 @@ export async function repointCurrents(
     }
   }
   return problems;
+}
+
+/** A failure in a few words for a thread reply: kind, status and codes; never a message body. */
+export function describeError(err: unknown): string {
+  if (err instanceof IntercomError) return `${err.kind}${err.details.status ? ` ${err.details.status}` : ''}${err.details.codes?.length ? ` ${err.details.codes.join(',')}` : ''}`;
+  if (err instanceof VaultError) return `${err.kind}: ${err.message}`;
+  if (err instanceof Error) return err.name;
+  return 'unknown error';
 }

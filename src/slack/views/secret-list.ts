@@ -4,6 +4,7 @@
  * orphan: it verifies user hashes nobody can compute, so it is flagged loudly.
  */
 import type { MaterialStatus } from '../../core/ports';
+import { requestIdInName as coreRequestIdInName } from '../../core/request-id';
 import { PLATFORMS, type SecretInfo } from '../../core/types';
 import { escapeBounded, relativeAge, slackDate, truncate } from '../mrkdwn';
 import { context, header, LIMITS, linesToSections, section, type KnownBlock, type MessageView } from './block-kit';
@@ -17,11 +18,9 @@ export interface SecretListOptions {
   readonly workspace: string;
 }
 
-const REQUEST_TAG = /\[(R-[0-9A-HJ-NP-Z]{6})\]/;
-
 /** The request id the bot put into a secret's name, if any. */
 export function requestIdInName(name: string): string | undefined {
-  return REQUEST_TAG.exec(name)?.[1];
+  return coreRequestIdInName(name) ?? undefined;
 }
 
 export function isOrphan(secret: SecretInfo, status: MaterialStatus | undefined): boolean {
