@@ -10,11 +10,12 @@ import type { AuditLog, Clock, Intercom, RequestStore, SecretVault } from './cor
 import { systemClock } from './core/ports';
 import { RequestService } from './core/requests';
 import { operationalRoutes } from './http/routes';
-import { countingAuditLog, instrumentPort } from './instrumentation';
+import { announcingWrites, countingAuditLog, instrumentPort } from './instrumentation';
 import { createIntercomClient } from './intercom';
 import { boltLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createRedisAuditLog } from './redis/audit-log';
+import { watchCatalogChanges } from './redis/catalog-changes';
 import { connectRedisClient, type RedisClient } from './redis/connection';
 import { createRedisRequestStore } from './redis/request-store';
 import { SlackDirectory } from './slack/directory';
@@ -63,7 +64,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   const redis = connectRedisClient(config.redis.url, { logger });
   const store: RequestStore = createRedisRequestStore(redis, { keyPrefix: config.redis.keyPrefix });
   const audit: AuditLog = countingAuditLog(createRedisAuditLog(redis, { keyPrefix: config.redis.keyPrefix, logger }), metrics);
-  const intercom: Intercom = instrumentPort(
+  const intercomClient: Intercom = instrumentPort(
     createIntercomClient({
       baseUrl: config.intercom.apiUrl,
       accessToken: config.intercom.accessToken,
@@ -74,7 +75,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     'intercom',
     metrics,
   );
-  const vault: SecretVault = instrumentPort(
+  const vaultClient: SecretVault = instrumentPort(
     createSecretVault({
       addr: config.vault.addr,
       auth: config.vault.auth,
@@ -89,6 +90,17 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     metrics,
   );
 
+  // `/ivs list` may show a listing again for a few seconds, until anything is written to Intercom or
+  // Vault by any replica: every write announces itself (core/catalog.ts).
+  const catalog = new SecretCatalog(intercomClient, vaultClient, logger, {
+    clock,
+    maxAgeMs: config.ivs.listMaxAgeMs,
+    hearsChanges: () => catalogChanges.hearing(),
+  });
+  const catalogChanges = watchCatalogChanges(redis, { channel: `${config.redis.keyPrefix}secrets-changed`, onChange: () => catalog.changed(), logger });
+  const intercom = announcingWrites(intercomClient, ['createSecret', 'deleteSecret'], catalogChanges.announce);
+  const vault = announcingWrites(vaultClient, ['storeSecret', 'repointCurrent', 'markDeleted'], catalogChanges.announce);
+
   let shuttingDown = false;
   const socketMode = Boolean(config.slack.appToken);
   const app = new App({
@@ -96,6 +108,9 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     ...(socketMode ? { socketMode: true, appToken: config.slack.appToken } : { signingSecret: config.slack.signingSecret }),
     logger: boltLogger(logger),
     logLevel: LogLevel.INFO,
+    // Bolt's default in-memory conversation store is per process (wrong with replicas), unused here,
+    // and costs an Error with a stack trace on every event it does not know.
+    convoStore: false,
     deferInitialization: true,
     port: config.port,
     clientOptions: {
@@ -138,7 +153,6 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     },
   });
 
-  const catalog = new SecretCatalog(intercom, vault, logger);
   registerListeners(app, { config, requests, audit, intercom, catalog, log: logger, metrics, now: () => clock.now() });
 
   let sweeper: NodeJS.Timeout | undefined;
@@ -196,6 +210,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
         const drained = await requests.executor.drain(stopOpts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
         if (!drained) logger.warn({ inFlight: requests.executor.inFlight }, 'executions still running at shutdown: left to lease recovery');
         await app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the Slack receiver failed'));
+        await catalogChanges.close();
         await redis.quit().catch(() => redis.disconnect());
         logger.info('ivs-bot stopped');
       })();

@@ -46,6 +46,8 @@ export interface Config {
     readonly requestTtlMs: number;
     readonly minOverlapMs: number;
     readonly maxOpenPerRequester: number;
+    /** How long a `/ivs list` answer may be shown again; 0 asks Intercom and Vault every time. */
+    readonly listMaxAgeMs: number;
   };
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Every credential in the config, so the logger can redact them wherever they appear. */
@@ -70,11 +72,11 @@ const idList = (pattern: RegExp, what: string) =>
     return ids;
   });
 
-const duration = (fallback: string) =>
+const duration = (fallback: string, min: { ms: number; text: string } = { ms: 1000, text: '1s' }) =>
   optional.transform((v, ctx) => {
     const ms = parseDuration(v ?? fallback);
-    if (ms === null || ms < 1000) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)` });
+    if (ms === null || ms < min.ms) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least ${min.text} (like 90s, 15m, 1h, 2d)` });
       return 0;
     }
     return ms;
@@ -136,6 +138,7 @@ const schema = z.object({
   IVS_REQUEST_TTL: duration('1h'),
   IVS_MIN_OVERLAP: duration('1h'),
   IVS_MAX_OPEN_REQUESTS: integer(3, 1, 50),
+  IVS_LIST_MAX_AGE: duration('5s', { ms: 0, text: '0s' }).refine((ms) => ms <= 60_000, 'must be at most 1m: a longer-lived list would hide changes made outside the bot'),
   LOG_LEVEL: optional.refine((v) => v === undefined || (LOG_LEVELS as readonly string[]).includes(v), `must be one of ${LOG_LEVELS.join(', ')}`),
   DEBUG: optional.refine((v) => v === undefined || !/node-vault|\*/.test(v), 'must not enable node-vault debug output (it logs secret payloads)'),
 });
@@ -216,6 +219,7 @@ export function loadConfig(env: Env): ConfigResult {
       requestTtlMs: e.IVS_REQUEST_TTL,
       minOverlapMs: e.IVS_MIN_OVERLAP,
       maxOpenPerRequester: e.IVS_MAX_OPEN_REQUESTS,
+      listMaxAgeMs: e.IVS_LIST_MAX_AGE,
     },
     logLevel: (e.LOG_LEVEL ?? 'info') as Config['logLevel'],
     secrets: [

@@ -24,3 +24,24 @@ export function countingAuditLog(audit: AuditLog, metrics: Metrics): AuditLog {
     },
   };
 }
+
+/**
+ * Calls `announce` after each of the named methods settles, whatever its outcome: a write that
+ * failed or timed out may still have happened, so what was listed before it is not trusted either.
+ */
+export function announcingWrites<T extends object>(port: T, writes: readonly (keyof T & string)[], announce: () => void): T {
+  const names = new Set<string>(writes);
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || typeof prop !== 'string' || !names.has(prop)) return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => unknown).apply(target, args);
+        } finally {
+          announce();
+        }
+      };
+    },
+  });
+}

@@ -49,6 +49,7 @@ describe('loadConfig defaults', () => {
     expect(config.ivs.requestTtlMs).toBe(3_600_000);
     expect(config.ivs.minOverlapMs).toBe(3_600_000);
     expect(config.ivs.maxOpenPerRequester).toBe(3);
+    expect(config.ivs.listMaxAgeMs).toBe(5_000);
     expect(config.logLevel).toBe('info');
   });
 
@@ -159,6 +160,19 @@ describe('durations', () => {
       `IVS_REQUEST_TTL "${value}" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)`,
       `IVS_MIN_OVERLAP "${value}" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)`,
     ]);
+  });
+
+  it.each([
+    ['0s', 0],
+    ['30s', 30_000],
+    ['1m', 60_000],
+  ])('accepts IVS_LIST_MAX_AGE=%s (0s: every /ivs list asks Intercom)', (value, ms) => {
+    expect(configWith({ IVS_LIST_MAX_AGE: value }).ivs.listMaxAgeMs).toBe(ms);
+  });
+
+  it('refuses an IVS_LIST_MAX_AGE above 1m or malformed, saying why', () => {
+    expect(problemsWith({ IVS_LIST_MAX_AGE: '2m' })).toEqual(['IVS_LIST_MAX_AGE must be at most 1m: a longer-lived list would hide changes made outside the bot']);
+    expect(problemsWith({ IVS_LIST_MAX_AGE: '5 seconds' })).toEqual(['IVS_LIST_MAX_AGE "5 seconds" is not a duration of at least 0s (like 90s, 15m, 1h, 2d)']);
   });
 
   it('does not parse an empty duration (an empty setting means "unset" before it gets here)', () => {

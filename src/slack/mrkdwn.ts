@@ -63,11 +63,11 @@ export function utcText(epochMs: number): string {
  * A date Slack shows in each reader's own time zone, e.g. "Today at 3:04 PM"; `fallback` (escaped)
  * is what older clients and notifications show.
  */
-export function slackDate(epochMs: number, fallback: string = utcText(epochMs)): string {
+export function slackDate(epochMs: number, fallback: string = utcText(epochMs), format = '{date_short_pretty} {time}'): string {
   const seconds = Math.floor(epochMs / 1000);
   // `|` would end the fallback early; `>` is escaped anyway.
   const safeFallback = escapeMrkdwn(fallback.replace(/\|/g, '/'));
-  return `<!date^${seconds}^{date_short_pretty} {time}|${safeFallback}>`;
+  return `<!date^${seconds}^${format}|${safeFallback}>`;
 }
 
 const UNITS: ReadonlyArray<readonly [string, number]> = [

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CHANNEL, REQUESTER, SIGNING_SECRET, startWorld, type World } from '../support/bot-harness';
+import { APPROVER, CHANNEL, REQUESTER, SIGNING_SECRET, openRequest, seedSecretWithMaterial, startWorld, threadReply, type World } from '../support/bot-harness';
 import { postToBolt, nowInSeconds } from '../support/slack-signer';
 import { slashCommand } from '../support/slack-payloads';
 
 describe('/ivs list, driven through signed HTTP', () => {
   let world: World;
   beforeAll(async () => {
-    world = await startWorld();
+    // These tests change Intercom behind the bot's back between lists, so no listing is shown again.
+    world = await startWorld({ env: { IVS_LIST_MAX_AGE: '0s' } });
   });
   afterAll(async () => {
     await world?.close();
@@ -126,5 +127,78 @@ describe('/ivs list, driven through signed HTTP', () => {
       const res = await postToBolt(world.bot.url, 'not-the-signing-secret', body());
       expect(res.status).toBe(401);
     });
+  });
+});
+
+describe('/ivs list shown again for a few seconds (IVS_LIST_MAX_AGE, default 5s)', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  /** A list the bot had to fetch: empty ack, the secrets at the response_url. */
+  async function fetchedList(bot = world.bot): Promise<string> {
+    const ack = await bot.command('list');
+    expect(ack.text).toBe('');
+    return ack.reply();
+  }
+
+  it('answers in the ack itself, in the channel and saying when it was listed, without asking Intercom again', async () => {
+    const id = seedSecretWithMaterial(world, 'Reused Web', ['web'], 3);
+    world.clock.advance(10_000);
+    const first = await fetchedList();
+    expect(first).toContain(id);
+    const lists = world.intercom.callsTo('list').length;
+
+    const ack = await world.bot.command('list');
+    const body = ack.json() as { response_type?: string; blocks?: unknown };
+    expect(body.response_type).toBe('in_channel');
+    expect(JSON.stringify(body)).toContain(id);
+    expect(JSON.stringify(body)).toMatch(/Listed <!date\^\d+\^\{date_short_pretty\} \{time_secs\}\|/);
+    expect(world.intercom.callsTo('list')).toHaveLength(lists);
+  });
+
+  it('asks again once the listing is IVS_LIST_MAX_AGE old, and shows a change made outside the bot', async () => {
+    world.clock.advance(10_000);
+    await fetchedList();
+    const outside = world.intercom.seed({ name: 'Made In The Intercom UI', platforms: ['ios'] });
+    world.clock.advance(3_000);
+    expect(JSON.stringify((await world.bot.command('list')).json())).not.toContain(outside);
+    world.clock.advance(2_000);
+    expect(await fetchedList()).toContain(outside);
+  });
+
+  it('a create executed on another replica makes this one ask again before the thread says it succeeded', async () => {
+    const other = await world.startReplica();
+    world.clock.advance(10_000);
+    await fetchedList();
+    expect((await world.bot.command('list')).text).not.toBe('');
+
+    const { id, card } = await openRequest(world, 'create android Made By Replica Two', REQUESTER, other);
+    await other.click('ivs_approve', id, APPROVER);
+    await threadReply(world, card, /Succeeded/);
+
+    const line = (await fetchedList()).split('\\n').find((l) => l.includes(`Made By Replica Two [${id}]`));
+    expect(line).toContain(':white_check_mark: in Vault');
+  });
+
+  it('a delete executed here is shown at once', async () => {
+    const id = seedSecretWithMaterial(world, 'Deleted Soon', ['web'], 10);
+    world.clock.advance(10_000);
+    expect(await fetchedList()).toContain(id);
+    const { id: requestId, card } = await openRequest(world, `delete ${id} --force`);
+    await world.bot.click('ivs_approve', requestId, APPROVER);
+    await threadReply(world, card, /Succeeded/);
+    expect(await fetchedList()).not.toContain(`\`${id}\``);
+  });
+
+  it('reuses nothing while its Redis subscription is down (a restart), then fetches afresh', async () => {
+    world.clock.advance(10_000);
+    await fetchedList();
+    await world.redis.restart();
+    expect(await fetchedList()).toContain('secrets');
   });
 });

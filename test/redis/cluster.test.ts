@@ -1,7 +1,9 @@
+import { once } from 'node:events';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAuditLog } from '../../src/redis/audit-log';
+import { watchCatalogChanges } from '../../src/redis/catalog-changes';
 import { connectCluster, connectRedis, parseClusterUrl } from '../../src/redis/connection';
 import { createRedisRequestStore } from '../../src/redis/request-store';
 import { startRedisProcess, type RedisProcess } from '../support/redis-server';
@@ -59,6 +61,25 @@ describe('Redis Cluster', () => {
       expect(history.chain).toEqual({ ok: true });
     } finally {
       cluster.disconnect();
+    }
+  });
+
+  it('never trusts a reused /ivs list on a cluster, but still announces changes to the other replicas', async () => {
+    const cluster = connectCluster(`redis+cluster://127.0.0.1:${node.port}`);
+    const listener = connectRedis(`redis://127.0.0.1:${node.port}`);
+    try {
+      let changes = 0;
+      const feed = watchCatalogChanges(cluster, { channel: '{ivs-cluster}:secrets-changed', onChange: () => changes++, logger: pino({ enabled: false }) });
+      await listener.subscribe('{ivs-cluster}:secrets-changed');
+      const heard = once(listener, 'message');
+      feed.announce();
+      expect(changes).toBe(1);
+      expect(feed.hearing()).toBe(false);
+      expect((await heard)[0]).toBe('{ivs-cluster}:secrets-changed');
+      await feed.close();
+    } finally {
+      cluster.disconnect();
+      listener.disconnect();
     }
   });
 });

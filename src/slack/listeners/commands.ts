@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, App, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { SecretListing } from '../../core/catalog';
 import { countByPlatform } from '../../core/impact';
 import { intercomProblem, type Actor } from '../../core/requests';
 import { PLATFORMS } from '../../core/types';
@@ -38,6 +39,19 @@ export async function handleIvsCommand({ command, ack, respond, client }: Comman
       count('invalid');
       await ack({ response_type: 'ephemeral', text: parsed.usageFor ? `${parsed.message}\n${usageOf(parsed.usageFor)}` : parsed.message });
       return;
+    case 'list': {
+      // A listing young enough to show again goes out in the ack itself: one HTTP exchange, no wait.
+      const listing = deps.catalog.reusable();
+      if (listing) {
+        count('ok');
+        await ack(secretListMessage(listing, deps));
+        return;
+      }
+      await ack();
+      count('accepted');
+      await afterAck(deps, ephemeral(respond), () => run(parsed, { userId: command.user_id, teamId: command.team_id }, command.channel_id, respond, deps));
+      return;
+    }
     case 'create_modal': {
       await ack();
       count('ok');
@@ -55,6 +69,19 @@ export async function handleIvsCommand({ command, ack, respond, client }: Comman
   }
 }
 
+/** The secrets, visible in the channel (SPEC §2), as of `listing.listedAt`. */
+function secretListMessage(listing: SecretListing, deps: ListenerDeps) {
+  const counts = countByPlatform(listing.secrets);
+  for (const platform of PLATFORMS) deps.metrics.secretsPerPlatform.set({ platform }, counts[platform]);
+  const view = renderSecretList(listing.secrets, {
+    now: deps.now(),
+    listedAt: listing.listedAt,
+    workspace: deps.config.ivs.workspace,
+    ...(listing.material ? { material: listing.material } : {}),
+  });
+  return { response_type: 'in_channel' as const, text: view.text, blocks: view.blocks };
+}
+
 const ephemeral = (respond: RespondFn) => (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
 
 async function run(parsed: ParsedCommand, actor: Actor, channel: string, respond: RespondFn, deps: ListenerDeps): Promise<void> {
@@ -69,10 +96,7 @@ async function run(parsed: ParsedCommand, actor: Actor, channel: string, respond
         await say(`Could not list the secrets: ${intercomProblem(err)}.`);
         return;
       }
-      const counts = countByPlatform(listing.secrets);
-      for (const platform of PLATFORMS) deps.metrics.secretsPerPlatform.set({ platform }, counts[platform]);
-      const view = renderSecretList(listing.secrets, { now: deps.now(), workspace: deps.config.ivs.workspace, ...(listing.material ? { material: listing.material } : {}) });
-      await respond({ response_type: 'in_channel', text: view.text, blocks: view.blocks });
+      await respond(secretListMessage(listing, deps));
       return;
     }
     case 'create':

@@ -12,6 +12,8 @@ import { nameText, platformsText, secretIdText } from './describe';
 
 export interface SecretListOptions {
   readonly now: number;
+  /** When Intercom was asked: a list may be shown again for a few seconds, so it says its age. */
+  readonly listedAt?: number;
   /** Vault's answer per secret id; omitted when Vault could not be asked (the list says so). */
   readonly material?: ReadonlyMap<string, MaterialStatus>;
   /** IVS_WORKSPACE label. */
@@ -60,10 +62,11 @@ export function renderSecretList(secrets: readonly SecretInfo[], opts: SecretLis
   }
   // One block stays free for the legend.
   blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length - 1, 'secrets'));
+  const asOf = opts.listedAt === undefined ? '' : `Listed ${slackDate(opts.listedAt, `${new Date(opts.listedAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`, '{date_short_pretty} {time_secs}')}. `;
   if (!opts.material) {
-    blocks.push(context(':warning: Vault could not be asked: material status unknown.'));
+    blocks.push(context(`${asOf}:warning: Vault could not be asked: material status unknown.`));
   } else {
-    blocks.push(context('The material lives only in Vault; the bot never shows it.'));
+    blocks.push(context(`${asOf}The material lives only in Vault; the bot never shows it.`));
   }
 
   const orphanNote = orphans.length ? ` — ${orphans.length} ORPHAN${orphans.length === 1 ? '' : 'S'} (no material in Vault)` : '';
