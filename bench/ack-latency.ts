@@ -18,8 +18,10 @@ export interface AckSamples {
   readonly failures: number;
   /** CPU the app spent during the run, µs (for /ivs list including the work after the ack). */
   readonly cpuMicros: number;
-  /** /ivs list on the bot: command sent → list at the response_url, ms. */
+  /** /ivs list on the bot: command sent → list in the ack or at the response_url, ms. */
   readonly endToEnd?: readonly number[];
+  /** Commands answered with a body in the ack itself (a list shown again). */
+  readonly answeredInAck: number;
   /** First send → last list arrived, ms. */
   readonly endToEndElapsedMs?: number;
 }
@@ -36,6 +38,8 @@ export interface AckRun {
   readonly failures: number;
   /** CPU the app spent per command, µs. */
   readonly cpuMicrosPerCommand: number;
+  /** Share of commands answered in the ack itself. */
+  readonly inAckShare: number;
   readonly endToEnd?: { readonly p50: number; readonly p99: number; readonly throughput: number };
 }
 
@@ -60,25 +64,38 @@ export function summarize(runs: readonly AckSamples[]): AckRun {
     throughput: (latencies.length / elapsed) * 1000,
     failures: runs.reduce((a, r) => a + r.failures, 0),
     cpuMicrosPerCommand: runs.reduce((a, r) => a + r.cpuMicros, 0) / requests,
+    inAckShare: runs.reduce((a, r) => a + r.answeredInAck, 0) / requests,
     ...(e2e.length ? { endToEnd: { p50: percentile(e2e, 50), p99: percentile(e2e, 99), throughput: (e2e.length / e2eElapsed) * 1000 } } : {}),
   };
 }
 
 const RESPONSE_WAIT_MS = 120_000;
 
+/** Arrival times of response_url posts, collected from before the commands are sent. */
+export interface ResponseCollector {
+  /** Resolves once `expected` posts have arrived (known only once every ack is in), with the time each arrived. */
+  arrived(expected: number): Promise<Map<string, number>>;
+}
+
 /**
- * Resolves once `expected` posts whose response_url id starts with `prefix` reached the Slack double,
- * with the time each arrived. Set it up before sending: the predicate sees every post as it arrives.
+ * Records when each post whose response_url id starts with `prefix` reaches the Slack double. Set it
+ * up before sending: the predicate sees every post as it arrives.
  */
-export function collectResponses(slack: SlackDouble, prefix: string, expected: number): Promise<Map<string, number>> {
+export function collectResponses(slack: SlackDouble, prefix: string): ResponseCollector {
   const at = new Map<string, number>();
-  if (expected === 0) return Promise.resolve(at);
-  return slack
-    .waitForResponse((p) => {
-      if (p.id.startsWith(prefix) && !at.has(p.id)) at.set(p.id, performance.now());
-      return at.size >= expected;
-    }, RESPONSE_WAIT_MS)
-    .then(() => at);
+  let expected = Number.POSITIVE_INFINITY;
+  const enough = slack.waitForResponse((p) => {
+    if (p.id.startsWith(prefix) && !at.has(p.id)) at.set(p.id, performance.now());
+    return at.size >= expected;
+  }, RESPONSE_WAIT_MS);
+  // When every post is in before `expected` is known, this waiter is never needed (nor awaited).
+  enough.catch(() => undefined);
+  return {
+    arrived: (n) => {
+      expected = n;
+      return at.size >= n ? Promise.resolve(at) : enough.then(() => at);
+    },
+  };
 }
 
 let runSeq = 0;
@@ -105,19 +122,20 @@ export async function ackRun(
 ): Promise<AckSamples> {
   const tag = `ack${++runSeq}`;
   const requests = commands(slack, () => text, n, tag);
-  const arrivals = awaitResponses ? collectResponses(slack, `${tag}.`, n) : undefined;
+  const posts = awaitResponses ? collectResponses(slack, `${tag}.`) : undefined;
   const before = await target.sample({ gc: false });
   const load = shape.kind === 'closed' ? await runClosedLoop(target.url, requests, shape.concurrency) : await runOpenLoop(target.url, requests, shape.ratePerSecond);
   let endToEnd: number[] | undefined;
   let endToEndElapsedMs: number | undefined;
-  if (arrivals) {
-    const at = await arrivals;
+  if (posts) {
+    // A list shown again is complete in the ack; any other one arrives later at its response_url.
+    const at = await posts.arrived(load.answeredInAck.filter((inAck) => !inAck).length);
     endToEnd = [];
     let last = 0;
     for (let i = 0; i < n; i++) {
-      const arrived = at.get(`${tag}.${i}`);
+      const arrived = load.answeredInAck[i] ? load.answeredAt[i] : at.get(`${tag}.${i}`);
       const sent = load.sentAt[i];
-      if (arrived === undefined || sent === undefined) continue;
+      if (arrived === undefined || sent === undefined || !Number.isFinite(arrived)) continue;
       endToEnd.push(arrived - sent);
       last = Math.max(last, arrived);
     }
@@ -132,6 +150,7 @@ export async function ackRun(
     elapsedMs: load.elapsedMs,
     failures: n - (load.statuses.get(200) ?? 0),
     cpuMicros: after.cpuMicros - before.cpuMicros,
+    answeredInAck: load.answeredInAck.filter(Boolean).length,
     ...(endToEnd ? { endToEnd, endToEndElapsedMs } : {}),
   };
 }

@@ -29,17 +29,24 @@ export interface LoadResult {
   /** performance.now() at which each request was sent. */
   readonly sentAt: number[];
   readonly statuses: Map<number, number>;
+  /** performance.now() at which each answer had arrived (NaN if none did). */
+  readonly answeredAt: number[];
+  /** Whether each answer carried a body (a command answered in the ack itself), in sending order. */
+  readonly answeredInAck: boolean[];
   /** Wall time from the first send to the last answer, ms. */
   readonly elapsedMs: number;
   readonly errors: number;
 }
 
-/** POSTs one prepared request and resolves with its HTTP status once the whole answer has arrived. */
-function send(agent: Agent, host: string, port: number, req: PreparedRequest): Promise<number> {
+/** POSTs one prepared request and resolves with its HTTP status, and whether it had a body, once the whole answer has arrived. */
+function send(agent: Agent, host: string, port: number, req: PreparedRequest): Promise<{ status: number; hasBody: boolean }> {
   return new Promise((resolve, reject) => {
     const r = request({ agent, host, port, method: 'POST', path: '/slack/events', headers: req.headers }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, hasBody: bytes > 0 }));
       res.on('error', reject);
     });
     r.on('error', reject);
@@ -57,6 +64,8 @@ export async function runClosedLoop(baseUrl: string, requests: readonly Prepared
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = new Array<number>(requests.length).fill(Number.NaN);
   const sentAt = new Array<number>(requests.length).fill(Number.NaN);
+  const answeredInAck = new Array<boolean>(requests.length).fill(false);
+  const answeredAt = new Array<number>(requests.length).fill(Number.NaN);
   const statuses = new Map<number, number>();
   let errors = 0;
   let next = 0;
@@ -69,8 +78,11 @@ export async function runClosedLoop(baseUrl: string, requests: readonly Prepared
       const t0 = performance.now();
       sentAt[i] = t0;
       try {
-        const status = await send(agent, url.hostname, port, req);
-        latencies[i] = performance.now() - t0;
+        const { status, hasBody } = await send(agent, url.hostname, port, req);
+        const now = performance.now();
+        answeredAt[i] = now;
+        latencies[i] = now - t0;
+        answeredInAck[i] = hasBody;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       } catch {
         errors += 1;
@@ -80,7 +92,7 @@ export async function runClosedLoop(baseUrl: string, requests: readonly Prepared
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - start;
   agent.destroy();
-  return { latencies: latencies.filter((l) => Number.isFinite(l)), sentAt, statuses, elapsedMs, errors };
+  return { latencies: latencies.filter((l) => Number.isFinite(l)), sentAt, answeredAt, answeredInAck, statuses, elapsedMs, errors };
 }
 
 /**
@@ -93,6 +105,8 @@ export async function runOpenLoop(baseUrl: string, requests: readonly PreparedRe
   const agent = new Agent({ keepAlive: true });
   const latencies = new Array<number>(requests.length).fill(Number.NaN);
   const sentAt = new Array<number>(requests.length).fill(Number.NaN);
+  const answeredInAck = new Array<boolean>(requests.length).fill(false);
+  const answeredAt = new Array<number>(requests.length).fill(Number.NaN);
   const statuses = new Map<number, number>();
   let errors = 0;
   const interval = 1000 / ratePerSecond;
@@ -107,8 +121,11 @@ export async function runOpenLoop(baseUrl: string, requests: readonly PreparedRe
     sentAt[i] = t0;
     inFlight.push(
       send(agent, url.hostname, port, req).then(
-        (status) => {
-          latencies[i] = performance.now() - t0;
+        ({ status, hasBody }) => {
+          const now = performance.now();
+          answeredAt[i] = now;
+          latencies[i] = now - t0;
+          answeredInAck[i] = hasBody;
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
         },
         () => {
@@ -120,5 +137,5 @@ export async function runOpenLoop(baseUrl: string, requests: readonly PreparedRe
   await Promise.all(inFlight);
   const elapsedMs = performance.now() - start;
   agent.destroy();
-  return { latencies: latencies.filter((l) => Number.isFinite(l)), sentAt, statuses, elapsedMs, errors };
+  return { latencies: latencies.filter((l) => Number.isFinite(l)), sentAt, answeredAt, answeredInAck, statuses, elapsedMs, errors };
 }

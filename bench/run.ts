@@ -7,6 +7,7 @@ import { memoryRun, type MemoryPoint } from './memory';
 import { redisRun } from './redis-round-trips';
 import type { ProcessSample } from './ipc';
 import { markdownTable, mean, median, mib, ms, percentile, signedMib, table } from './stats';
+import type { MeasuredProcess } from './processes';
 import { checkPathsUnderTest } from './sanity';
 import { BOT_LOG_LEVEL, CHANNEL, LISTED_SECRETS, startBenchWorld, type BenchWorld } from './world';
 
@@ -67,7 +68,10 @@ interface Verdict {
 
 interface AckResults {
   readonly help: [AckRun, AckRun];
+  /** The bot as deployed (IVS_LIST_MAX_AGE 5s): after the first, lists are answered in the ack. */
   readonly list: [AckRun, AckRun];
+  /** The bot with IVS_LIST_MAX_AGE=0s: every list fetched and posted to the response_url. */
+  readonly listFetching: [AckRun, AckRun];
   readonly pacedList: [AckRun, AckRun];
 }
 
@@ -75,41 +79,43 @@ interface AckResults {
  * Each comparison runs `rounds` times, the order of the two apps swapped every round so neither always
  * goes first, and the raw samples of all rounds are pooled.
  */
-async function compare(world: BenchWorld, text: string, n: number, shape: LoadShape): Promise<[AckRun, AckRun]> {
-  const { slack, bot, bare } = world;
+async function compare(world: BenchWorld, bot: MeasuredProcess, text: string, n: number, shape: LoadShape): Promise<[AckRun, AckRun]> {
+  const { slack, bare } = world;
   const runs = new Map<string, AckSamples[]>([
     [bare.name, []],
     [bot.name, []],
   ]);
   for (let round = 0; round < settings.rounds; round++) {
     for (const target of round % 2 === 0 ? [bare, bot] : [bot, bare]) {
-      runs.get(target.name)?.push(await ackRun(slack, target, text, n, shape, target === bot && text === 'list'));
+      runs.get(target.name)?.push(await ackRun(slack, target, text, n, shape, target !== bare && text === 'list'));
     }
   }
   return [summarize(runs.get(bare.name) ?? []), summarize(runs.get(bot.name) ?? [])];
 }
 
 async function ackPhase(world: BenchWorld): Promise<AckResults> {
-  const { slack, bot, bare } = world;
+  const { slack, bot, botFetching, bare } = world;
   const { requests: n, warmup, concurrency, rounds } = settings;
   const closed: LoadShape = { kind: 'closed', concurrency };
   progress(`warm-up: ${warmup} × /ivs help and /ivs list against each app`);
-  for (const target of [bare, bot]) {
-    for (const text of ['help', 'list']) if (warmup > 0) await ackRun(slack, target, text, warmup, closed, target === bot && text === 'list');
+  for (const target of [bare, bot, botFetching]) {
+    for (const text of ['help', 'list']) if (warmup > 0) await ackRun(slack, target, text, warmup, closed, target !== bare && text === 'list');
   }
   progress(`/ivs help: ${rounds} × ${n} requests per app, ${concurrency} in flight`);
-  const help = await compare(world, 'help', n, closed);
+  const help = await compare(world, bot, 'help', n, closed);
   progress(`/ivs list: ${rounds} × ${n} requests per app, ${concurrency} in flight (waiting for every list to arrive)`);
-  const list = await compare(world, 'list', n, closed);
+  const list = await compare(world, bot, 'list', n, closed);
+  progress(`/ivs list with IVS_LIST_MAX_AGE=0s: ${rounds} × ${n} requests per app, ${concurrency} in flight`);
+  const listFetching = await compare(world, botFetching, 'list', n, closed);
   progress(`/ivs list paced: ${settings.pacedRequests} requests per app at ${settings.pacedRate}/s`);
   const pacedList: [AckRun, AckRun] = [
     summarize([await ackRun(slack, bare, 'list', settings.pacedRequests, { kind: 'paced', ratePerSecond: settings.pacedRate }, false)]),
     summarize([await ackRun(slack, bot, 'list', settings.pacedRequests, { kind: 'paced', ratePerSecond: settings.pacedRate }, true)]),
   ];
-  return { help, list, pacedList };
+  return { help, list, listFetching, pacedList };
 }
 
-function reportAck({ help, list, pacedList }: AckResults, verdicts: Verdict[]): void {
+function reportAck({ help, list, listFetching, pacedList }: AckResults, verdicts: Verdict[]): void {
   const row = (r: AckRun, how: string) => [
     r.command,
     how,
@@ -119,6 +125,7 @@ function reportAck({ help, list, pacedList }: AckResults, verdicts: Verdict[]): 
     ms(r.p99),
     `${r.throughput.toFixed(0)}/s`,
     `${r.cpuMicrosPerCommand.toFixed(0)} µs`,
+    `${(r.inAckShare * 100).toFixed(0)}%`,
     String(r.failures),
   ];
   const closedHow = `${settings.concurrency} in flight`;
@@ -126,27 +133,44 @@ function reportAck({ help, list, pacedList }: AckResults, verdicts: Verdict[]): 
   log('1. Slash-command ack (send → HTTP answer of a signed POST to /slack/events), keep-alive connections');
   log(
     table(
-      ['command', 'load', 'app', 'N', 'ack p50', 'ack p99', 'throughput', 'CPU/command', 'failed'],
-      [...help.map((r) => row(r, closedHow)), ...list.map((r) => row(r, closedHow)), ...pacedList.map((r) => row(r, pacedHow))],
+      ['command', 'load', 'app', 'N', 'ack p50', 'ack p99', 'throughput', 'CPU/command', 'body in ack', 'failed'],
+      [...help.map((r) => row(r, closedHow)), ...list.map((r) => row(r, closedHow)), ...listFetching.map((r) => row(r, closedHow)), ...pacedList.map((r) => row(r, pacedHow))],
     ),
   );
   for (const [label, r] of [
     [closedHow, list[1]],
+    [`${closedHow}, list max age 0s`, listFetching[1]],
     [pacedHow, pacedList[1]],
   ] as const) {
     if (r.endToEnd) {
       log(
-        `   /ivs list end to end, ${label} (command sent → list at the response_url): p50 ${ms(r.endToEnd.p50)}, p99 ${ms(r.endToEnd.p99)}, ` +
+        `   /ivs list end to end, ${label} (command sent → list in the ack or at the response_url): p50 ${ms(r.endToEnd.p50)}, p99 ${ms(r.endToEnd.p99)}, ` +
           `${r.endToEnd.throughput.toFixed(0)} lists/s completed`,
       );
     }
   }
-  log(`   each list: 1 Intercom list + ${LISTED_SECRETS} Vault metadata reads + 1 response_url post, after the ack`);
-  const listCpu = list[1].cpuMicrosPerCommand;
   log(
-    `   the list work after the ack shares the bot's one event loop with the acks: at ${listCpu.toFixed(0)} µs of CPU per list the bot can ` +
-      `finish about ${(1e6 / listCpu).toFixed(0)} lists/s, and with ${settings.concurrency} commands always in flight the acks cannot outrun that`,
+    `   a fetched list: 1 Intercom list + ${LISTED_SECRETS} Vault metadata reads + 1 response_url post after an empty ack; a list shown again ` +
+      `(younger than IVS_LIST_MAX_AGE, nothing written since): rendered into the ack, nothing else`,
   );
+  const fetchCpu = listFetching[1].cpuMicrosPerCommand;
+  log(
+    `   with IVS_LIST_MAX_AGE=0s the list work after the ack shares the bot's one event loop with the acks: at ${fetchCpu.toFixed(0)} µs of CPU per list ` +
+      `it can finish about ${(1e6 / fetchCpu).toFixed(0)} lists/s, and with ${settings.concurrency} commands always in flight the acks cannot outrun that`,
+  );
+  {
+    const [bare, bot] = listFetching;
+    const tr = bot.throughput / bare.throughput;
+    const pr = bot.p99 / bare.p99;
+    log(`   /ivs list, IVS_LIST_MAX_AGE=0s, ${closedHow}: throughput ratio ${tr.toFixed(2)}, p99 ratio ${pr.toFixed(2)} (information: not the deployed setting)`);
+    verdicts.push({
+      measure: '/ivs list ack vs bare Bolt, IVS_LIST_MAX_AGE=0s',
+      value: `${bot.throughput.toFixed(0)}/s vs ${bare.throughput.toFixed(0)}/s = ${(tr * 100).toFixed(0)}%, p99 ${ms(bot.p99)} vs ${ms(bare.p99)} = ${pr.toFixed(2)}×`,
+      target: '(info)',
+      ok: true,
+      reading: 'every list fetched from Intercom and Vault and posted to the response_url after the ack: the bot is saturated by that work (see CPU per command)',
+    });
+  }
   for (const [bare, bot] of [help, list]) {
     const tr = bot.throughput / bare.throughput;
     const pr = bot.p99 / bare.p99;
@@ -158,7 +182,7 @@ function reportAck({ help, list, pacedList }: AckResults, verdicts: Verdict[]): 
       ok: tr >= TARGET.throughputRatio,
       reading:
         `acks per second with ${settings.concurrency} requests in flight, bot ÷ a Bolt app that only acks (same Bolt, receiver, signing)` +
-        (bot.command === '/ivs list' ? '; here the bot is saturated by its own list work after the ack (see CPU per command)' : ''),
+        (bot.command === '/ivs list' ? `; ${(bot.inAckShare * 100).toFixed(1)}% of the lists were shown again in the ack, the rest fetched (IVS_LIST_MAX_AGE 5s)` : ''),
     });
     verdicts.push({
       measure: `${bot.command} ack p99 vs bare Bolt`,
@@ -176,10 +200,11 @@ function reportAck({ help, list, pacedList }: AckResults, verdicts: Verdict[]): 
     value: `${ms(pacedBot.p99)} vs ${ms(pacedBare.p99)} = ${pacedRatio.toFixed(2)}×`,
     target: '(info)',
     ok: true,
-    reading: 'the same at a steady rate the bot can sustain: the ack path without a backlog of list work (p99 of a few ms either way; the ratio of two sub-ms numbers swings between runs)',
+    reading: 'the same at a steady rate: the ack path without a backlog (p99 of a few ms either way; the ratio of two sub-ms numbers swings between runs)',
   });
   for (const [label, r] of [
     [closedHow, list[1]],
+    [`${closedHow}, IVS_LIST_MAX_AGE=0s`, listFetching[1]],
     [pacedHow, pacedBot],
   ] as const) {
     if (!r.endToEnd) continue;
@@ -188,12 +213,12 @@ function reportAck({ help, list, pacedList }: AckResults, verdicts: Verdict[]): 
       value: `p50 ${ms(r.endToEnd.p50)}, p99 ${ms(r.endToEnd.p99)}, ${r.endToEnd.throughput.toFixed(0)} lists/s`,
       target: '(info)',
       ok: true,
-      reading: 'command sent → rendered list at the response_url (after the ack: Intercom list, Vault reads, respond)',
+      reading: 'command sent → rendered list, in the ack or at the response_url (after the ack: Intercom list, Vault reads, respond)',
     });
   }
   verdicts.push({
     measure: 'CPU per command',
-    value: `bot: help ${help[1].cpuMicrosPerCommand.toFixed(0)} µs, list ${list[1].cpuMicrosPerCommand.toFixed(0)} µs; bare Bolt: ${help[0].cpuMicrosPerCommand.toFixed(0)} µs`,
+    value: `bot: help ${help[1].cpuMicrosPerCommand.toFixed(0)} µs, list ${list[1].cpuMicrosPerCommand.toFixed(0)} µs (max age 0s: ${listFetching[1].cpuMicrosPerCommand.toFixed(0)} µs); bare Bolt: ${help[0].cpuMicrosPerCommand.toFixed(0)} µs`,
     target: '(info)',
     ok: true,
     reading: 'CPU (user+system) the app process used during the closed-loop runs ÷ commands; list includes its work after the ack',

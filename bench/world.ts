@@ -22,6 +22,8 @@ export interface BenchWorld {
   readonly intercom: IntercomDouble;
   readonly vault: VaultDouble;
   readonly bot: MeasuredProcess;
+  /** The same bot with IVS_LIST_MAX_AGE=0s: every /ivs list asks Intercom and Vault and answers at the response_url. */
+  readonly botFetching: MeasuredProcess;
   readonly bare: MeasuredProcess;
   close(): Promise<void>;
 }
@@ -59,12 +61,14 @@ export async function startBenchWorld(): Promise<BenchWorld> {
     // BENCH_CPU_PROF_DIR: a V8 CPU profile of the bot, written when it stops, to see where its time goes.
     startMeasuredProcess('ivs-bot', 'bot-process.ts', botEnv, { cpuProfileDir: process.env['BENCH_CPU_PROF_DIR'] || undefined }),
     startMeasuredProcess('bare Bolt', 'bare-bolt-process.ts', slackEnv),
+    // Its own key prefix: it shares nothing with the bot above, and the Redis counts stay the bot's.
+    startMeasuredProcess('ivs-bot, list max age 0s', 'bot-process.ts', { ...botEnv, IVS_LIST_MAX_AGE: '0s', REDIS_KEY_PREFIX: 'ivs-bench-fetching:' }),
   ]);
   for (const s of started) if (s.status === 'fulfilled') processes.push(s.value);
-  const [bot, bare] = started;
-  if (bot?.status !== 'fulfilled' || bare?.status !== 'fulfilled') {
+  const [bot, bare, botFetching] = started;
+  if (bot?.status !== 'fulfilled' || bare?.status !== 'fulfilled' || botFetching?.status !== 'fulfilled') {
     await close().catch(() => undefined);
     throw started.find((s): s is PromiseRejectedResult => s.status === 'rejected')?.reason;
   }
-  return { redis, slack, intercom, vault, bot: bot.value, bare: bare.value, close };
+  return { redis, slack, intercom, vault, bot: bot.value, botFetching: botFetching.value, bare: bare.value, close };
 }

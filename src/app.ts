@@ -90,8 +90,9 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     metrics,
   );
 
-  // `/ivs list` may show a listing again for a few seconds, until anything is written to Intercom or
-  // Vault by any replica: every write announces itself (core/catalog.ts).
+  // `/ivs list` may show a listing again for a few seconds, until any replica writes what a listing
+  // shows (an Intercom secret, a secret's material in Vault; not current/<platform>): every such
+  // write announces itself (core/catalog.ts).
   const catalog = new SecretCatalog(intercomClient, vaultClient, logger, {
     clock,
     maxAgeMs: config.ivs.listMaxAgeMs,
@@ -99,7 +100,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   });
   const catalogChanges = watchCatalogChanges(redis, { channel: `${config.redis.keyPrefix}secrets-changed`, onChange: () => catalog.changed(), logger });
   const intercom = announcingWrites(intercomClient, ['createSecret', 'deleteSecret'], catalogChanges.announce);
-  const vault = announcingWrites(vaultClient, ['storeSecret', 'repointCurrent', 'markDeleted'], catalogChanges.announce);
+  const vault = announcingWrites(vaultClient, ['storeSecret', 'markDeleted'], catalogChanges.announce);
 
   let shuttingDown = false;
   const socketMode = Boolean(config.slack.appToken);

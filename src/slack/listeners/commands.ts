@@ -8,6 +8,7 @@ import { renderAuditHistory } from '../views/audit-history';
 import { createRequestModal } from '../views/modals';
 import { renderRequestList } from '../views/request-list';
 import { renderRequestStatus } from '../views/request-status';
+import type { MessageView } from '../views/block-kit';
 import { renderSecretList } from '../views/secret-list';
 import { renderUsage, usageOf } from '../views/usage';
 import { afterAck, isAllowedChannel, notHereText, type ListenerDeps } from './context';
@@ -69,17 +70,33 @@ export async function handleIvsCommand({ command, ack, respond, client }: Comman
   }
 }
 
-/** The secrets, visible in the channel (SPEC §2), as of `listing.listedAt`. */
-function secretListMessage(listing: SecretListing, deps: ListenerDeps) {
+interface SecretListMessage {
+  readonly response_type: 'in_channel';
+  readonly text: string;
+  readonly blocks: MessageView['blocks'];
+}
+
+/**
+ * Each listing is rendered once, as of when it was listed (ages are shown to the minute), however
+ * often it is shown again. Keyed by the listing object, so nothing outlives the listing.
+ */
+const renderedListings = new WeakMap<SecretListing, SecretListMessage>();
+
+/** The secrets, visible in the channel (SPEC §2). */
+function secretListMessage(listing: SecretListing, deps: ListenerDeps): SecretListMessage {
+  const rendered = renderedListings.get(listing);
+  if (rendered) return rendered;
   const counts = countByPlatform(listing.secrets);
   for (const platform of PLATFORMS) deps.metrics.secretsPerPlatform.set({ platform }, counts[platform]);
   const view = renderSecretList(listing.secrets, {
-    now: deps.now(),
+    now: listing.listedAt,
     listedAt: listing.listedAt,
     workspace: deps.config.ivs.workspace,
     ...(listing.material ? { material: listing.material } : {}),
   });
-  return { response_type: 'in_channel' as const, text: view.text, blocks: view.blocks };
+  const message = { response_type: 'in_channel' as const, text: view.text, blocks: view.blocks };
+  renderedListings.set(listing, message);
+  return message;
 }
 
 const ephemeral = (respond: RespondFn) => (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
