@@ -21,6 +21,7 @@ import { createRedisRequestStore } from './redis/request-store';
 import { SlackDirectory } from './slack/directory';
 import { registerListeners } from './slack/listeners';
 import { SlackNotifier } from './slack/notifier';
+import { TimedWebClient } from './slack/timed-client';
 import { createSecretVault } from './vault';
 
 /** Lease of an executing request; renewed at a third of this while the step runs (SPEC §4 item 2). */
@@ -102,6 +103,11 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   const intercom = announcingWrites(intercomClient, ['createSecret', 'deleteSecret'], catalogChanges.announce);
   const vault = announcingWrites(vaultClient, ['storeSecret', 'markDeleted'], catalogChanges.announce);
 
+  const slackClientOptions = {
+    slackApiUrl: config.slack.apiUrl,
+    // Interactive work: a few quick retries, never the default half hour.
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
+  };
   let shuttingDown = false;
   const socketMode = Boolean(config.slack.appToken);
   const app = new App({
@@ -114,11 +120,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     convoStore: false,
     deferInitialization: true,
     port: config.port,
-    clientOptions: {
-      slackApiUrl: config.slack.apiUrl,
-      // Interactive work: a few quick retries, never the default half hour.
-      retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
-    },
+    clientOptions: slackClientOptions,
     customRoutes: operationalRoutes(
       {
         redis: async () => (await redis.ping()) === 'PONG',
@@ -129,12 +131,15 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     ),
   });
 
-  const directory = new SlackDirectory(app.client, clock);
+  // Cards, thread replies and directory lookups go through a client that times every call (Bolt's
+  // own app.client, used by listeners for views.open, cannot be swapped).
+  const slackClient = new TimedWebClient(config.slack.botToken, { ...slackClientOptions, logger: boltLogger(logger), logLevel: LogLevel.INFO }, metrics);
+  const directory = new SlackDirectory(slackClient, clock);
   const policy = new Policy(
     { requesters: config.ivs.requesters, approvers: config.ivs.approvers, approvalsRequired: config.ivs.approvalsRequired },
     directory,
   );
-  const notifier = new SlackNotifier(app.client, clock, logger, config.ivs.minOverlapMs);
+  const notifier = new SlackNotifier(slackClient, clock, logger, config.ivs.minOverlapMs);
   const requests = new RequestService({
     store,
     audit,

@@ -24,7 +24,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     executions: new Counter({ name: 'ivs_executions_total', help: 'Executed request steps by action and result', labelNames: ['action', 'result'], registers: [registry] }),
     upstreamSeconds: new Histogram({
       name: 'ivs_upstream_request_duration_seconds',
-      help: 'Latency of calls to Intercom and Vault, by port method',
+      help: 'Latency of calls to Intercom and Vault (by port method) and to Slack (by Web API method)',
       labelNames: ['service', 'operation'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
