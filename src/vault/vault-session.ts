@@ -9,14 +9,16 @@ export type VaultAuthOptions =
   | { readonly kind: 'kubernetes'; readonly role: string; readonly jwtPath: string; readonly mount?: string };
 
 /**
- * Keeps the client holding a usable token. A static token is used as given. AppRole and Kubernetes
- * log in on first use, renew at two thirds of the lease, and on a 403 `permission denied` log in once
+ * Keeps the client holding a usable token. A static token is used as given; if Vault says it is
+ * renewable with a TTL (a periodic token, say), it is renewed at two thirds of it, so it does not
+ * quietly run out while the bot waits for approvals. AppRole and Kubernetes log in on first use,
+ * renew at two thirds of the lease, and on a 403 `permission denied` log in once
  * more and retry once (contract vault.md §7.5 rule g). Logins are serialised (pitfall 10): concurrent
  * callers share one login, and a caller whose token was already replaced just retries.
  */
 export interface VaultSession {
   run<T>(call: () => Promise<T>): Promise<T>;
-  /** Logs in now (AppRole/Kubernetes); a no-op for a static token. */
+  /** Logs in now (AppRole/Kubernetes); looks the static token up to schedule its renewal. */
   login(): Promise<void>;
   /** Stops renewal. */
   close(): void;
@@ -31,7 +33,7 @@ export interface VaultSessionOptions {
 export function createVaultSession(client: VaultClient, auth: VaultAuthOptions, opts: VaultSessionOptions = {}): VaultSession {
   const renewFraction = opts.renewFraction ?? 2 / 3;
   let generation = 0;
-  let loggedIn = auth.kind === 'token';
+  let loggedIn = false;
   let inFlight: Promise<void> | null = null;
   let renewTimer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -53,6 +55,8 @@ export function createVaultSession(client: VaultClient, auth: VaultAuthOptions, 
     } else if (auth.kind === 'kubernetes') {
       lease = await client.kubernetesLogin(auth.mount ?? 'kubernetes', auth.role, await readJwt(auth.jwtPath));
     } else {
+      await watchStaticToken();
+      loggedIn = true;
       return;
     }
     generation += 1;
@@ -61,8 +65,19 @@ export function createVaultSession(client: VaultClient, auth: VaultAuthOptions, 
     scheduleRenewal(lease);
   }
 
+  async function watchStaticToken(): Promise<void> {
+    try {
+      const self = await client.lookupSelf();
+      opts.logger?.info({ method: 'token', ttlSeconds: self.ttlSeconds, renewable: self.renewable }, 'using the configured Vault token');
+      scheduleRenewal({ leaseDurationSeconds: self.ttlSeconds, renewable: self.renewable });
+    } catch (err) {
+      // Not fatal: a policy may deny lookup-self. The token is used as given; calls say if it fails.
+      const e = err instanceof VaultError ? err : undefined;
+      opts.logger?.warn({ kind: e?.kind, status: e?.details.status }, 'could not look up the configured Vault token; it will not be renewed');
+    }
+  }
+
   function login(): Promise<void> {
-    if (auth.kind === 'token') return Promise.resolve();
     inFlight ??= performLogin().finally(() => {
       inFlight = null;
     });

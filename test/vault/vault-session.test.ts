@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../src/core/errors';
 import { createSecretVault, type VaultAdapter, type VaultAuthOptions } from '../../src/vault';
 import { startVaultDouble, type PolicyRule, type VaultDouble } from '../doubles/vault';
@@ -34,8 +34,11 @@ beforeAll(async () => {
 beforeEach(() => {
   vault.reset();
 });
+afterEach(() => {
+  // A renewal timer left running would call the double during the next test.
+  for (const a of adapters.splice(0)) a.close();
+});
 afterAll(async () => {
-  for (const a of adapters) a.close();
   await vault.close();
 });
 
@@ -155,5 +158,29 @@ describe('static token', () => {
     expect((err as VaultError).kind).toBe('denied');
     expect(vault.calls.filter((c) => c.method === 'POST' && c.path === `${BASE}/secrets/20`)).toHaveLength(1);
     expect(logins()).toHaveLength(0);
+  });
+
+  it('renews a renewable token before its TTL runs out, without ever logging in', async () => {
+    // lookup-self reports whole seconds left: 1 of these 2, so the renewal is due after about 0.7 s.
+    vault.addToken('hvs.periodic-0123456789', WRITER, { ttl: 2, renewable: true });
+    await adapter({ kind: 'token', token: 'hvs.periodic-0123456789' }).login();
+    const renewal = await vault.waitFor((c) => c.path === 'auth/token/renew-self', 3000);
+    expect(renewal.status).toBe(200);
+    expect(logins()).toHaveLength(0);
+  });
+
+  it('does not renew a token without a TTL (root, or one Vault Agent manages), and uses it as given', async () => {
+    vault.addToken('hvs.forever-0123456789', WRITER);
+    const a = adapter({ kind: 'token', token: 'hvs.forever-0123456789' });
+    await a.storeSecret(createdSecret('21', canary()), provenance);
+    expect(vault.calls.map((c) => c.path)).toContain('auth/token/lookup-self');
+    expect(vault.calls.filter((c) => c.path === 'auth/token/renew-self')).toHaveLength(0);
+  });
+
+  it('still works when its policy denies lookup-self: used as given, not renewed', async () => {
+    vault.addToken('hvs.no-lookup-0123456789', [...WRITER, { path: 'auth/token/lookup-self', capabilities: ['deny'] }], { ttl: 3600 });
+    const a = adapter({ kind: 'token', token: 'hvs.no-lookup-0123456789' });
+    await expect(a.storeSecret(createdSecret('22', canary()), provenance)).resolves.toMatchObject({ version: 1 });
+    expect(vault.calls.find((c) => c.path === 'auth/token/lookup-self')?.status).toBe(403);
   });
 });
