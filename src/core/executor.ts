@@ -80,11 +80,27 @@ export class Executor {
     const { store, clock, owner, leaseMs, log, journal } = this.deps;
     const claim = await store.claim(id, owner, leaseMs, clock.now());
     if (claim.kind === 'busy') {
-      log.info({ requestId: id, holder: claim.holder }, 'another create/delete is executing in this workspace; will retry');
+      if (!claim.firstWait) return;
+      log.info({ requestId: id, holder: claim.holder }, 'another create/delete is executing in this workspace; waiting for it');
+      const waiting = await store.get(id);
+      if (waiting) await journal.tell(waiting, { type: 'waiting', at: clock.now(), detail: { holder: claim.holder } }, { updateCard: false });
       return;
     }
     if (claim.kind !== 'claimed') return;
     const request = claim.request;
+    try {
+      await this.run(request, claim.recovering);
+    } finally {
+      // The workspace slot is free again: whatever waited for it need not wait for the next sweep.
+      if (this.accepting) {
+        this.recoverStale().catch((err: unknown) => log.warn({ err }, 'looking for requests waiting for the workspace failed'));
+      }
+    }
+  }
+
+  private async run(request: ApprovalRequest, recovering: boolean): Promise<void> {
+    const { store, clock, owner, leaseMs, log, journal } = this.deps;
+    const id = request.id;
 
     const renewal = setInterval(() => {
       store.renewLease(id, owner, leaseMs, clock.now()).then(
@@ -98,16 +114,16 @@ export class Executor {
 
     try {
       await journal.tell(request, {
-        type: claim.recovering ? 'recovered' : 'executing',
+        type: recovering ? 'recovered' : 'executing',
         at: clock.now(),
-        detail: claim.recovering ? { note: 'took over after the previous executor stopped' } : { step: request.rotation?.step ?? request.operation.action },
+        detail: recovering ? { note: 'took over after the previous executor stopped' } : { step: request.rotation?.step ?? request.operation.action },
       });
 
       const stillApproved = await this.deps.policy.stillApproved(request);
       const result: StepResult = stillApproved.ok
         ? await runStep({
             request,
-            recovering: claim.recovering,
+            recovering,
             intercom: this.deps.intercom,
             vault: this.deps.vault,
             clock,

@@ -85,7 +85,9 @@ export type TransitionResult =
 
 export type ClaimResult =
   | { readonly kind: 'claimed'; readonly request: ApprovalRequest; readonly recovering: boolean }
-  | { readonly kind: 'busy'; readonly holder: RequestId } // another create/delete holds the workspace
+  // Another create/delete holds the workspace; the request stays approved and is due for every sweep.
+  // `firstWait`: the first time it waits for this holder (so the thread is told once).
+  | { readonly kind: 'busy'; readonly holder: RequestId; readonly firstWait: boolean }
   | { readonly kind: 'not_claimable'; readonly request: ApprovalRequest }
   | { readonly kind: 'not_found' };
 
@@ -171,7 +173,8 @@ export type AuditEventType =
   | 'orphan'
   | 'succeeded'
   | 'finish_requested'
-  | 'abandoned';
+  | 'abandoned'
+  | 'waiting';
 
 export interface AuditEvent {
   readonly requestId: RequestId;

@@ -198,8 +198,9 @@ local state = field('state')
 local lease_until = tonumber(field('lease_until')) or 0
 local recovering
 if state == 'approved' then
-  -- Nobody claimed it within the grace: the replica that approved it probably died.
-  recovering = lease_until <= tonumber(now)
+  -- Nobody claimed it within the grace: the replica that approved it probably died. A request that
+  -- waited for the workspace slot (waiting_for) was never started: nothing to recover.
+  recovering = lease_until <= tonumber(now) and field('waiting_for') == ''
 elseif state == 'executing' then
   if lease_until > tonumber(now) then return reply('not_claimable') end
   recovering = true
@@ -211,10 +212,17 @@ local holder = redis.call('GET', slot)
 if holder and holder ~= id then
   -- A slot left behind by a request that is no longer executing must not block the workspace forever.
   if redis.call('HGET', P .. 'req:' .. holder, 'state') == 'executing' then
-    return { 'busy', holder, {} }
+    -- Due at once for every sweep (and for the holder's replica when it finishes), and told once
+    -- per holder: the third element says whether this is the first time.
+    local first = field('waiting_for') ~= holder
+    redis.call('HSET', key, 'waiting_for', holder, 'lease_until', now)
+    redis.call('ZADD', LEASES, now, id)
+    if first then return { 'busy', holder, { '1' } } end
+    return { 'busy', holder, { '0' } }
   end
 end
 redis.call('SET', slot, id)
+redis.call('HDEL', key, 'waiting_for')
 redis.call('HSET', key, 'state', 'executing', 'lease_owner', ARGV[5], 'lease_until', ARGV[6], 'updated_at', now)
 redis.call('ZADD', LEASES, ARGV[6], id)
 if recovering then return reply('claimed', '1') end

@@ -170,7 +170,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
         case 'not_found':
           return { kind: 'not_found' };
         case 'busy':
-          return { kind: 'busy', holder: reply.extra };
+          return { kind: 'busy', holder: reply.extra, firstWait: Array.isArray(reply.snapshot) && reply.snapshot[0] === '1' };
         case 'not_claimable':
           return { kind: 'not_claimable', request: requestOf(id, reply) };
         case 'claimed':

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
+import { APPROVER, REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
 
 /** Waits for `n` response_url posts to any of `ids` (a successful approval gets none: the card says it). */
 async function responsesTo(w: World, ids: readonly string[], n: number): Promise<string[]> {
@@ -20,6 +20,30 @@ describe('several replicas against one Redis', () => {
   afterEach(async () => {
     await world?.close();
     world = undefined;
+  });
+
+  it('a create approved while another runs in the workspace says it waits, once, and runs as soon as the slot is free (no sweep needed)', async () => {
+    // Sweeps only at start: the waiting request must be started by the replica that frees the slot.
+    world = await startWorld({ bot: { sweepIntervalMs: 3_600_000 } });
+    const w = world;
+    const other = await w.startReplica();
+    const first = await openRequest(w, 'create web First In Line');
+    const second = await openRequest(w, 'create ios Second In Line');
+    // The first create is applied at Intercom but answered only after a while: it holds the slot.
+    w.intercom.failNext('create', { kind: 'apply-then-stall', ms: 800 });
+    await w.bot.click('ivs_approve', first.id, APPROVER);
+    await threadReply(w, first.card, /Executing/);
+
+    await other.click('ivs_approve', second.id, APPROVER);
+    const waiting = await threadReply(w, second.card, /waiting/);
+    expect(waiting).toContain(first.id);
+    await threadReply(w, first.card, /Succeeded/);
+    await threadReply(w, second.card, /Succeeded/);
+
+    const secondThread = w.slack.callsTo('chat.postMessage').filter((c) => c.args['thread_ts'] === second.card.ts).map((c) => String(c.args['text']));
+    expect(secondThread.filter((t) => /waiting/.test(t))).toHaveLength(1);
+    expect(secondThread.some((t) => /Recovered/.test(t))).toBe(false);
+    expect(w.intercom.callsTo('create')).toHaveLength(2);
   });
 
   it('ten approvers clicking at once on two replicas produce exactly one execution', async () => {

@@ -300,12 +300,27 @@ describe('claiming and leases', () => {
       operation: { action: 'create', workspace: 'eu', name: 'EU Web', platforms: ['web'] },
     });
 
-    expect(await store.claim(second.id, 'replica-2', LEASE, T0 + 3)).toEqual({ kind: 'busy', holder: first.id });
+    expect(await store.claim(second.id, 'replica-2', LEASE, T0 + 3)).toEqual({ kind: 'busy', holder: first.id, firstWait: true });
     expect((await store.get(second.id))?.state).toBe('approved');
     expect((await store.claim(elsewhere.id, 'replica-2', LEASE, T0 + 3)).kind).toBe('claimed');
 
     await store.finish(first.id, 'replica-1', { state: 'failed', outcome: 'vault sealed' }, T0 + 4);
     expect((await store.claim(second.id, 'replica-2', LEASE, T0 + 5)).kind).toBe('claimed');
+  });
+
+  it('a request waiting for the workspace is told once per holder, due for every sweep at once, and not "recovered" when it runs', async () => {
+    const { store } = stores();
+    const first = await executingRequest(store, 'replica-1');
+    const second = await approvedRequest(store);
+
+    expect(await store.claim(second.id, 'replica-2', LEASE, T0 + 3)).toMatchObject({ kind: 'busy', firstWait: true });
+    expect(await store.claim(second.id, 'replica-3', LEASE, T0 + 4)).toMatchObject({ kind: 'busy', firstWait: false });
+    // Due now, not only after the approval's grace ran out.
+    expect(await store.staleLeases(T0 + 4)).toContain(second.id);
+
+    await store.finish(first.id, 'replica-1', { state: 'succeeded', outcome: 'done' }, T0 + 5);
+    const claimed = await store.claim(second.id, 'replica-2', LEASE, T0 + 6);
+    expect(claimed).toMatchObject({ kind: 'claimed', recovering: false });
   });
 
   it('lets another replica take over an execution whose lease ran out, marked as recovering', async () => {

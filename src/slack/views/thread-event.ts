@@ -138,5 +138,9 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
       return `:arrow_forward: ${by(event)} asked to finish the rotation: deleting the old secret now needs an approval from someone other than them.`;
     case 'abandoned':
       return `:octagonal_sign: ${by(event)} abandoned the rotation; both secrets are kept. ${requester}`;
+    case 'waiting': {
+      const holder = text(d, 20, 'holder');
+      return `:hourglass_flowing_sand: Approved, and waiting: ${holder ? `${code(holder)} is` : 'another request is'} executing in this workspace (one create or delete at a time). This one runs as soon as it is done.`;
+    }
   }
 }
