@@ -146,6 +146,11 @@ describe('Socket Mode: the same handlers, reached over a WebSocket', () => {
     expect(body['response_type']).toBe('in_channel');
     expect(JSON.stringify(body)).toContain(id);
     expect(JSON.stringify(body)).toContain('Socket Web');
+
+    // Asked again at once: the same listing comes back in the ack envelope's payload itself.
+    const again = await command('list').ack;
+    expect(again.payload?.['response_type']).toBe('in_channel');
+    expect(JSON.stringify(again.payload)).toContain(id);
   });
 
   it('opens a create request from a command and executes it once when a second person approves through an interactive envelope', async () => {
