@@ -144,13 +144,20 @@ describe('create and delete for real: material straight into Vault', () => {
     expect(await threadReply(world, card, /Failed/)).toMatch(/died before its material reached Vault/);
   });
 
-  it('canary: no issued material, in any form, reached Slack, response_urls, logs (errors included) or Redis', async () => {
+  it('canary: no issued material, in any form, reached Slack, response_urls, the bot\'s HTTP answers, metrics, logs (errors included) or Redis', async () => {
     const forms = materialForms(world.intercom.issuedMaterial());
     expect(forms.length).toBeGreaterThan(0);
+    // Listed twice: once it arrived, the second list is answered in the ack itself.
+    await (await world.bot.command('list')).reply();
+    await world.bot.command('list');
+    expect(world.answers()).toContain('identity verification secret');
+    const ops = await Promise.all(['/metrics', '/readyz', '/healthz'].map(async (path) => (await fetch(`${world.bot.url}${path}`)).text()));
     const redis = connectRedis(world.redis.url);
     try {
       const hits = findLeaks(forms, {
         slack: world.slack.everything(),
+        answers: world.answers(),
+        operational: ops.join('\n'),
         logs: world.logs.text(),
         redis: await dumpRedis(redis),
       });

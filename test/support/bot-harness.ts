@@ -29,6 +29,8 @@ export interface World {
   readonly clock: TestClock;
   /** The first bot replica. */
   readonly bot: RunningBot;
+  /** Every HTTP answer (ack body) any replica gave Slack so far, for the leak canary. */
+  answers(): string;
   /** Starts another replica against the same Redis and doubles. */
   startReplica(opts?: Partial<BotOptions>, env?: Record<string, string>): Promise<RunningBot>;
   close(): Promise<void>;
@@ -99,6 +101,11 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const logs = captureLogs(first.config.secrets);
   const replicas: RunningBot[] = [];
   const clock = testClock();
+  const answers: string[] = [];
+  const recorded = <T extends BoltAnswer>(answer: T): T => {
+    answers.push(answer.text);
+    return answer;
+  };
 
   const startReplica = async (botOpts: Partial<BotOptions> = {}, extraEnv: Record<string, string> = {}): Promise<RunningBot> => {
     const loaded = loadConfig({ ...env, ...extraEnv });
@@ -121,7 +128,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       command: (text, user = REQUESTER, o = {}) => {
         const responseUrlId = `r${++responseSeq}`;
         const body = slashCommand({ text, userId: user, channelId: o.channel ?? CHANNEL, teamId: o.teamId ?? 'T111', responseUrl: slack.responseUrl(responseUrlId) });
-        return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, answer, responseUrlId));
+        return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, recorded(answer), responseUrlId));
       },
       click: (actionId, requestId, user, o = {}) => {
         const responseUrlId = `r${++responseSeq}`;
@@ -135,10 +142,10 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
           ...(o.teamId ? { teamId: o.teamId } : {}),
           ...(o.userTeamId ? { userTeamId: o.userTeamId } : {}),
         });
-        return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, answer, responseUrlId));
+        return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, recorded(answer), responseUrlId));
       },
       submitView: (callbackId, user, privateMetadata, values) =>
-        postToBolt(url, SIGNING_SECRET, viewSubmission({ callbackId, userId: user, privateMetadata, values })),
+        postToBolt(url, SIGNING_SECRET, viewSubmission({ callbackId, userId: user, privateMetadata, values })).then(recorded),
       stop: () => bot.stop({ drainTimeoutMs: 5_000 }),
       kill: () => bot.stop({ drainTimeoutMs: 0 }),
     };
@@ -156,6 +163,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     env,
     clock,
     bot,
+    answers: () => answers.join('\n'),
     startReplica,
     async close() {
       await Promise.all(replicas.map((r) => r.stop().catch(() => undefined)));
