@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis } from '../../src/redis/connection';
+import { APPROVER, openRequest, seedSecretWithMaterial, startWorld, threadReply, type RunningBot, type World } from '../support/bot-harness';
+
+const ACL_FILE = resolve(__dirname, '../../deploy/redis/users.acl');
+const PASSWORD = 'acl-test-password-0123';
+
+/** The rules of deploy/redis/users.acl's user line, for this test's password and key prefix. */
+function documentedRules(prefix: string): string[] {
+  const line = readFileSync(ACL_FILE, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('user ivs-bot '));
+  if (!line) throw new Error(`no "user ivs-bot" line in ${ACL_FILE}`);
+  return line
+    .split(/\s+/)
+    .slice(2)
+    .map((rule) => rule.replace('>CHANGE_ME', `>${PASSWORD}`).replace(/^([~&])ivs:\*$/, `$1${prefix}*`));
+}
+
+describe('ivs-bot as the Redis ACL user of deploy/redis/users.acl', () => {
+  let world: World;
+  let restricted: RunningBot;
+  beforeAll(async () => {
+    world = await startWorld();
+    const prefix = world.env['REDIS_KEY_PREFIX'] ?? '';
+    const admin = connectRedis(world.redis.url);
+    try {
+      await admin.call('ACL', 'SETUSER', 'ivs-bot', ...documentedRules(prefix));
+    } finally {
+      admin.disconnect();
+    }
+    restricted = await world.startReplica({}, { REDIS_URL: `redis://ivs-bot:${PASSWORD}@127.0.0.1:${world.redis.port}` });
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('is refused anything outside its keys', async () => {
+    const probe = connectRedis(`redis://ivs-bot:${PASSWORD}@127.0.0.1:${world.redis.port}`);
+    try {
+      await expect(probe.get('someone-else:key')).rejects.toThrow(/NOPERM/);
+    } finally {
+      probe.disconnect();
+    }
+  });
+
+  it('opens, approves and executes a create, lists (also in the ack), and reads the audit trail with nothing refused', async () => {
+    seedSecretWithMaterial(world, 'Existing Web', ['web'], 30);
+    const { id, card } = await openRequest(world, 'create web Restricted User', undefined, restricted);
+    await restricted.click('ivs_approve', id, APPROVER);
+    await threadReply(world, card, /Succeeded/);
+
+    await (await restricted.command('list')).reply();
+    expect((await restricted.command('list')).text).toContain('Restricted User');
+    expect(await (await restricted.command(`audit ${id}`)).reply()).toMatch(/chain verified|verified/i);
+    await restricted.bot.sweep();
+    expect(world.logs.text()).not.toMatch(/NOPERM/);
+  });
+});
