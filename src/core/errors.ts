@@ -53,3 +53,11 @@ export class VaultError extends Error {
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
+
+/** Another replica took the execution over (its lease ran out here): stop before touching Intercom or Vault again. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(id: string) {
+    super(`the execution lease of ${id} was taken over by another replica`);
+  }
+}

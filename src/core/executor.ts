@@ -1,3 +1,4 @@
+import { LeaseLostError } from './errors';
 import type { ApprovalRequest } from './request';
 import type { Journal } from './journal';
 import type { Clock, Intercom, Log, RequestStore, SecretVault } from './ports';
@@ -5,13 +6,6 @@ import type { Policy } from './policy';
 import type { RequestId, SecretInfo } from './types';
 import { runStep } from './workflows/run-step';
 import type { StepResult } from './workflows/step';
-
-export class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
-  constructor(id: RequestId) {
-    super(`the execution lease of ${id} was taken over by another replica`);
-  }
-}
 
 export interface ExecutorDeps {
   readonly store: RequestStore;

@@ -1,4 +1,4 @@
-import { IntercomError, VaultError } from '../errors';
+import { IntercomError, LeaseLostError, VaultError } from '../errors';
 import { intercomName, requestIdInName } from '../request-id';
 import type { CreatedSecret, Platform, SecretInfo } from '../types';
 import { describeError, failed, platformList, repointCurrents, type StepContext, type StepResult } from './step';
@@ -41,7 +41,14 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
     if (err instanceof IntercomError && err.kind === 'ambiguous') return reconcileAmbiguous(ctx, name, err);
     return { ok: false, result: failed(`Intercom refused the create (${describeError(err)}): nothing was created`) };
   }
-  await ctx.progress({ phase: 'created', intercomSecretId: created.id });
+  // From here the material exists only in this process: it goes to Vault whatever Redis says. When
+  // the breadcrumb cannot be written (Redis unreachable, or the lease taken over) the secret is still
+  // found by its name at recovery and, with its material in Vault, finished instead of orphaned.
+  const unrecorded = await ctx.progress({ phase: 'created', intercomSecretId: created.id }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (unrecorded) ctx.log.warn({ err: unrecorded, requestId: request.id }, 'could not record the created secret; storing its material in Vault first');
 
   const provenance = { requestId: request.id, requester: request.requester, approvers: request.approvals, channel: request.channel };
   let stored: { path: string; version: number } | undefined;
@@ -59,6 +66,8 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
     }
   }
   if (!stored) return compensate(ctx, created, lastError);
+  // Another replica holds the request now: the material is safe, the rest is its to finish.
+  if (unrecorded instanceof LeaseLostError) throw unrecorded;
 
   await ctx.progress({ phase: 'stored', vaultPath: stored.path });
   const info: SecretInfo = { id: created.id, name: created.name, platforms: created.platforms, createdAt: created.createdAt };
