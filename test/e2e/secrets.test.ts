@@ -67,14 +67,17 @@ describe('create and delete for real: material straight into Vault', () => {
     await threadReply(world, card, /Rolled back/);
   });
 
-  it('a delete whose target vanished meanwhile reports "already gone", not a crash', async () => {
-    const gone = seedSecretWithMaterial(world, 'Vanishing', ['android'], 10);
-    seedSecretWithMaterial(world, 'Android keeper', ['android'], 5);
+  it('a delete whose target vanished meanwhile reports "already gone", not a crash, and still repoints current/<platform>', async () => {
+    const gone = seedSecretWithMaterial(world, 'Vanishing', ['android'], 10, { current: true });
+    const keeper = seedSecretWithMaterial(world, 'Android keeper', ['android'], 5);
     const { id, card } = await openRequest(world, `delete ${gone}`);
     world.intercom.remove(gone);
     await world.bot.click('ivs_approve', id, APPROVER);
     expect(await threadReply(world, card, /Succeeded/)).toMatch(/already gone/);
     await threadReply(world, card, /already gone/);
+    // Signers must not keep the material of a secret Intercom no longer has.
+    expect(world.vault.read(`${BASE}/current/android`)?.['intercom_secret_id']).toBe(keeper);
+    expect(world.vault.metadata(`${BASE}/secrets/${gone}`)?.custom_metadata?.['intercom_deleted_at']).toBeTruthy();
   });
 
   it('a 404 answered to the DELETE itself is "already gone"', async () => {

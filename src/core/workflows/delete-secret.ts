@@ -5,6 +5,8 @@ import { describeError, failed, platformList, repointCurrents, type StepContext,
 export interface DeleteSpec {
   readonly secretId: string;
   readonly secretName: string;
+  /** The secret's platforms when the request was opened: whose current/<platform> may still name it. */
+  readonly platforms: readonly Platform[];
   /** The request said --force and its card showed exactly these platforms as left without a secret. */
   readonly acknowledgedImpact: readonly Platform[] | null;
 }
@@ -24,7 +26,10 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
   if (!target) {
     await ctx.tell({ type: 'already_gone', detail: { intercomId: spec.secretId } });
     const vaultNote = await markVaultDeleted(ctx, spec.secretId);
-    return succeeded(`secret ${spec.secretId} was already gone at Intercom${vaultNote}`);
+    // Gone already (deleted by hand, or by a replica that died right after its DELETE): its
+    // platforms' current/<platform> may still hand signers its material, so repoint them too.
+    const problems = await repointCurrents(ctx, spec.platforms, secrets);
+    return succeeded(`secret ${spec.secretId} was already gone at Intercom${vaultNote}${problems.length ? `; ${problems.join('; ')}` : ''}`);
   }
   if (target.name !== spec.secretName) {
     return failed(`secret ${spec.secretId} is now named "${target.name}", not "${spec.secretName}" as approved: nothing was deleted`);

@@ -20,6 +20,7 @@ export async function runStep(ctx: StepContext): Promise<StepResult> {
       return deleteSecretEverywhere(ctx, {
         secretId: op.secretId,
         secretName: op.secretName,
+        platforms: op.platforms,
         acknowledgedImpact: op.force ? ctx.request.impact : null,
       });
     case 'rotate':
@@ -69,7 +70,7 @@ async function retireOld(ctx: StepContext): Promise<StepResult> {
     return failed(`could not check the successor (${describeError(err)}): nothing was deleted`);
   }
   // Never leaves a platform without a secret: the guard runs with no acknowledgement.
-  const result = await deleteSecretEverywhere(ctx, { secretId: op.secretId, secretName: op.secretName, acknowledgedImpact: null });
+  const result = await deleteSecretEverywhere(ctx, { secretId: op.secretId, secretName: op.secretName, platforms: op.platforms, acknowledgedImpact: null });
   return result.state === 'succeeded'
     ? succeeded(`rotation finished: ${successorId} replaces ${op.secretId}; ${result.outcome}`)
     : result;
