@@ -129,6 +129,8 @@ export interface VaultDouble {
   failWrites(n: number, fault?: { status?: number; errors?: readonly string[] }): void;
   /** The next matching request gets its connection reset; with `apply` it is carried out first. */
   dropNext(fault?: FaultMatch & { apply?: boolean }): void;
+  /** Forgets every queued fault (failNext, failWrites, dropNext) not yet consumed. */
+  clearFaults(): void;
   /** Writes a KV version directly (no ACL, no CAS). Path like `secret/intercom/…` or `secret/data/intercom/…`. */
   seed(path: string, data: Record<string, unknown>, opts?: { namespace?: string; customMetadata?: Record<string, string> }): number;
   /** Soft-deletes versions directly (default: the latest). */
@@ -1071,6 +1073,10 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
     },
     dropNext(f = {}) {
       faults.push({ kind: 'drop', method: f.method, pathPrefix: f.pathPrefix, apply: f.apply ?? false });
+    },
+    clearFaults() {
+      faults = [];
+      writeFailures = { remaining: 0, status: 500, errors: [] };
     },
     seed(path, data, o = {}) {
       const at = locate(path, o.namespace ?? '');

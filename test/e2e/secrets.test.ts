@@ -33,6 +33,21 @@ describe('create and delete for real: material straight into Vault', () => {
     expect(await threadReply(world, card, /Deleted Intercom secret/)).toContain(older);
   });
 
+  it('a create whose check of the other secrets\' material fails leaves current/<platform> as it was and says so', async () => {
+    const existing = seedSecretWithMaterial(world, 'Web current', ['web'], 20, { current: true });
+    const { id, card } = await openRequest(world, 'create web Web next');
+    // Every metadata read of the existing secret fails for a while: its material status is unknown.
+    world.vault.failNext({ method: 'GET', pathPrefix: `secret/metadata/intercom/identity-verification/default/secrets/${existing}`, status: 500, times: 20 });
+    try {
+      await world.bot.click('ivs_approve', id, APPROVER);
+      const done = await threadReply(world, card, /Succeeded/);
+      expect(done).toMatch(/current\/web not updated \(Vault could not say which secrets have material/);
+      expect(world.vault.read(`${BASE}/current/web`)?.['intercom_secret_id']).toBe(existing);
+    } finally {
+      world.vault.clearFaults();
+    }
+  });
+
   it('Vault sealed: the create fails before Intercom is touched', async () => {
     world.vault.seal();
     try {

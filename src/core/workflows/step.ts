@@ -46,7 +46,15 @@ export async function repointCurrents(
   active: readonly SecretInfo[],
 ): Promise<string[]> {
   const problems: string[] = [];
-  const status = await ctx.vault.materialStatus(active.map((s) => s.id)).catch(() => new Map<string, string>());
+  let status: Map<string, string>;
+  try {
+    status = await ctx.vault.materialStatus(active.map((s) => s.id));
+  } catch (err) {
+    // Not knowing which secrets have material is not "none has": current/<platform> stays as it is
+    // rather than being cleared under the signers' feet.
+    ctx.log.error({ err, requestId: ctx.request.id }, 'Vault could not say which secrets have material; current/<platform> left as it is');
+    return platforms.map((p) => `current/${p} not updated (Vault could not say which secrets have material: ${describeError(err)})`);
+  }
   const withMaterial = active.filter((s) => status.get(s.id) === 'present');
   for (const platform of platforms) {
     const newest = newestFor(platform, withMaterial);
