@@ -114,23 +114,28 @@ export class Executor {
       });
 
       const stillApproved = await this.deps.policy.stillApproved(request);
-      const result: StepResult = stillApproved.ok
-        ? await runStep({
-            request,
-            recovering,
-            intercom: this.deps.intercom,
-            vault: this.deps.vault,
-            clock,
-            log,
-            minOverlapMs: this.deps.minOverlapMs,
-            tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
-            progress: async (crumbs) => {
-              // Another replica took the request over: stop before touching Intercom or Vault again.
-              if (!(await store.recordProgress(id, owner, crumbs))) throw new LeaseLostError(id);
-            },
-            openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
-          })
-        : { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
+      // A takeover after a side effect may have happened (a POST or DELETE sent) still finishes or
+      // cleans up what was started, even when the approval no longer holds; it starts nothing new.
+      const started = recovering && Boolean(request.progress['phase']);
+      const result: StepResult =
+        stillApproved.ok || started
+          ? await runStep({
+              request,
+              recovering,
+              ...(stillApproved.ok ? {} : { approvalWithdrawn: stillApproved.reason }),
+              intercom: this.deps.intercom,
+              vault: this.deps.vault,
+              clock,
+              log,
+              minOverlapMs: this.deps.minOverlapMs,
+              tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
+              progress: async (crumbs) => {
+                // Another replica took the request over: stop before touching Intercom or Vault again.
+                if (!(await store.recordProgress(id, owner, crumbs))) throw new LeaseLostError(id);
+              },
+              openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
+            })
+          : { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
 
       const finished = await store.finish(id, owner, result, clock.now());
       if (finished.kind !== 'ok') {

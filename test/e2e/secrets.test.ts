@@ -162,6 +162,27 @@ describe('create and delete for real: material straight into Vault', () => {
     expect(await threadReply(world, card, /Failed/)).toMatch(/died before its material reached Vault/);
   });
 
+  it('a takeover after the POST still finds and reports the orphan when the approval no longer holds (the approver was deactivated meanwhile)', async () => {
+    const victim = await world.startReplica({ intercomTimeoutMs: 120_000 });
+    const { id, card } = await openRequest(world, 'create web Approver Gone', undefined, victim);
+    world.intercom.failNext('create', { kind: 'apply-then-stall', ms: 120_000 });
+    await victim.click('ivs_approve', id, APPROVER);
+    await world.intercom.waitFor('create', (c) => JSON.stringify(c.body).includes(id));
+    await victim.kill();
+    world.slack.setUser({ id: APPROVER, deleted: true });
+    try {
+      // Past the lease and past the directory's cache, so the survivor's re-check sees the deactivation.
+      world.clock.advance(61_000);
+      await world.bot.bot.sweep();
+      const orphan = await threadReply(world, card, /ORPHAN/);
+      expect(orphan).toMatch(/Delete request `R-/);
+      expect(await threadReply(world, card, /Failed/)).toMatch(/died before its material reached Vault/);
+    } finally {
+      world.slack.setUser({ id: APPROVER, deleted: false });
+      world.clock.advance(61_000);
+    }
+  });
+
   it('canary: no issued material, in any form, reached Slack, response_urls, the bot\'s HTTP answers, metrics, logs (errors included) or Redis', async () => {
     const forms = materialForms(world.intercom.issuedMaterial());
     expect(forms.length).toBeGreaterThan(0);

@@ -47,6 +47,9 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
     }
   }
 
+  if (ctx.approvalWithdrawn) {
+    return failed(`re-check at execution refused it: ${ctx.approvalWithdrawn}; nothing was deleted (secret ${target.id} is still active)`);
+  }
   await ctx.progress({ phase: 'deleting', intercomSecretId: target.id });
   let result: 'deleted' | 'already_gone';
   try {

@@ -9,6 +9,11 @@ export interface StepContext {
   readonly request: ApprovalRequest;
   /** True when this replica took over an execution whose lease ran out (a crashed replica). */
   readonly recovering: boolean;
+  /**
+   * Set when the re-check at execution refused the request but a recovery must still finish what the
+   * crashed replica started: the reason. No new create or delete may be sent to Intercom then.
+   */
+  readonly approvalWithdrawn?: string;
   readonly intercom: Intercom;
   readonly vault: SecretVault;
   readonly clock: Clock;
