@@ -273,6 +273,10 @@ if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotatio
 redis.call('HSET', key, 'state', 'pending', 'approvals', '', 'expires_at', ARGV[6], 'updated_at', now,
   'rotation_step', 'retire', 'finish_requested_by', ARGV[5])
 redis.call('ZADD', PENDING, ARGV[6], id)
+-- The first step's breadcrumbs must not make a recovery of this step think it had begun.
+for _, name in ipairs(redis.call('HKEYS', key)) do
+  if string.sub(name, 1, 9) == 'progress.' then redis.call('HDEL', key, name) end
+end
 return reply('ok')
 `;
 

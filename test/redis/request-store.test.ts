@@ -374,6 +374,7 @@ describe('rotations', () => {
     const rotation = await created(store, rotationRequest('102'), '102');
     await store.approve(rotation.id, 'U_APP', T0 + 1);
     await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
+    await store.recordProgress(rotation.id, 'replica-1', { phase: 'stored', vaultPath: 'secrets/205' });
     const successor = { id: '205', name: 'Production Web [R-X]', createdAt: T0 + 3 };
     const waiting = await store.finish(
       rotation.id,
@@ -393,6 +394,8 @@ describe('rotations', () => {
       expiresAt: T0 + 2 * HOUR,
       rotation: { step: 'retire', successor, successorCreatedAt: T0 + 3, finishRequestedBy: 'U_FIN' },
     });
+    // The successor step's breadcrumbs are gone: a recovery of the retire step starts from nothing.
+    expect(retire.kind === 'ok' && retire.request.progress).toEqual({});
     expect(await store.dueForExpiry(T0 + 2 * HOUR)).toEqual([rotation.id]);
     expect((await store.approve(rotation.id, 'U_FIN', T0 + HOUR + 1)).kind).toBe('self');
     expect((await store.approve(rotation.id, 'U_REQ', T0 + HOUR + 1)).kind).toBe('self');
