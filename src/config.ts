@@ -161,7 +161,7 @@ export function loadConfig(env: Env): ConfigResult {
   if (vaultAuths > 1) problems.push('set only one Vault auth method: VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_K8S_ROLE');
   if (Boolean(raw('VAULT_ROLE_ID')) !== Boolean(raw('VAULT_SECRET_ID'))) problems.push('VAULT_ROLE_ID and VAULT_SECRET_ID go together');
 
-  if (/^redis\+cluster:/.test(raw('REDIS_URL') ?? '') && !/\{[^{}]+\}/.test(raw('REDIS_KEY_PREFIX') ?? '')) {
+  if (/^redis\+cluster:/.test(raw('REDIS_URL') ?? '') && !hashTag(raw('REDIS_KEY_PREFIX') ?? '')) {
     problems.push('REDIS_KEY_PREFIX must carry a hash tag, like {ivs}:, with Redis Cluster (the store updates several keys at once)');
   }
 
@@ -232,6 +232,13 @@ export function loadConfig(env: Env): ConfigResult {
     ].filter((s): s is string => Boolean(s)),
   };
   return { ok: true, config };
+}
+
+/** The hash tag Redis Cluster hashes a key by: between the first `{` and the first `}` after it, if not empty. */
+function hashTag(key: string): string | undefined {
+  const open = key.indexOf('{');
+  const close = open === -1 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
 }
 
 function withTrailingSlash(url: string): string {

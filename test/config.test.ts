@@ -237,6 +237,12 @@ describe('Slack, channel and user ids', () => {
     expect(configWith({ REDIS_URL: 'redis+cluster://10.0.0.1:6379', REDIS_KEY_PREFIX: '{ivs}:' }).redis.keyPrefix).toBe('{ivs}:');
   });
 
+  it.each(['{}{ivs}:', 'ivs}{:', '{ivs:'])('with Redis Cluster, refuses %s: Redis would not hash it by one tag', (prefix) => {
+    expect(problemsWith({ REDIS_URL: 'redis+cluster://10.0.0.1:6379', REDIS_KEY_PREFIX: prefix })).toEqual([
+      'REDIS_KEY_PREFIX must carry a hash tag, like {ivs}:, with Redis Cluster (the store updates several keys at once)',
+    ]);
+  });
+
   it('accepts a Sentinel URL', () => {
     expect(configWith({ REDIS_URL: 'redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster' }).redis.url).toBe(
       'redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster',
