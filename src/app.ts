@@ -165,16 +165,28 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   let sweeping: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
 
+  // Each part on its own: one that keeps failing (a request that cannot be decoded, say) must not
+  // stop the others, above all the recovery of stale leases.
+  const sweepParts: ReadonlyArray<readonly [string, () => Promise<void>]> = [
+    ['expiring due requests', async () => void (await requests.expireDue())],
+    ['recovering stale leases', () => requests.executor.recoverStale()],
+    [
+      'counting open requests',
+      async () => {
+        const open = await requests.listOpen();
+        metrics.openRequests.reset();
+        for (const r of open) metrics.openRequests.inc({ state: r.state });
+      },
+    ],
+  ];
   const sweep = async (): Promise<void> => {
-    if (shuttingDown) return;
-    try {
-      await requests.expireDue();
-      await requests.executor.recoverStale();
-      const open = await requests.listOpen();
-      metrics.openRequests.reset();
-      for (const r of open) metrics.openRequests.inc({ state: r.state });
-    } catch (err) {
-      logger.warn({ err }, 'sweep failed; will try again');
+    for (const [what, part] of sweepParts) {
+      if (shuttingDown) return;
+      try {
+        await part();
+      } catch (err) {
+        logger.warn({ err }, `sweep: ${what} failed; will try again`);
+      }
     }
   };
 

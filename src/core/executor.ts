@@ -46,10 +46,14 @@ export class Executor {
     return run;
   }
 
-  /** Takes over approved-but-unclaimed and executing-with-expired-lease requests. */
+  /**
+   * Takes over approved-but-unclaimed and executing-with-expired-lease requests. Resolves once they
+   * are started: each runs on by itself (drain() waits for it), so a slow recovery holds up no sweep
+   * and no start.
+   */
   async recoverStale(): Promise<void> {
     const ids = await this.deps.store.staleLeases(this.deps.clock.now());
-    await Promise.all(ids.map((id) => this.execute(id)));
+    for (const id of ids) void this.execute(id);
   }
 
   /** SIGTERM: take no new executions, wait (bounded) for the running ones; the rest are left to lease recovery. */

@@ -207,10 +207,15 @@ export class RequestService {
     const now = this.deps.clock.now();
     let expired = 0;
     for (const id of await this.deps.store.dueForExpiry(now)) {
-      const result = await this.deps.store.expire(id, now);
-      if (result.kind !== 'ok') continue;
-      expired++;
-      await this.journal.tell(result.request, { type: 'expired', at: now, detail: {} });
+      try {
+        const result = await this.deps.store.expire(id, now);
+        if (result.kind !== 'ok') continue;
+        expired++;
+        await this.journal.tell(result.request, { type: 'expired', at: now, detail: {} });
+      } catch (err) {
+        // One request that cannot be expired (unreadable, say) must not keep the others open.
+        this.deps.log.warn({ err, requestId: id }, 'could not expire a due request');
+      }
     }
     return expired;
   }

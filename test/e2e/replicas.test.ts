@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectRedis } from '../../src/redis/connection';
 import { APPROVER, REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
 
 /** Waits for `n` response_url posts to any of `ids` (a successful approval gets none: the card says it). */
@@ -86,6 +87,24 @@ describe('several replicas against one Redis', () => {
     expect(buttonsOf(world, card)).toEqual([]);
     expect(await (await world.bot.click('ivs_approve', id, 'U222')).reply()).toMatch(/expired/);
     expect(world.intercom.callsTo('create')).toHaveLength(0);
+  });
+
+  it('a due request that cannot be read does not keep the others from expiring', async () => {
+    world = await startWorld({ env: { IVS_REQUEST_TTL: '15m' } });
+    const { card } = await openRequest(world, 'create web Expires Anyway');
+    // A pending entry whose hash is garbage (a half-restored backup, a newer version's format).
+    const prefix = world.env['REDIS_KEY_PREFIX'] ?? '';
+    const admin = connectRedis(world.redis.url);
+    try {
+      await admin.hset(`${prefix}req:R-BROKEN`, { state: 'pending', expires_at: '1', approvals: '{not json' });
+      await admin.zadd(`${prefix}pending`, 1, 'R-BROKEN');
+    } finally {
+      admin.disconnect();
+    }
+    world.clock.advance(15 * 60_000 + 1);
+    await world.bot.bot.sweep();
+    await threadReply(world, card, /Expired/);
+    expect(world.logs.text()).toMatch(/could not expire a due request/);
   });
 
   it('on start, a replica re-renders open cards from Redis so no stale buttons survive', async () => {
