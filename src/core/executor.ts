@@ -146,10 +146,13 @@ export class Executor {
         log.error({ requestId: id, result: finished.kind }, 'could not record the outcome: the lease was lost');
         return;
       }
+      // A rotation's retire step that failed deleted nothing: the store put it back to waiting to finish.
+      const backToFinish = result.state === 'failed' && finished.request.state === 'awaiting_finish';
+      const outcome = backToFinish ? `${result.outcome}. Both secrets are kept: Finish rotation again, or Abandon` : result.outcome;
       await journal.tell(finished.request, {
         type: result.state === 'failed' ? 'failed' : 'succeeded',
         at: clock.now(),
-        detail: { outcome: result.outcome, state: result.state, action: request.operation.action, step: request.rotation?.step ?? request.operation.action },
+        detail: { outcome, state: finished.request.state, action: request.operation.action, step: request.rotation?.step ?? request.operation.action },
       });
     } finally {
       clearInterval(renewal);

@@ -249,6 +249,14 @@ const FINISH = `
 local to = ARGV[6]
 if field('state') ~= 'executing' then return reply('refused', 'the request is not executing') end
 if field('lease_owner') ~= ARGV[5] then return reply('refused', 'another replica holds the lease') end
+local retire_failed = to == 'failed' and field('rotation_step') == 'retire'
+if retire_failed then
+  -- The old secret was not deleted: both secrets still exist, so, as after a reject, the rotation
+  -- waits to be finished again or abandoned.
+  to = 'awaiting_finish'
+  redis.call('HSET', key, 'approvals', '')
+  redis.call('HDEL', key, 'rotation_step', 'finish_requested_by')
+end
 if to == 'awaiting_finish' and field('action') ~= 'rotate' then
   return reply('refused', 'only a rotation can wait to finish')
 end

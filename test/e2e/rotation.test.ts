@@ -65,6 +65,31 @@ describe('rotation: one request, two separately approved steps', () => {
     expect(audit).toMatch(/verified/i);
   });
 
+  it('a delete step that fails (Intercom down) deletes nothing and goes back to waiting; finishing again then succeeds', async () => {
+    const old = seedSecretWithMaterial(world, 'Android app', ['android'], 400, { current: true });
+    const { id, card } = await openRequest(world, `rotate ${old}`);
+    await world.bot.click('ivs_approve', id, APPROVER);
+    await threadReply(world, card, /Step 1 done/);
+
+    world.clock.advance(HOUR + 1_000);
+    await world.bot.click('ivs_finish', id, REQUESTER);
+    await threadReply(world, card, /asked to finish/);
+    for (let i = 0; i < 3; i++) world.intercom.failNext('list', { status: 503 });
+    await world.bot.click('ivs_approve', id, APPROVER_2);
+    expect(await threadReply(world, card, /Failed/)).toMatch(/Both secrets are kept: Finish rotation again, or Abandon/);
+    expect(buttonsOf(world, card)).toEqual(['ivs_finish', 'ivs_abandon']);
+    expect(world.intercom.secrets().find((s) => s.id === old)?.deleted).toBe(false);
+
+    // A second rotation of the secret is still refused: this one is still open.
+    expect(await (await world.bot.command(`rotate ${old} again`, APPROVER)).reply()).toContain(id);
+    await world.bot.click('ivs_finish', id, REQUESTER);
+    const askedTwice = () => world.slack.threadReplies(card.channel, card.ts).filter((m) => /asked to finish/.test(m.text ?? '')).length === 2;
+    await world.slack.waitFor('chat.postMessage', () => askedTwice());
+    await world.bot.click('ivs_approve', id, APPROVER_2);
+    expect(await threadReply(world, card, /Succeeded/)).toMatch(/rotation finished/);
+    expect(world.intercom.secrets().find((s) => s.id === old)?.deleted).toBe(true);
+  });
+
   it('a rejected delete step goes back to waiting; the rotation can then be abandoned and both secrets stay', async () => {
     const old = seedSecretWithMaterial(world, 'Mobile', ['ios'], 400, { current: true });
     const { id, card } = await openRequest(world, `rotate ${old}`);
