@@ -183,6 +183,21 @@ describe('create and delete for real: material straight into Vault', () => {
     }
   });
 
+  it('a DELETE carried out whose answers were all lost or 5xx is recognised by listing: Vault updated, current/<platform> repointed', async () => {
+    const older = seedSecretWithMaterial(world, 'iOS 2023', ['ios'], 700);
+    const newer = seedSecretWithMaterial(world, 'iOS 2024', ['ios'], 300, { current: true });
+    // Asked by another requester: the orphan delete requests above count against the usual one's limit.
+    const { id, card } = await openRequest(world, `delete ${newer} --force rolled back to the older one`, APPROVER_2);
+    // The first attempt is applied but its connection drops; the retries get 503.
+    world.intercom.failNext('delete', { kind: 'apply-then-drop' });
+    world.intercom.failNext('delete', { status: 503 });
+    world.intercom.failNext('delete', { status: 503 });
+    await world.bot.click('ivs_approve', id, APPROVER);
+    expect(await threadReply(world, card, /Succeeded/)).toMatch(new RegExp(`deleted secret ${newer}`));
+    expect(world.vault.metadata(`${BASE}/secrets/${newer}`)?.custom_metadata?.['intercom_deleted_at']).toBeTruthy();
+    expect(world.vault.read(`${BASE}/current/ios`)?.['intercom_secret_id']).toBe(older);
+  });
+
   it('canary: no issued material, in any form, reached Slack, response_urls, the bot\'s HTTP answers, metrics, logs (errors included) or Redis', async () => {
     const forms = materialForms(world.intercom.issuedMaterial());
     expect(forms.length).toBeGreaterThan(0);

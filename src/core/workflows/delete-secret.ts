@@ -55,7 +55,18 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
   try {
     result = await ctx.intercom.deleteSecret(target.id);
   } catch (err) {
-    return failed(`Intercom did not delete secret ${target.id} (${describeError(err)})`);
+    // The DELETE may have been carried out even though no answer said so (a reset, then 5xx on the
+    // retries): ask Intercom before telling anyone nothing happened.
+    const gone = await ctx.intercom.listSecrets().then(
+      (now) => !now.some((s) => s.id === target.id),
+      () => undefined,
+    );
+    if (gone === undefined) {
+      return failed(`Intercom did not answer the delete of secret ${target.id} (${describeError(err)}) and could not be asked whether it happened; check with /ivs list`);
+    }
+    if (!gone) return failed(`Intercom did not delete secret ${target.id} (${describeError(err)}): it is still active`);
+    ctx.log.warn({ err, requestId: ctx.request.id, intercomId: target.id }, 'the DELETE failed but Intercom no longer lists the secret');
+    result = 'deleted';
   }
   await ctx.tell({ type: result === 'deleted' ? 'deleted' : 'already_gone', detail: { intercomId: target.id, name: target.name } });
 
