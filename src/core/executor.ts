@@ -1,4 +1,5 @@
 import { LeaseLostError } from './errors';
+import { confirmingLostAnswer } from './lost-answer';
 import type { ApprovalRequest } from './request';
 import type { Journal } from './journal';
 import type { Clock, Intercom, Log, RequestStore, SecretVault } from './ports';
@@ -141,7 +142,13 @@ export class Executor {
             })
           : { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
 
-      const finished = await store.finish(id, owner, result, clock.now());
+      const finished = await confirmingLostAnswer(
+        () => store.finish(id, owner, result, clock.now()),
+        async () => {
+          const stored = await store.get(id);
+          return stored && stored.state !== 'executing' && stored.outcome === result.outcome ? ({ kind: 'ok', request: stored } as const) : undefined;
+        },
+      );
       if (finished.kind !== 'ok') {
         log.error({ requestId: id, result: finished.kind }, 'could not record the outcome: the lease was lost');
         return;

@@ -3,6 +3,7 @@ import { IntercomError } from './errors';
 import { Executor } from './executor';
 import { platformsLeftWithout } from './impact';
 import { Journal } from './journal';
+import { confirmingLostAnswer } from './lost-answer';
 import type { Policy } from './policy';
 import type { ApprovalRequest, Operation } from './request';
 import { fingerprint, newRequestId } from './request-id';
@@ -114,7 +115,14 @@ export class RequestService {
     if (!decision.ok) return reply(false, `Your approval does not count: ${decision.reason}.`);
 
     const now = this.deps.clock.now();
-    const result = await this.deps.store.approve(id, actor.userId, now);
+    const result = await confirmingLostAnswer(
+      () => this.deps.store.approve(id, actor.userId, now),
+      async () => {
+        const stored = await this.deps.store.get(id);
+        if (!stored?.approvals.includes(actor.userId)) return undefined;
+        return { kind: stored.state === 'pending' ? 'recorded' : 'approved', request: stored } as const;
+      },
+    );
     switch (result.kind) {
       case 'not_found':
         return reply(false, `There is no request ${id}.`);
@@ -264,11 +272,18 @@ export class RequestService {
         progress: {},
         ...(operation.action === 'rotate' ? { rotation: { step: 'successor' as const } } : {}),
       };
-      const created = await this.deps.store.create({
-        request,
-        maxOpenPerRequester: maxOpen,
-        ...(operation.action === 'rotate' ? { rotationOf: operation.secretId } : {}),
-      });
+      const created = await confirmingLostAnswer(
+        () =>
+          this.deps.store.create({
+            request,
+            maxOpenPerRequester: maxOpen,
+            ...(operation.action === 'rotate' ? { rotationOf: operation.secretId } : {}),
+          }),
+        async () => {
+          const stored = await this.deps.store.get(id);
+          return stored?.requester === actor.userId && stored.createdAt === now ? ({ kind: 'created', request: stored } as const) : undefined;
+        },
+      );
       if (created.kind === 'id_taken') continue;
       if (created.kind === 'limit') {
         return { reply: reply(false, `You already have ${created.open.length} open requests (${created.open.join(', ')}); cancel one or wait for it to finish.`) };

@@ -66,6 +66,9 @@ function clientOptions(opts: RedisConnectionOptions) {
     // Commands issued before the first connect are queued (start-up needs no ready dance), but
     // commandTimeout bounds how long any of them waits.
     enableOfflineQueue: true,
+    // A script whose answer was lost to a dropped connection may already have run: sending it again
+    // would run a transition twice. The caller gets an error and reads back what happened instead.
+    autoResendUnfulfilledCommands: false,
     commandTimeout,
     connectTimeout: commandTimeout,
     retryStrategy: (times: number) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
