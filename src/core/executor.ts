@@ -135,8 +135,8 @@ export class Executor {
               minOverlapMs: this.deps.minOverlapMs,
               tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
               progress: async (crumbs) => {
-                // Another replica took the request over: stop before touching Intercom or Vault again.
-                if (!(await store.recordProgress(id, owner, crumbs))) throw new LeaseLostError(id);
+                // Another replica took the request over, or the lease ran out: stop before touching Intercom or Vault again.
+                if (!(await store.recordProgress(id, owner, crumbs, clock.now()))) throw new LeaseLostError(id);
               },
               openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
             })

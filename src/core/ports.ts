@@ -129,12 +129,12 @@ export interface RequestStore {
    * per-workspace in-flight slot; if another request holds it → 'busy'.
    */
   claim(id: RequestId, owner: string, leaseMs: number, now: number): Promise<ClaimResult>;
-  /** Extends the lease if `owner` still holds it. */
+  /** Extends the lease if `owner` still holds it and it has not run out at `now`. */
   renewLease(id: RequestId, owner: string, leaseMs: number, now: number): Promise<boolean>;
   /** Requests in approved/executing whose lease ran out (or that were never claimed in time). */
   staleLeases(now: number): Promise<RequestId[]>;
-  /** Merges executor breadcrumbs; only while `owner` holds the lease. */
-  recordProgress(id: RequestId, owner: string, progress: Record<string, string>): Promise<boolean>;
+  /** Merges executor breadcrumbs; only while `owner` holds the lease and it has not run out at `now`. */
+  recordProgress(id: RequestId, owner: string, progress: Record<string, string>, now: number): Promise<boolean>;
   /**
    * executing → final (succeeded/failed), or → awaiting_finish for a rotation's first step; releases
    * the lease and the workspace slot. Only while `owner` holds the lease.

@@ -232,6 +232,8 @@ return reply('claimed', '0')
 /** ARGV[5] owner, ARGV[6] lease_until. */
 const RENEW_LEASE = `
 if field('state') ~= 'executing' or field('lease_owner') ~= ARGV[5] then return reply('refused') end
+-- Run out already (a long pause, say): another replica may be taking over right now.
+if tonumber(field('lease_until')) < tonumber(now) then return reply('refused') end
 redis.call('HSET', key, 'lease_until', ARGV[6])
 redis.call('ZADD', LEASES, ARGV[6], id)
 return reply('ok')
@@ -240,6 +242,9 @@ return reply('ok')
 /** ARGV[5] owner, ARGV[6..] field/value pairs (already named progress.<key>). */
 const RECORD_PROGRESS = `
 if field('state') ~= 'executing' or field('lease_owner') ~= ARGV[5] then return reply('refused') end
+-- A holder whose lease ran out (it stalled past it) must not start a side effect another replica may
+-- be recovering at the same moment. The times are the holder's own clock, so no skew enters here.
+if tonumber(field('lease_until')) < tonumber(now) then return reply('refused') end
 if #ARGV >= 6 then redis.call('HSET', key, unpack(ARGV, 6)) end
 return reply('ok')
 `;

@@ -189,9 +189,9 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return idsBelow(keys.leases, now);
     },
 
-    async recordProgress(id, owner, progress) {
+    async recordProgress(id, owner, progress, now) {
       const pairs = Object.entries(encodeProgress(progress)).flat();
-      const reply = await run('ivsRecordProgress', id, Date.now(), owner, ...pairs);
+      const reply = await run('ivsRecordProgress', id, now, owner, ...pairs);
       return reply.kind === 'ok';
     },
 

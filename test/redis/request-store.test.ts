@@ -334,7 +334,7 @@ describe('claiming and leases', () => {
     expect(takeover.kind === 'claimed' && takeover.recovering).toBe(true);
     // The replica that lost its lease can no longer act on the request.
     expect(await store.renewLease(request.id, 'replica-1', LEASE, T0 + 2 + LEASE + 1)).toBe(false);
-    expect(await store.recordProgress(request.id, 'replica-1', { step: 'posted' })).toBe(false);
+    expect(await store.recordProgress(request.id, 'replica-1', { step: 'posted' }, T0 + 2 + LEASE + 1)).toBe(false);
     expect((await store.finish(request.id, 'replica-1', { state: 'succeeded', outcome: 'x' }, T0 + 20_000)).kind).toBe('refused');
     expect((await other.finish(request.id, 'replica-2', { state: 'succeeded', outcome: 'ok' }, T0 + 20_000)).kind).toBe('ok');
   });
@@ -361,9 +361,12 @@ describe('claiming and leases', () => {
   it('merges progress breadcrumbs for the lease owner only', async () => {
     const { store } = stores();
     const request = await executingRequest(store, 'replica-1');
-    expect(await store.recordProgress(request.id, 'replica-1', { intercom: 'posting' })).toBe(true);
-    expect(await store.recordProgress(request.id, 'replica-1', { intercom: 'created', intercomId: '205' })).toBe(true);
-    expect(await store.recordProgress(request.id, 'replica-9', { intercom: 'forged' })).toBe(false);
+    expect(await store.recordProgress(request.id, 'replica-1', { intercom: 'posting' }, T0 + 3)).toBe(true);
+    expect(await store.recordProgress(request.id, 'replica-1', { intercom: 'created', intercomId: '205' }, T0 + 4)).toBe(true);
+    expect(await store.recordProgress(request.id, 'replica-9', { intercom: 'forged' }, T0 + 4)).toBe(false);
+    // Past its lease the holder itself is refused too: another replica may be recovering the request.
+    expect(await store.recordProgress(request.id, 'replica-1', { intercom: 'late' }, T0 + 2 + LEASE + 1)).toBe(false);
+    expect(await store.renewLease(request.id, 'replica-1', LEASE, T0 + 2 + LEASE + 1)).toBe(false);
     expect((await store.get(request.id))?.progress).toEqual({ intercom: 'created', intercomId: '205' });
   });
 });
@@ -374,7 +377,7 @@ describe('rotations', () => {
     const rotation = await created(store, rotationRequest('102'), '102');
     await store.approve(rotation.id, 'U_APP', T0 + 1);
     await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
-    await store.recordProgress(rotation.id, 'replica-1', { phase: 'stored', vaultPath: 'secrets/205' });
+    await store.recordProgress(rotation.id, 'replica-1', { phase: 'stored', vaultPath: 'secrets/205' }, T0 + 3);
     const successor = { id: '205', name: 'Production Web [R-X]', createdAt: T0 + 3 };
     const waiting = await store.finish(
       rotation.id,
