@@ -81,14 +81,23 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
 
     async history(id) {
       let head: string;
+      let newestAtHead: { entryId: string; hash: string | undefined } | undefined;
       const all: (AuditEntry | { entryId: string; malformed: string })[] = [];
       try {
         // The head and the first page in one transaction, so an append racing with this read cannot
         // look like a cut-off chain; entries appended later land after the head and change nothing.
-        const first = await redis.multi().get(headKey).xrange(streamKey, '-', '+', 'COUNT', PAGE).exec();
-        const [headReply, firstPage] = first ?? [];
-        if (!headReply || !firstPage || headReply[0] || firstPage[0]) throw headReply?.[0] ?? firstPage?.[0] ?? new Error('transaction aborted');
+        // The newest entry is read in the same transaction: the append script moves the head with
+        // every entry it adds, so at any instant the head is the newest entry's hash. An entry added
+        // behind the script's back (a forged tail with a valid prev/hash) shows as a newest entry
+        // that is not the head.
+        const first = await redis.multi().get(headKey).xrevrange(streamKey, '+', '-', 'COUNT', 1).xrange(streamKey, '-', '+', 'COUNT', PAGE).exec();
+        const [headReply, newestReply, firstPage] = first ?? [];
+        if (!headReply || !newestReply || !firstPage || headReply[0] || newestReply[0] || firstPage[0]) {
+          throw headReply?.[0] ?? newestReply?.[0] ?? firstPage?.[0] ?? new Error('transaction aborted');
+        }
         head = typeof headReply[1] === 'string' ? headReply[1] : '';
+        const newest = (newestReply[1] as [string, string[]][])[0];
+        if (newest) newestAtHead = { entryId: newest[0], hash: fieldOf(newest[1], 'hash') };
         let page = firstPage[1] as [string, string[]][];
         for (;;) {
           for (const [entryId, flat] of page) all.push(parseEntry(entryId, flat));
@@ -99,11 +108,19 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
       } catch (err) {
         throw toStoreError(err, 'audit history');
       }
-      const chain = verifyChain(all, head);
+      let chain = verifyChain(all, head);
+      if (chain.ok && newestAtHead && newestAtHead.hash !== head) {
+        chain = { ok: false, brokenAt: newestAtHead.entryId, why: 'the newest entry is not the chain head (it was added behind the bot\'s back)' };
+      }
       const entries = all.filter((e): e is AuditEntry => !('malformed' in e) && e.requestId === id);
       return { entries, chain };
     },
   };
+}
+
+function fieldOf(flat: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
+  return undefined;
 }
 
 function checkDetail(detail: AuditEvent['detail']): void {

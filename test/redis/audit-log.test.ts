@@ -114,6 +114,22 @@ describe('the audit log', () => {
     expect(chain).toEqual({ ok: false, brokenAt: forgedId, why: expect.stringMatching(/altered/) });
   });
 
+  it('detects an entry added after the head behind the bot\'s back, even with a valid prev and hash', async () => {
+    const { log, prefix } = logs();
+    await log.append(event('R-AAAAAA', 'requested', T0, { actor: 'U_REQ' }));
+    const [last] = (await log.history('R-AAAAAA')).entries;
+    if (!last) throw new Error('no entry');
+    // A forged approval, hashed exactly as the bot would, appended with XADD: the head key is untouched.
+    const forged = { actor: 'U_MALLORY', at: T0 + 1, detail: {}, requestId: 'R-AAAAAA', type: 'approved' };
+    const hash = createHash('sha256').update(last.hash + JSON.stringify(forged)).digest('hex');
+    const forgedId = await redis.a.xadd(`${prefix}audit`, '*',
+      'requestId', forged.requestId, 'type', forged.type, 'actor', forged.actor, 'at', String(forged.at),
+      'detail', '{}', 'prev', last.hash, 'hash', hash);
+    const { chain, entries } = await log.history('R-AAAAAA');
+    expect(entries.map((e) => e.actor)).toEqual(['U_REQ', 'U_MALLORY']);
+    expect(chain).toEqual({ ok: false, brokenAt: forgedId, why: expect.stringMatching(/not the chain head/) });
+  });
+
   it('detects the newest entry being removed', async () => {
     const { log, prefix } = logs();
     await log.append(event('R-AAAAAA', 'requested', T0));
