@@ -172,8 +172,9 @@ return reply('ok')
 /** ARGV[5] user. */
 const CANCEL = `
 local state = field('state')
-if state ~= 'pending' and state ~= 'awaiting_finish' then
-  return reply('refused', 'only a pending request (or a rotation waiting to finish) can be cancelled')
+-- 'approved' is not started yet (it may be waiting for the workspace): still the requester's to call off.
+if state ~= 'pending' and state ~= 'approved' and state ~= 'awaiting_finish' then
+  return reply('refused', 'it is ' .. state .. ': only a request that has not started executing (or a rotation waiting to finish) can be cancelled')
 end
 if ARGV[5] ~= field('requester') then return reply('refused', 'only the requester can cancel') end
 redis.call('HSET', key, 'cancelled_by', ARGV[5])

@@ -240,6 +240,19 @@ describe('withdraw, reject, cancel and expire', () => {
     expect(byRequester.kind === 'ok' && byRequester.request).toMatchObject({ state: 'cancelled', cancelledBy: 'U_REQ' });
   });
 
+  it('lets the requester cancel an approved request that has not started (one waiting for the workspace), and then nobody can claim it', async () => {
+    const { store, prefix } = stores();
+    const first = await executingRequest(store, 'replica-1');
+    const waiting = await approvedRequest(store);
+    expect((await store.claim(waiting.id, 'replica-2', LEASE, T0 + 3)).kind).toBe('busy');
+    const cancelled = await store.cancel(waiting.id, 'U_REQ', T0 + 4);
+    expect(cancelled.kind === 'ok' && cancelled.request.state).toBe('cancelled');
+    expect(await store.staleLeases(T0 + 10 * LEASE)).not.toContain(waiting.id);
+    await store.finish(first.id, 'replica-1', { state: 'succeeded', outcome: 'done' }, T0 + 5);
+    expect((await store.claim(waiting.id, 'replica-2', LEASE, T0 + 6)).kind).toBe('not_claimable');
+    expect(await redis.a.exists(`${prefix}inflight:default`)).toBe(0);
+  });
+
   it('refuses to cancel a request that is already executing', async () => {
     const { store } = stores();
     const request = await executingRequest(store, 'replica-1');

@@ -140,7 +140,7 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
       return `:octagonal_sign: ${by(event)} abandoned the rotation; both secrets are kept. ${requester}`;
     case 'waiting': {
       const holder = text(d, 20, 'holder');
-      return `:hourglass_flowing_sand: Approved, and waiting: ${holder ? `${code(holder)} is` : 'another request is'} executing in this workspace (one create or delete at a time). This one runs as soon as it is done.`;
+      return `:hourglass_flowing_sand: Approved, and waiting: ${holder ? `${code(holder)} is` : 'another request is'} executing in this workspace (one create or delete at a time). This one runs as soon as it is done; its requester can still call it off with \`/ivs cancel ${escapeBounded(request.id, 20)}\`.`;
     }
   }
 }
