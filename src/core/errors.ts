@@ -61,3 +61,12 @@ export class LeaseLostError extends Error {
     super(`the execution lease of ${id} was taken over by another replica`);
   }
 }
+
+/**
+ * A step cannot tell right now what a side effect already sent did (Intercom cannot be listed, say).
+ * Deciding would mean guessing, so the execution stops unfinished: its lease runs out and recovery
+ * looks again, a bounded number of times.
+ */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+}

@@ -1,4 +1,4 @@
-import { LeaseLostError } from './errors';
+import { LeaseLostError, RetryLaterError } from './errors';
 import { confirmingLostAnswer } from './lost-answer';
 import type { ApprovalRequest } from './request';
 import type { Journal } from './journal';
@@ -29,6 +29,9 @@ export interface ExecutorDeps {
  * replica wins the claim (an atomic store operation); a replica that dies leaves a lease that runs
  * out, and any replica's sweep takes the request over with `recovering: true`.
  */
+/** How many takeovers of one step recovery tries before it gives up and says so. */
+export const MAX_TAKEOVERS = 5;
+
 export class Executor {
   private readonly running = new Map<RequestId, Promise<void>>();
   private accepting = true;
@@ -118,51 +121,94 @@ export class Executor {
         detail: recovering ? { note: 'took over after the previous executor stopped' } : { step: request.rotation?.step ?? request.operation.action },
       });
 
-      const stillApproved = await this.deps.policy.stillApproved(request);
-      // A takeover after a side effect may have happened (a POST or DELETE sent) still finishes or
-      // cleans up what was started, even when the approval no longer holds; it starts nothing new.
-      const started = recovering && Boolean(request.progress['phase']);
-      const result: StepResult =
-        stillApproved.ok || started
-          ? await runStep({
-              request,
-              recovering,
-              ...(stillApproved.ok ? {} : { approvalWithdrawn: stillApproved.reason }),
-              intercom: this.deps.intercom,
-              vault: this.deps.vault,
-              clock,
-              log,
-              minOverlapMs: this.deps.minOverlapMs,
-              tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
-              progress: async (crumbs) => {
-                // Another replica took the request over, or the lease ran out: stop before touching Intercom or Vault again.
-                if (!(await store.recordProgress(id, owner, crumbs, clock.now()))) throw new LeaseLostError(id);
-              },
-              openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
-            })
-          : { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
-
-      const finished = await confirmingLostAnswer(
-        () => store.finish(id, owner, result, clock.now()),
-        async () => {
-          const stored = await store.get(id);
-          return stored && stored.state !== 'executing' && stored.outcome === result.outcome ? ({ kind: 'ok', request: stored } as const) : undefined;
-        },
-      );
-      if (finished.kind !== 'ok') {
-        log.error({ requestId: id, result: finished.kind }, 'could not record the outcome: the lease was lost');
+      const takeovers = Number(request.progress['takeovers'] ?? '0');
+      if (recovering && takeovers > MAX_TAKEOVERS) {
+        await this.giveUp(request, takeovers);
         return;
       }
-      // A rotation's retire step that failed deleted nothing: the store put it back to waiting to finish.
-      const backToFinish = result.state === 'failed' && finished.request.state === 'awaiting_finish';
-      const outcome = backToFinish ? `${result.outcome}. Both secrets are kept: Finish rotation again, or Abandon` : result.outcome;
-      await journal.tell(finished.request, {
-        type: result.state === 'failed' ? 'failed' : 'succeeded',
-        at: clock.now(),
-        detail: { outcome, state: finished.request.state, action: request.operation.action, step: request.rotation?.step ?? request.operation.action },
-      });
+
+      let result: StepResult;
+      try {
+        result = await this.carryOut(request, recovering);
+      } catch (err) {
+        if (!(err instanceof RetryLaterError)) throw err;
+        // Left unfinished on purpose: the lease runs out and a sweep (here or elsewhere) looks again.
+        log.warn({ requestId: id, why: err.message }, 'execution left for recovery to look again');
+        await journal.tell(request, { type: 'retrying', at: clock.now(), detail: { why: err.message } }, { updateCard: false });
+        return;
+      }
+
+      await this.recordOutcome(request, result);
     } finally {
       clearInterval(renewal);
     }
+  }
+
+  /** Re-checks the approval and runs the step. */
+  private async carryOut(request: ApprovalRequest, recovering: boolean): Promise<StepResult> {
+    const { store, clock, owner, log, journal } = this.deps;
+    const id = request.id;
+    const stillApproved = await this.deps.policy.stillApproved(request);
+    // A takeover after a side effect may have happened (a POST or DELETE sent) still finishes or
+    // cleans up what was started, even when the approval no longer holds; it starts nothing new.
+    const started = recovering && Boolean(request.progress['phase']);
+    if (!stillApproved.ok && !started) {
+      return { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
+    }
+    return runStep({
+      request,
+      recovering,
+      ...(stillApproved.ok ? {} : { approvalWithdrawn: stillApproved.reason }),
+      intercom: this.deps.intercom,
+      vault: this.deps.vault,
+      clock,
+      log,
+      minOverlapMs: this.deps.minOverlapMs,
+      tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
+      progress: async (crumbs) => {
+        // Another replica took the request over, or the lease ran out: stop before touching Intercom or Vault again.
+        if (!(await store.recordProgress(id, owner, crumbs, clock.now()))) throw new LeaseLostError(id);
+      },
+      openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
+    });
+  }
+
+  /** Ends the step in the store and tells the thread and card. */
+  private async recordOutcome(request: ApprovalRequest, result: StepResult): Promise<void> {
+    const { store, clock, owner, log, journal } = this.deps;
+    const id = request.id;
+    const finished = await confirmingLostAnswer(
+      () => store.finish(id, owner, result, clock.now()),
+      async () => {
+        const stored = await store.get(id);
+        return stored && stored.state !== 'executing' && stored.outcome === result.outcome ? ({ kind: 'ok', request: stored } as const) : undefined;
+      },
+    );
+    if (finished.kind !== 'ok') {
+      log.error({ requestId: id, result: finished.kind }, 'could not record the outcome: the lease was lost');
+      return;
+    }
+    // A rotation's retire step that failed deleted nothing: the store put it back to waiting to finish.
+    const backToFinish = result.state === 'failed' && finished.request.state === 'awaiting_finish';
+    const outcome = backToFinish ? `${result.outcome}. Both secrets are kept: Finish rotation again, or Abandon` : result.outcome;
+    await journal.tell(finished.request, {
+      type: result.state === 'failed' ? 'failed' : 'succeeded',
+      at: clock.now(),
+      detail: { outcome, state: finished.request.state, action: request.operation.action, step: request.rotation?.step ?? request.operation.action },
+    });
+  }
+
+  /** Recovery kept failing to finish the step: say so, loudly, rather than try forever. */
+  private async giveUp(request: ApprovalRequest, takeovers: number): Promise<void> {
+    const phase = request.progress['phase'];
+    const op = request.operation;
+    const where =
+      op.action === 'delete' || (op.action === 'rotate' && request.rotation?.step === 'retire')
+        ? `check at Intercom whether secret ${op.secretId} still exists`
+        : `check at Intercom for a secret whose name carries [${request.id}], and whether Vault holds its material`;
+    await this.recordOutcome(request, {
+      state: 'failed',
+      outcome: `gave up after ${takeovers - 1} takeovers that could not finish an interrupted execution${phase ? ` (it got as far as: ${phase})` : ''}: ${where}, by hand`,
+    });
   }
 }

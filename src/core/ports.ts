@@ -174,7 +174,8 @@ export type AuditEventType =
   | 'succeeded'
   | 'finish_requested'
   | 'abandoned'
-  | 'waiting';
+  | 'waiting'
+  | 'retrying';
 
 export interface AuditEvent {
   readonly requestId: RequestId;

@@ -226,7 +226,11 @@ redis.call('SET', slot, id)
 redis.call('HDEL', key, 'waiting_for')
 redis.call('HSET', key, 'state', 'executing', 'lease_owner', ARGV[5], 'lease_until', ARGV[6], 'updated_at', now)
 redis.call('ZADD', LEASES, ARGV[6], id)
-if recovering then return reply('claimed', '1') end
+if recovering then
+  -- Counted per step (the retire step starts without breadcrumbs), so recovery gives up in time.
+  redis.call('HINCRBY', key, 'progress.takeovers', 1)
+  return reply('claimed', '1')
+end
 return reply('claimed', '0')
 `;
 

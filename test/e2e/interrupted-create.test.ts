@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_TAKEOVERS } from '../../src/core/executor';
 import { connectRedis } from '../../src/redis/connection';
 import { APPROVER, VAULT_BASE, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
 
@@ -58,4 +59,33 @@ describe('a create interrupted between Intercom and Vault', () => {
     expect(world.intercom.callsTo('create')).toHaveLength(creates + 1);
     expect(world.slack.threadReplies(card.channel, card.ts).some((m) => /ORPHAN/.test(m.text ?? ''))).toBe(false);
   }, 30_000);
+
+  it('an ambiguous create while Intercom cannot be listed is not decided on a guess: recovery looks again and finds the orphan', async () => {
+    const { id, card } = await openRequest(world, 'create android Unlistable');
+    world.intercom.failNext('create', { kind: 'apply-then-drop' });
+    // Both reconciliation listings fail (3 attempts each).
+    for (let i = 0; i < 6; i++) world.intercom.failNext('list', { status: 503 });
+    await world.bot.click('ivs_approve', id, APPROVER);
+    expect(await threadReply(world, card, /Not finished yet/, 15_000)).toMatch(/could not be listed/);
+    const orphan = await threadReply(world, card, /ORPHAN/, 15_000);
+    expect(orphan).toMatch(/Delete request `R-/);
+    expect(world.intercom.callsTo('create').filter((c) => JSON.stringify(c.body).includes(id))).toHaveLength(1);
+  }, 30_000);
+
+  it('recovery that keeps failing gives up after a bounded number of takeovers and says what to check', async () => {
+    const { id, card } = await openRequest(world, 'create web Never Listable');
+    world.intercom.failNext('create', { kind: 'apply-then-drop' });
+    for (let i = 0; i < 200; i++) world.intercom.failNext('list', { status: 503 });
+    try {
+      await world.bot.click('ivs_approve', id, APPROVER);
+      const gaveUp = await threadReply(world, card, /gave up/, 25_000);
+      expect(gaveUp).toMatch(new RegExp(`gave up after ${MAX_TAKEOVERS} takeovers`));
+      expect(gaveUp).toContain(`[${id}]`);
+      const thread = world.slack.threadReplies(card.channel, card.ts).map((m) => m.text ?? '');
+      expect(thread.filter((t) => /Recovered/.test(t))).toHaveLength(MAX_TAKEOVERS + 1);
+      expect(world.intercom.callsTo('create').filter((c) => JSON.stringify(c.body).includes(id))).toHaveLength(1);
+    } finally {
+      world.intercom.reset();
+    }
+  }, 40_000);
 });

@@ -1,4 +1,4 @@
-import { IntercomError, LeaseLostError, VaultError } from '../errors';
+import { IntercomError, LeaseLostError, RetryLaterError, VaultError } from '../errors';
 import { intercomName, requestIdInName } from '../request-id';
 import type { CreatedSecret, Platform, SecretInfo } from '../types';
 import { describeError, failed, platformList, repointCurrents, type StepContext, type StepResult } from './step';
@@ -122,10 +122,7 @@ async function reconcileAmbiguous(ctx: StepContext, name: string, cause: Interco
       found = await findByRequestId(ctx, name);
     }
   } catch (err) {
-    return {
-      ok: false,
-      result: failed(`the create's outcome is unknown (${describeError(cause)}) and listing failed (${describeError(err)}); the next recovery pass will look again`),
-    };
+    throw new RetryLaterError(`the create's outcome is unknown (${describeError(cause)}) and Intercom could not be listed (${describeError(err)})`);
   }
   if (!found) return { ok: false, result: failed(`Intercom did not answer the create (${describeError(cause)}) and lists no secret for this request: nothing was created`) };
   return orphaned(ctx, found, `Intercom created secret ${found.id} but its answer, and with it the material, was lost`);
@@ -149,7 +146,7 @@ async function recoverCreate(ctx: StepContext, spec: CreateSpec): Promise<Create
   try {
     found = await findByRequestId(ctx, name);
   } catch (err) {
-    return { ok: false, result: failed(`recovery could not list Intercom (${describeError(err)})`) };
+    throw new RetryLaterError(`recovery could not list Intercom (${describeError(err)}) to see whether the create happened`);
   }
   if (!found) return { ok: false, result: failed('interrupted before Intercom created anything: nothing was created') };
   const status = (await ctx.vault.materialStatus([found.id])).get(found.id);

@@ -1,3 +1,4 @@
+import { RetryLaterError } from '../errors';
 import { platformsLeftWithout } from '../impact';
 import type { Platform, SecretInfo } from '../types';
 import { describeError, failed, platformList, repointCurrents, type StepContext, type StepResult, succeeded } from './step';
@@ -20,6 +21,10 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
   try {
     secrets = await ctx.intercom.listSecrets();
   } catch (err) {
+    // Taking over a delete that may already have been sent: "nothing was deleted" could be false.
+    if (ctx.recovering && ctx.request.progress['phase'] === 'deleting') {
+      throw new RetryLaterError(`recovery could not list Intercom (${describeError(err)}) to see whether the delete happened`);
+    }
     return failed(`could not list Intercom secrets (${describeError(err)}): nothing was deleted`);
   }
   const target = secrets.find((s) => s.id === spec.secretId);

@@ -138,6 +138,10 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
       return `:arrow_forward: ${by(event)} asked to finish the rotation: deleting the old secret now needs an approval from someone other than them.`;
     case 'abandoned':
       return `:octagonal_sign: ${by(event)} abandoned the rotation; both secrets are kept. ${requester}`;
+    case 'retrying': {
+      const why = text(d, 300, 'why');
+      return `:repeat: Not finished yet${why ? `: ${why}` : ''}. Nothing is decided on a guess: the bot looks again within about half a minute.`;
+    }
     case 'waiting': {
       const holder = text(d, 20, 'holder');
       return `:hourglass_flowing_sand: Approved, and waiting: ${holder ? `${code(holder)} is` : 'another request is'} executing in this workspace (one create or delete at a time). This one runs as soon as it is done; its requester can still call it off with \`/ivs cancel ${escapeBounded(request.id, 20)}\`.`;

@@ -98,7 +98,7 @@ describe('thread replies', () => {
   it('has a line for every event type', () => {
     const types: AuditEventType[] = [
       'requested', 'approved', 'withdrawn', 'rejected', 'cancelled', 'expired', 'executing', 'created', 'deleted',
-      'already_gone', 'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned', 'waiting',
+      'already_gone', 'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned', 'waiting', 'retrying',
     ];
     for (const t of types) expect(renderThreadEvent(request, event(t, {}, 'U222')).length).toBeGreaterThan(10);
   });
