@@ -89,15 +89,7 @@ export class Executor {
       return;
     }
     if (claim.kind !== 'claimed') return;
-    const request = claim.request;
-    try {
-      await this.run(request, claim.recovering);
-    } finally {
-      // The workspace slot is free again: whatever waited for it need not wait for the next sweep.
-      if (this.accepting) {
-        this.recoverStale().catch((err: unknown) => log.warn({ err }, 'looking for requests waiting for the workspace failed'));
-      }
-    }
+    await this.run(claim.request, claim.recovering);
   }
 
   private async run(request: ApprovalRequest, recovering: boolean): Promise<void> {
@@ -196,6 +188,10 @@ export class Executor {
       at: clock.now(),
       detail: { outcome, state: finished.request.state, action: request.operation.action, step: request.rotation?.step ?? request.operation.action },
     });
+    // The workspace slot is free again: whatever waited for it need not wait for the next sweep.
+    if (finished.someoneWaits && this.accepting) {
+      this.recoverStale().catch((err: unknown) => log.warn({ err }, 'starting the requests that waited for the workspace failed'));
+    }
   }
 
   /** Recovery kept failing to finish the step: say so, loudly, rather than try forever. */

@@ -79,7 +79,8 @@ export type ApproveResult =
 
 /** Outcome of a guarded transition: `ok` with the new request, or why it did not apply. */
 export type TransitionResult =
-  | { readonly kind: 'ok'; readonly request: ApprovalRequest }
+  // `someoneWaits` (finish only): a request approved meanwhile waits for the workspace this one freed.
+  | { readonly kind: 'ok'; readonly request: ApprovalRequest; readonly someoneWaits?: boolean }
   | { readonly kind: 'refused'; readonly request: ApprovalRequest; readonly why: string }
   | { readonly kind: 'not_found' };
 

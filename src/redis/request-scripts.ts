@@ -19,6 +19,7 @@
  *   P leases               zset: approved/executing requests by lease_until (recovery sweep)
  *   P requester:<user>     set: the user's open requests (flood limit)
  *   P inflight:<workspace> string: the request executing a create/delete in that workspace
+ *   P waiting:<workspace>  set: approved requests waiting for that slot
  *   P rotation:<secret id> string: the open rotation of that secret
  */
 
@@ -52,6 +53,16 @@ local function release_slot()
   if redis.call('GET', slot) == id then redis.call('DEL', slot) end
 end
 
+-- Requests approved while another one held the workspace slot, so that whoever frees it knows to
+-- start them at once rather than leave them to the next sweep.
+local function waiters_key()
+  return P .. 'waiting:' .. field('workspace')
+end
+
+local function someone_waits()
+  return redis.call('SCARD', waiters_key()) > 0
+end
+
 -- Final: out of every open index, slot and rotation released, and the hash expires in time
 -- (the audit stream is the permanent record).
 local function close_request(state)
@@ -60,6 +71,7 @@ local function close_request(state)
   redis.call('ZREM', PENDING, id)
   redis.call('ZREM', LEASES, id)
   redis.call('SREM', P .. 'requester:' .. field('requester'), id)
+  redis.call('SREM', waiters_key(), id)
   local rot = field('rotation_of')
   if rot ~= '' then
     local rkey = P .. 'rotation:' .. rot
@@ -218,12 +230,14 @@ if holder and holder ~= id then
     local first = field('waiting_for') ~= holder
     redis.call('HSET', key, 'waiting_for', holder, 'lease_until', now)
     redis.call('ZADD', LEASES, now, id)
+    redis.call('SADD', waiters_key(), id)
     if first then return { 'busy', holder, { '1' } } end
     return { 'busy', holder, { '0' } }
   end
 end
 redis.call('SET', slot, id)
 redis.call('HDEL', key, 'waiting_for')
+redis.call('SREM', waiters_key(), id)
 redis.call('HSET', key, 'state', 'executing', 'lease_owner', ARGV[5], 'lease_until', ARGV[6], 'updated_at', now)
 redis.call('ZADD', LEASES, ARGV[6], id)
 if recovering then
@@ -282,6 +296,7 @@ if to == 'awaiting_finish' then
 else
   close_request(to)
 end
+if someone_waits() then return reply('ok', 'waiters') end
 return reply('ok')
 `;
 

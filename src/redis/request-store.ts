@@ -197,7 +197,9 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
 
     async finish(id, owner, result, now) {
       const rotation = result.rotation ? JSON.stringify(result.rotation) : '';
-      return transition(id, await run('ivsFinish', id, now, owner, result.state, result.outcome, rotation));
+      const reply = await run('ivsFinish', id, now, owner, result.state, result.outcome, rotation);
+      const finished = transition(id, reply);
+      return finished.kind === 'ok' && reply.extra === 'waiters' ? { ...finished, someoneWaits: true } : finished;
     },
 
     async startRetireStep(id, user, expiresAt, now) {

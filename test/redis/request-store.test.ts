@@ -331,9 +331,13 @@ describe('claiming and leases', () => {
     // Due now, not only after the approval's grace ran out.
     expect(await store.staleLeases(T0 + 4)).toContain(second.id);
 
-    await store.finish(first.id, 'replica-1', { state: 'succeeded', outcome: 'done' }, T0 + 5);
+    // Whoever frees the slot learns that someone waits for it, so it can start them at once.
+    expect(await store.finish(first.id, 'replica-1', { state: 'succeeded', outcome: 'done' }, T0 + 5)).toMatchObject({ kind: 'ok', someoneWaits: true });
     const claimed = await store.claim(second.id, 'replica-2', LEASE, T0 + 6);
     expect(claimed).toMatchObject({ kind: 'claimed', recovering: false });
+    const last = await store.finish(second.id, 'replica-2', { state: 'succeeded', outcome: 'done' }, T0 + 7);
+    expect(last.kind).toBe('ok');
+    expect(last).not.toHaveProperty('someoneWaits');
   });
 
   it('lets another replica take over an execution whose lease ran out, marked as recovering', async () => {
