@@ -1,16 +1,9 @@
 import { createBot } from './app';
-import { describeProblems, loadConfig } from './config';
-import { createLogger } from './logger';
+import { configuredOrExit } from './startup';
 
 /** Thin entry point: config, logger, bot, signals. */
 async function main(): Promise<void> {
-  const loaded = loadConfig(process.env);
-  if (!loaded.ok) {
-    process.stderr.write(describeProblems(loaded.problems));
-    process.exit(1);
-  }
-  const { config } = loaded;
-  const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
+  const { config, logger } = configuredOrExit(process.env);
   const bot = createBot(config, { logger });
 
   let stopping = false;

@@ -15,6 +15,18 @@ describe('rotation: one request, two separately approved steps', () => {
     await world?.close();
   });
 
+  /** A rotation of a fresh secret: step 1 done, the overlap passed, Finish clicked; its delete step waits for approval. */
+  async function rotationAtDeleteStep(name: string, platform: 'web' | 'ios' | 'android') {
+    const old = seedSecretWithMaterial(world, name, [platform], 400, { current: true });
+    const { id, card } = await openRequest(world, `rotate ${old}`);
+    await world.bot.click('ivs_approve', id, APPROVER);
+    await threadReply(world, card, /Step 1 done/);
+    world.clock.advance(HOUR + 1_000);
+    await world.bot.click('ivs_finish', id, REQUESTER);
+    await threadReply(world, card, /asked to finish/);
+    return { old, id, card };
+  }
+
 
   it('creates the successor, waits for the overlap, then deletes the old secret with a second approval', async () => {
     const old = seedSecretWithMaterial(world, 'Production Web', ['web'], 400, { current: true });
@@ -66,14 +78,7 @@ describe('rotation: one request, two separately approved steps', () => {
   });
 
   it('a delete step that fails (Intercom down) deletes nothing and goes back to waiting; finishing again then succeeds', async () => {
-    const old = seedSecretWithMaterial(world, 'Android app', ['android'], 400, { current: true });
-    const { id, card } = await openRequest(world, `rotate ${old}`);
-    await world.bot.click('ivs_approve', id, APPROVER);
-    await threadReply(world, card, /Step 1 done/);
-
-    world.clock.advance(HOUR + 1_000);
-    await world.bot.click('ivs_finish', id, REQUESTER);
-    await threadReply(world, card, /asked to finish/);
+    const { old, id, card } = await rotationAtDeleteStep('Android app', 'android');
     for (let i = 0; i < 3; i++) world.intercom.failNext('list', { status: 503 });
     await world.bot.click('ivs_approve', id, APPROVER_2);
     expect(await threadReply(world, card, /Failed/)).toMatch(/Both secrets are kept: Finish rotation again, or Abandon/);
@@ -91,14 +96,7 @@ describe('rotation: one request, two separately approved steps', () => {
   });
 
   it('a rejected delete step goes back to waiting; the rotation can then be abandoned and both secrets stay', async () => {
-    const old = seedSecretWithMaterial(world, 'Mobile', ['ios'], 400, { current: true });
-    const { id, card } = await openRequest(world, `rotate ${old}`);
-    await world.bot.click('ivs_approve', id, APPROVER);
-    await threadReply(world, card, /Step 1 done/);
-
-    world.clock.advance(HOUR + 1_000);
-    await world.bot.click('ivs_finish', id, REQUESTER);
-    await threadReply(world, card, /asked to finish/);
+    const { old, id, card } = await rotationAtDeleteStep('Mobile', 'ios');
     await world.bot.submitView('ivs_reject_modal', APPROVER_2, id, { reason: { reason: plainTextValue('web signers not rolled out yet') } });
     await threadReply(world, card, /Rejected by <@U333>/);
     expect(buttonsOf(world, card)).toEqual(['ivs_finish', 'ivs_abandon']);

@@ -15,6 +15,20 @@ describe('create and delete for real: material straight into Vault', () => {
     await world?.close();
   });
 
+  /**
+   * `/ivs <text>` opened and approved on a replica that dies while Intercom, having created the
+   * secret, holds its answer back: no more Redis, no more lease renewals (its stalled socket is left).
+   */
+  async function createOnDoomedReplica(text: string) {
+    const victim = await world.startReplica({ intercomTimeoutMs: 120_000 });
+    const opened = await openRequest(world, text, undefined, victim);
+    world.intercom.failNext('create', { kind: 'apply-then-stall', ms: 120_000 });
+    await victim.click('ivs_approve', opened.id, APPROVER);
+    await world.intercom.waitFor('create', (c) => JSON.stringify(c.body).includes(opened.id));
+    await victim.kill();
+    return opened;
+  }
+
 
   it('a delete removes the secret at Intercom, soft-deletes its Vault entry and repoints current/<platform>', async () => {
     const older = seedSecretWithMaterial(world, 'Web 2024', ['web'], 400);
@@ -147,13 +161,7 @@ describe('create and delete for real: material straight into Vault', () => {
   });
 
   it('a replica killed while its POST hangs: another replica recovers, finds the orphan and opens a delete request', async () => {
-    const victim = await world.startReplica({ intercomTimeoutMs: 120_000 });
-    const { id, card } = await openRequest(world, 'create android Hanging Post', undefined, victim);
-    world.intercom.failNext('create', { kind: 'apply-then-stall', ms: 120_000 });
-    await victim.click('ivs_approve', id, APPROVER);
-    await world.intercom.waitFor('create', (c) => JSON.stringify(c.body).includes(id));
-    // The victim dies: no more Redis, no more lease renewals. (Its stalled socket is left hanging.)
-    await victim.kill();
+    const { card } = await createOnDoomedReplica('create android Hanging Post');
     world.clock.advance(LEASE_MS + 1);
     await world.bot.bot.sweep();
     await threadReply(world, card, /Recovered/);
@@ -163,12 +171,7 @@ describe('create and delete for real: material straight into Vault', () => {
   });
 
   it('a takeover after the POST still finds and reports the orphan when the approval no longer holds (the approver was deactivated meanwhile)', async () => {
-    const victim = await world.startReplica({ intercomTimeoutMs: 120_000 });
-    const { id, card } = await openRequest(world, 'create web Approver Gone', undefined, victim);
-    world.intercom.failNext('create', { kind: 'apply-then-stall', ms: 120_000 });
-    await victim.click('ivs_approve', id, APPROVER);
-    await world.intercom.waitFor('create', (c) => JSON.stringify(c.body).includes(id));
-    await victim.kill();
+    const { card } = await createOnDoomedReplica('create web Approver Gone');
     world.slack.setUser({ id: APPROVER, deleted: true });
     try {
       // Past the lease and past the directory's cache, so the survivor's re-check sees the deactivation.
