@@ -24,14 +24,14 @@ export interface ExecutorDeps {
   openOrphanDelete(request: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null>;
 }
 
+/** How many takeovers of one step recovery tries before it gives up and says so. */
+export const MAX_TAKEOVERS = 5;
+
 /**
  * Moves approved requests to `executing` under a lease, runs the step, and finishes them. Exactly one
  * replica wins the claim (an atomic store operation); a replica that dies leaves a lease that runs
  * out, and any replica's sweep takes the request over with `recovering: true`.
  */
-/** How many takeovers of one step recovery tries before it gives up and says so. */
-export const MAX_TAKEOVERS = 5;
-
 export class Executor {
   private readonly running = new Map<RequestId, Promise<void>>();
   private accepting = true;

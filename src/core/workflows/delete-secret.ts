@@ -67,7 +67,7 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
       () => undefined,
     );
     if (gone === undefined) {
-      return failed(`Intercom did not answer the delete of secret ${target.id} (${describeError(err)}) and could not be asked whether it happened; check with /ivs list`);
+      throw new RetryLaterError(`Intercom did not answer the delete of secret ${target.id} (${describeError(err)}) and could not be listed to see whether it happened`);
     }
     if (!gone) return failed(`Intercom did not delete secret ${target.id} (${describeError(err)}): it is still active`);
     ctx.log.warn({ err, requestId: ctx.request.id, intercomId: target.id }, 'the DELETE failed but Intercom no longer lists the secret');
