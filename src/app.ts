@@ -9,6 +9,7 @@ import { Policy } from './core/policy';
 import type { AuditLog, Clock, Intercom, RequestStore, SecretVault } from './core/ports';
 import { systemClock } from './core/ports';
 import { RequestService } from './core/requests';
+import { reconcileCurrents } from './core/workflows/reconcile-currents';
 import { operationalRoutes } from './http/routes';
 import { announcingWrites, countingAuditLog, instrumentPort } from './instrumentation';
 import { createIntercomClient } from './intercom';
@@ -28,6 +29,8 @@ import { createSecretVault } from './vault';
 export const LEASE_MS = 15_000;
 /** How often each replica expires due requests and looks for stale leases. */
 export const SWEEP_INTERVAL_MS = 5_000;
+/** How often a replica checks that every current/<platform> hands out the right secret. */
+export const RECONCILE_INTERVAL_MS = 60_000;
 /** How long SIGTERM waits for running executions before leaving them to lease recovery. */
 export const DRAIN_TIMEOUT_MS = 20_000;
 
@@ -40,6 +43,8 @@ export interface BotOptions {
   readonly intercomRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxRateLimitWaitMs?: number };
   readonly intercomTimeoutMs?: number;
   readonly replicaId?: string;
+  /** Whether sweeps check current/<platform> (default true); the test harness turns it off unless a test wants it. */
+  readonly reconcileCurrents?: boolean;
 }
 
 export interface Bot {
@@ -165,6 +170,8 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   let sweeping: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
 
+  let busyWithSecrets = true;
+  let lastReconciled = Number.NEGATIVE_INFINITY;
   // Each part on its own: one that keeps failing (a request that cannot be decoded, say) must not
   // stop the others, above all the recovery of stale leases.
   const sweepParts: ReadonlyArray<readonly [string, () => Promise<void>]> = [
@@ -176,6 +183,16 @@ export function createBot(config: Config, opts: BotOptions): Bot {
         const open = await requests.listOpen();
         metrics.openRequests.reset();
         for (const r of open) metrics.openRequests.inc({ state: r.state });
+        busyWithSecrets = open.some((r) => r.state === 'approved' || r.state === 'executing');
+      },
+    ],
+    [
+      'checking current/<platform>',
+      async () => {
+        // Not while a create or delete may be repointing it itself; at start, then once a minute.
+        if (opts.reconcileCurrents === false || busyWithSecrets || clock.now() - lastReconciled < RECONCILE_INTERVAL_MS) return;
+        lastReconciled = clock.now();
+        await reconcileCurrents({ intercom, vault, log: logger });
       },
     ],
   ];

@@ -31,6 +31,8 @@ export interface SecretVault {
    * adapter) with check-and-set, or soft-deletes `current/<platform>` when target is null.
    */
   repointCurrent(platform: Platform, target: SecretInfo | null): Promise<{ path: string; version?: number }>;
+  /** The Intercom secret id `current/<platform>` hands out now; null when it holds nothing live. */
+  currentTarget(platform: Platform): Promise<string | null>;
   /** Whether `secrets/<id>` holds live material, for each id. */
   materialStatus(ids: readonly string[]): Promise<Map<string, MaterialStatus>>;
   /** Soft-deletes `secrets/<id>`'s versions and records `intercom_deleted_at` in custom_metadata. */

@@ -233,6 +233,14 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
       return { path, version };
     },
 
+    async currentTarget(platform: Platform) {
+      const path = layout.data(layout.currentKey(platform));
+      const res = await step('read', path, () => client.readMaybe(path));
+      if (!res.found) return null;
+      const id = parse(DataResponse, res.body, 'read', path).data.data?.['intercom_secret_id'];
+      return typeof id === 'string' && id !== '' ? id : null;
+    },
+
     async materialStatus(ids: readonly string[]) {
       const now = Date.now();
       // A workspace has a handful of secrets: ask about them all at once, not one round trip each.

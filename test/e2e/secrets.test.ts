@@ -201,6 +201,35 @@ describe('create and delete for real: material straight into Vault', () => {
     expect(world.vault.read(`${BASE}/current/ios`)?.['intercom_secret_id']).toBe(older);
   });
 
+  it('a current/<platform> repoint that failed during a delete is put right by a later sweep', async () => {
+    const reconciling = await world.startReplica({ reconcileCurrents: true });
+    seedSecretWithMaterial(world, 'Android 2023', ['android'], 700);
+    const newer = seedSecretWithMaterial(world, 'Android 2024', ['android'], 300, { current: true });
+    const { id, card } = await openRequest(world, `delete ${newer} --force back to the older one`, APPROVER_2);
+    // Every write to current/android fails while the delete runs.
+    world.vault.failNext({ method: 'POST', pathPrefix: 'secret/data/intercom/identity-verification/default/current/android', status: 503, times: 10 });
+    try {
+      await world.bot.click('ivs_approve', id, APPROVER);
+      expect(await threadReply(world, card, /Succeeded/)).toMatch(/current\/android not updated/);
+    } finally {
+      world.vault.clearFaults();
+    }
+    // Signers would still be handed the deleted secret's material...
+    expect(world.vault.read(`${BASE}/current/android`)?.['intercom_secret_id']).toBe(newer);
+    // ...until a sweep a minute later checks the pointers.
+    world.clock.advance(61_000);
+    await reconciling.bot.sweep();
+    // The newest android secret Intercom still has whose material Vault holds (earlier tests left some).
+    const newestWithMaterial = world.intercom
+      .secrets()
+      .filter((x) => !x.deleted && x.platforms.includes('android') && world.vault.read(`${BASE}/secrets/${x.id}`)?.['secret'])
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .pop();
+    expect(newestWithMaterial?.id).not.toBe(newer);
+    expect(world.vault.read(`${BASE}/current/android`)?.['intercom_secret_id']).toBe(newestWithMaterial?.id);
+    expect(world.logs.text()).toMatch(/did not hand out the newest active secret with material/);
+  });
+
   it('canary: no issued material, in any form, reached Slack, response_urls, the bot\'s HTTP answers, metrics, logs (errors included) or Redis', async () => {
     const forms = materialForms(world.intercom.issuedMaterial());
     expect(forms.length).toBeGreaterThan(0);

@@ -116,6 +116,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       clock,
       intercomRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 2_000 },
       intercomTimeoutMs: 2_000,
+      // Tests seed current/<platform> as they need it; the one test of the reconciler turns it on.
+      reconcileCurrents: false,
       ...opts.bot,
       ...botOpts,
     });

@@ -1,0 +1,27 @@
+import { newestFor } from '../impact';
+import type { Intercom, Log, SecretVault } from '../ports';
+import { PLATFORMS, type Platform } from '../types';
+
+/**
+ * `current/<platform>` must hand out the newest active secret of the platform whose material Vault
+ * holds. Executions repoint it after every create and delete, but a repoint can fail (Vault down at
+ * that moment, a lost answer), and then signers would keep signing with a secret Intercom no longer
+ * has. This compares each platform's pointer with what it should be and repoints those that differ.
+ * The sweep runs it now and then, while no create or delete is executing. Throws when Intercom or
+ * Vault cannot say what is what: not knowing is never a reason to change a pointer.
+ */
+export async function reconcileCurrents(deps: { readonly intercom: Intercom; readonly vault: SecretVault; readonly log: Log }): Promise<Platform[]> {
+  const active = await deps.intercom.listSecrets();
+  const status = await deps.vault.materialStatus(active.map((s) => s.id));
+  const withMaterial = active.filter((s) => status.get(s.id) === 'present');
+  const repointed: Platform[] = [];
+  for (const platform of PLATFORMS) {
+    const want = newestFor(platform, withMaterial);
+    const have = await deps.vault.currentTarget(platform);
+    if ((want?.id ?? null) === have) continue;
+    deps.log.warn({ platform, was: have, now: want?.id ?? null }, 'current/<platform> did not hand out the newest active secret with material: repointing it');
+    await deps.vault.repointCurrent(platform, want);
+    repointed.push(platform);
+  }
+  return repointed;
+}
