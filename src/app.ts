@@ -81,20 +81,17 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     'intercom',
     metrics,
   );
-  const vaultClient: SecretVault = instrumentPort(
-    createSecretVault({
-      addr: config.vault.addr,
-      auth: config.vault.auth,
-      kvMount: config.vault.kvMount,
-      pathPrefix: config.vault.pathPrefix,
-      workspace: config.ivs.workspace,
-      logger,
-      ...(config.vault.namespace ? { namespace: config.vault.namespace } : {}),
-      ...(config.vault.caPem ? { caPem: config.vault.caPem } : {}),
-    }),
-    'vault',
-    metrics,
-  );
+  const vaultAdapter = createSecretVault({
+    addr: config.vault.addr,
+    auth: config.vault.auth,
+    kvMount: config.vault.kvMount,
+    pathPrefix: config.vault.pathPrefix,
+    workspace: config.ivs.workspace,
+    logger,
+    ...(config.vault.namespace ? { namespace: config.vault.namespace } : {}),
+    ...(config.vault.caPem ? { caPem: config.vault.caPem } : {}),
+  });
+  const vaultClient: SecretVault = instrumentPort(vaultAdapter, 'vault', metrics);
 
   // `/ivs list` may show a listing again for a few seconds, until any replica writes what a listing
   // shows (an Intercom secret, a secret's material in Vault; not current/<platform>): every such
@@ -246,6 +243,8 @@ export function createBot(config: Config, opts: BotOptions): Bot {
         if (!drained) logger.warn({ inFlight: requests.executor.inFlight }, 'executions still running at shutdown: left to lease recovery');
         await app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the Slack receiver failed'));
         await catalogChanges.close();
+        // Token renewal stops with the bot.
+        vaultAdapter.close();
         await redis.quit().catch(() => redis.disconnect());
         logger.info('ivs-bot stopped');
       })();

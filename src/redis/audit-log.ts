@@ -16,7 +16,7 @@ export interface RedisAuditLogOptions {
  * current head so the caller can recompute and try again. Redis' Lua has no SHA-256, so hashing
  * stays in Node and Lua is the compare-and-append. Nothing trims the stream: it is the permanent record.
  */
-const APPEND_LUA = `
+export const APPEND_LUA = `
 local head = redis.call('GET', KEYS[2])
 if head == false then head = '' end
 if head ~= ARGV[1] then return { 0, head } end

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPEND_LUA } from '../../src/redis/audit-log';
 import { connectRedis } from '../../src/redis/connection';
+import { REQUEST_SCRIPTS } from '../../src/redis/request-scripts';
 import { APPROVER, openRequest, seedSecretWithMaterial, startWorld, threadReply, type RunningBot, type World } from '../support/bot-harness';
 
 const ACL_FILE = resolve(__dirname, '../../deploy/redis/users.acl');
@@ -18,6 +20,20 @@ function documentedRules(prefix: string): string[] {
     .slice(2)
     .map((rule) => rule.replace('>CHANGE_ME', `>${PASSWORD}`).replace(/^([~&])ivs:\*$/, `$1${prefix}*`));
 }
+
+describe('deploy/redis/users.acl', () => {
+  // Redis checks the commands a script calls against the ACL too, and a refused one fails the script
+  // half-way, after its earlier writes: every command any script calls must be allowed.
+  it('allows every command the Lua scripts call', () => {
+    const allowed = new Set(documentedRules('ivs:').filter((r) => r.startsWith('+')).map((r) => r.slice(1).toLowerCase()));
+    const called = new Set<string>();
+    for (const lua of [...Object.values(REQUEST_SCRIPTS), APPEND_LUA]) {
+      for (const m of lua.matchAll(/redis\.call\('([A-Za-z]+)'/g)) called.add((m[1] ?? '').toLowerCase());
+    }
+    expect(called.size).toBeGreaterThan(10);
+    expect([...called].filter((c) => !allowed.has(c))).toEqual([]);
+  });
+});
 
 describe('ivs-bot as the Redis ACL user of deploy/redis/users.acl', () => {
   let world: World;
