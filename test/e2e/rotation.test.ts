@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_MS } from '../../src/app';
 import { connectRedis } from '../../src/redis/connection';
 import { plainTextValue } from '../support/slack-payloads';
 import { APPROVER, APPROVER_2, REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, seedSecretWithMaterial, type World, VAULT_BASE } from '../support/bot-harness';
@@ -81,7 +82,7 @@ describe('rotation: one request, two separately approved steps', () => {
     const { old, id, card } = await rotationAtDeleteStep('Android app', 'android');
     for (let i = 0; i < 3; i++) world.intercom.failNext('list', { status: 503 });
     await world.bot.click('ivs_approve', id, APPROVER_2);
-    expect(await threadReply(world, card, /Failed/)).toMatch(/Both secrets are kept: Finish rotation again, or Abandon/);
+    expect(await threadReply(world, card, /Failed/)).toMatch(/Nothing was deleted\. Finish rotation again, or Abandon/);
     expect(buttonsOf(world, card)).toEqual(['ivs_finish', 'ivs_abandon']);
     expect(world.intercom.secrets().find((s) => s.id === old)?.deleted).toBe(false);
 
@@ -93,6 +94,28 @@ describe('rotation: one request, two separately approved steps', () => {
     await world.bot.click('ivs_approve', id, APPROVER_2);
     expect(await threadReply(world, card, /Succeeded/)).toMatch(/rotation finished/);
     expect(world.intercom.secrets().find((s) => s.id === old)?.deleted).toBe(true);
+  });
+
+  it('a delete step taken over after its DELETE was sent is not reported as "nothing was deleted" when Intercom cannot be listed', async () => {
+    const victim = await world.startReplica({ intercomTimeoutMs: 120_000 });
+    const { old, id, card } = await rotationAtDeleteStep('Web widget', 'web');
+    // Intercom carries the DELETE out but holds its answer; the replica that sent it dies.
+    world.intercom.failNext('delete', { kind: 'apply-then-stall', ms: 120_000 });
+    await victim.click('ivs_approve', id, APPROVER_2);
+    await world.intercom.waitFor('delete', (c) => c.path.endsWith(`/${old}`));
+    await victim.kill();
+
+    for (let i = 0; i < 3; i++) world.intercom.failNext('list', { status: 503 });
+    world.clock.advance(LEASE_MS + 1);
+    await world.bot.bot.sweep();
+    expect(await threadReply(world, card, /Not finished yet/)).toMatch(/whether the delete happened/);
+    expect(world.slack.threadReplies(card.channel, card.ts).some((m) => /Nothing was deleted/.test(m.text ?? ''))).toBe(false);
+
+    // The next takeover can list: the secret is gone, and the rotation ends as finished.
+    world.clock.advance(LEASE_MS + 1);
+    await world.bot.bot.sweep();
+    expect(await threadReply(world, card, /Succeeded/)).toMatch(/rotation finished/);
+    expect(world.vault.metadata(`${BASE}/secrets/${old}`)?.custom_metadata?.['intercom_deleted_at']).toBeTruthy();
   });
 
   it('a rejected delete step goes back to waiting; the rotation can then be abandoned and both secrets stay', async () => {

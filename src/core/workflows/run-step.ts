@@ -56,6 +56,9 @@ async function retireOld(ctx: StepContext): Promise<StepResult> {
   if (op.action !== 'rotate' || !rotation?.successor || rotation.successorCreatedAt === undefined) {
     return failed('the rotation has no successor on record: nothing was deleted');
   }
+  // Taking over after the DELETE may have been sent: its checks passed then, and failing one now
+  // (Intercom unlistable, say) must not be reported as "nothing was deleted".
+  if (ctx.recovering && request.progress['phase'] === 'deleting') return retire(ctx, rotation.successor.id);
   const allowedAt = rotation.successorCreatedAt + ctx.minOverlapMs;
   if (ctx.clock.now() < allowedAt) {
     return failed(`refused: the overlap has ${formatDuration(allowedAt - ctx.clock.now())} left: nothing was deleted`);
@@ -69,7 +72,13 @@ async function retireOld(ctx: StepContext): Promise<StepResult> {
   } catch (err) {
     return failed(`could not check the successor (${describeError(err)}): nothing was deleted`);
   }
-  // Never leaves a platform without a secret: the guard runs with no acknowledgement.
+  return retire(ctx, successorId);
+}
+
+/** Deletes the rotated secret; never leaves a platform without a secret (the guard runs with no acknowledgement). */
+async function retire(ctx: StepContext, successorId: string): Promise<StepResult> {
+  const op = ctx.request.operation;
+  if (op.action !== 'rotate') return failed('not a rotation: nothing was deleted');
   const result = await deleteSecretEverywhere(ctx, { secretId: op.secretId, secretName: op.secretName, platforms: op.platforms, acknowledgedImpact: null });
   return result.state === 'succeeded'
     ? succeeded(`rotation finished: ${successorId} replaces ${op.secretId}; ${result.outcome}`)
