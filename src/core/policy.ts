@@ -57,10 +57,16 @@ export class Policy {
   }
 
   /**
-   * At execution: the approvals recorded for the current step must still come from enough people who
-   * may approve it now (someone removed from IVS_APPROVERS or deactivated no longer counts).
+   * At execution: whoever asked (the requester, and for a rotation's delete step whoever asked to
+   * finish it) may still ask, and the approvals recorded for the current step still come from enough
+   * people who may approve it now (someone removed from IVS_APPROVERS or deactivated no longer counts).
    */
   async stillApproved(request: ApprovalRequest): Promise<Decision> {
+    const askers = [request.requester, ...(request.rotation?.step === 'retire' && request.rotation.finishRequestedBy ? [request.rotation.finishRequestedBy] : [])];
+    for (const asker of new Set(askers)) {
+      const d = await this.mayRequest(asker, request.teamId);
+      if (!d.ok) return refuse(`<@${asker}>, who asked for it, may no longer ask (${d.reason})`);
+    }
     const valid: UserId[] = [];
     const dropped: string[] = [];
     for (const approver of new Set(request.approvals)) {

@@ -88,6 +88,27 @@ describe('re-check at execution', () => {
     const decision = await after.stillApproved(approved);
     expect(decision.ok ? '' : decision.reason).toMatch(/only 1 of 2 approvals still count/);
   });
+
+  it('a request whose requester was deactivated or dropped from the requesters no longer executes', async () => {
+    const approved = request({ approvals: ['UAPP'], state: 'approved' });
+    const gone = new Policy({ requesters: ['UREQ'], approvers: ['UAPP'], approvalsRequired: 1 }, directory(people.map((p) => (p.id === 'UREQ' ? { ...p, deleted: true } : p))));
+    expect((await gone.stillApproved(approved)).ok).toBe(false);
+    const dropped = new Policy({ requesters: ['UAPP2'], approvers: ['UAPP'], approvalsRequired: 1 }, directory(people));
+    const decision = await dropped.stillApproved(approved);
+    expect(decision.ok ? '' : decision.reason).toMatch(/<@UREQ>, who asked for it, may no longer ask \(you are not in IVS_REQUESTERS/);
+  });
+
+  it('a rotation\'s delete step no longer executes when whoever asked to finish it may no longer ask', async () => {
+    const policy = new Policy({ requesters: ['UREQ'], approvers: ['UAPP', 'UAPP2'], approvalsRequired: 1 }, directory(people));
+    const retire = request({
+      operation: { action: 'rotate', workspace: 'default', secretId: '1', secretName: 'x', platforms: ['web'] },
+      rotation: { step: 'retire', finishRequestedBy: 'UAPP2' },
+      approvals: ['UAPP'],
+      state: 'approved',
+    });
+    const decision = await policy.stillApproved(retire);
+    expect(decision.ok ? '' : decision.reason).toMatch(/<@UAPP2>, who asked for it/);
+  });
 });
 
 describe('who may request, and whether anyone could approve', () => {
