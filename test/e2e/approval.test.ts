@@ -107,6 +107,29 @@ describe('the two-person rule, end to end', () => {
     expect(res.json()).toMatchObject({ response_action: 'errors' });
   });
 
+  it('a reject submitted for an unknown request, or one in a channel this replica does not serve, is refused inside the modal and rejects nothing', async () => {
+    const unknown = await world.bot.submitView('ivs_reject_modal', APPROVER, 'R-ZZZZZZ', { reason: { reason: plainTextValue('no') } });
+    expect(unknown.json()).toMatchObject({ response_action: 'errors', errors: { reason: expect.stringMatching(/does not exist/) } });
+
+    const { id, card } = await openRequest(world, 'create web Elsewhere Rejected');
+    // A replica whose IVS_CHANNELS no longer include the request's channel (narrowed, or mid-rollout).
+    const narrowed = await world.startReplica({}, { IVS_CHANNELS: 'C222' });
+    const res = await narrowed.submitView('ivs_reject_modal', APPROVER, id, { reason: { reason: plainTextValue('sneaky') } });
+    expect(res.json()).toMatchObject({ response_action: 'errors', errors: { reason: expect.stringMatching(/does not work in/) } });
+    expect((await world.bot.bot.requests.get(id))?.state).toBe('pending');
+    expect(world.slack.threadReplies(card.channel, card.ts).some((m) => /Rejected by/.test(m.text ?? ''))).toBe(false);
+    await world.bot.command(`cancel ${id}`);
+  });
+
+  it('a create form submitted for a channel outside IVS_CHANNELS is refused inside the modal', async () => {
+    const res = await world.bot.submitView('ivs_create_modal', REQUESTER, 'C999', {
+      name: { name: plainTextValue('Wrong Channel') },
+      platforms: { platforms: checkboxesValue(['web']) },
+      reason: { reason: plainTextValue('') },
+    });
+    expect(res.json()).toMatchObject({ response_action: 'errors', errors: { name: expect.stringMatching(/does not work in this channel/) } });
+  });
+
   it('an approver may withdraw their approval while the request is pending', async () => {
     const world2 = await startWorld({ env: { IVS_APPROVALS_REQUIRED: '2' } });
     try {

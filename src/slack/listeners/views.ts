@@ -1,9 +1,11 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import type { ApprovalRequest } from '../../core/request';
 import type { Actor } from '../../core/requests';
+import type { RequestId } from '../../core/types';
 import { parseRequestId } from '../command-parser';
-import { CREATE_MODAL_CALLBACK_ID, readCreateModal, readRejectModal, REJECT_MODAL_CALLBACK_ID } from '../views/modals';
-import { afterAck, isAllowedChannel, type ListenerDeps } from './context';
+import { CREATE_MODAL_CALLBACK_ID, NAME_INPUT, readCreateModal, readRejectModal, REASON_INPUT, REJECT_MODAL_CALLBACK_ID } from '../views/modals';
+import { afterAck, isAllowedChannel, STORE_DOWN_TEXT, type ListenerDeps } from './context';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -27,12 +29,18 @@ async function handleRejectSubmit({ ack, view, body, client }: SubmitArgs, deps:
     await ack({ response_action: 'errors', errors: input.errors });
     return;
   }
+  // Checked before the modal closes, so a refusal shows in the modal itself: the request must exist
+  // and belong to a channel the bot works in (a click from elsewhere is refused the same way).
+  const target = await rejectTarget(view.private_metadata ?? '', deps);
+  if (!target.ok) {
+    deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: 'refused' });
+    await ack({ response_action: 'errors', errors: { [REASON_INPUT]: target.refusal } });
+    return;
+  }
+  const { id, request } = target;
   await ack();
-  const id = parseRequestId(view.private_metadata ?? '');
-  if (!id) return;
   const actor = submitter(body);
-  const request = await deps.requests.get(id).catch(() => null);
-  const tell = request ? whisper(client, request.channel, actor.userId) : async () => undefined;
+  const tell = whisper(client, request.channel, actor.userId);
   await afterAck(deps, tell, async () => {
     const result = await deps.requests.reject(actor, id, input.value.reason);
     deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: result.ok ? 'ok' : 'refused' });
@@ -46,17 +54,36 @@ async function handleCreateSubmit({ ack, view, body, client }: SubmitArgs, deps:
     await ack({ response_action: 'errors', errors: input.errors });
     return;
   }
-  await ack();
   const channel = view.private_metadata ?? '';
   const actor = submitter(body);
   if (!isAllowedChannel(deps, channel)) {
     deps.log.warn({ user: actor.userId }, 'create modal submitted for a channel outside IVS_CHANNELS');
+    deps.metrics.clicks.inc({ action: 'ivs_create_modal', outcome: 'refused_channel' });
+    await ack({ response_action: 'errors', errors: { [NAME_INPUT]: 'ivs-bot does not work in this channel; open the form from one of its ops channels.' } });
     return;
   }
+  await ack();
   const tell = whisper(client, channel, actor.userId);
   await afterAck(deps, tell, async () => {
     const result = await deps.requests.open(actor, channel, { action: 'create', ...input.value });
     deps.metrics.clicks.inc({ action: 'ivs_create_modal', outcome: result.ok ? 'ok' : 'refused' });
     await tell(result.text);
   });
+}
+
+async function rejectTarget(
+  privateMetadata: string,
+  deps: ListenerDeps,
+): Promise<{ ok: true; id: RequestId; request: ApprovalRequest } | { ok: false; refusal: string }> {
+  const id = parseRequestId(privateMetadata);
+  if (!id) return { ok: false, refusal: 'This request does not exist; nothing was rejected.' };
+  let request: ApprovalRequest | null;
+  try {
+    request = await deps.requests.get(id);
+  } catch {
+    return { ok: false, refusal: STORE_DOWN_TEXT };
+  }
+  if (!request) return { ok: false, refusal: 'This request does not exist (any more); nothing was rejected.' };
+  if (!isAllowedChannel(deps, request.channel)) return { ok: false, refusal: 'This request is in a channel ivs-bot does not work in; nothing was rejected.' };
+  return { ok: true, id, request };
 }
