@@ -28,11 +28,12 @@ export interface SecretVault {
   storeSecret(secret: CreatedSecret, provenance: Provenance): Promise<{ path: string; version: number }>;
   /**
    * Points `current/<platform>` at `target` (its material is read from `secrets/<id>` inside the
-   * adapter) with check-and-set, or soft-deletes `current/<platform>` when target is null.
+   * adapter) with check-and-set, or soft-deletes `current/<platform>` when target is null. With
+   * `ifVersion`, only while `current/<platform>` is still at that version (VaultError 'conflict' if not).
    */
-  repointCurrent(platform: Platform, target: SecretInfo | null): Promise<{ path: string; version?: number }>;
-  /** The Intercom secret id `current/<platform>` hands out now; null when it holds nothing live. */
-  currentTarget(platform: Platform): Promise<string | null>;
+  repointCurrent(platform: Platform, target: SecretInfo | null, opts?: { ifVersion?: number }): Promise<{ path: string; version?: number }>;
+  /** The Intercom secret id `current/<platform>` hands out now (null when nothing live), and its version. */
+  currentTarget(platform: Platform): Promise<{ id: string | null; version: number }>;
   /** Whether `secrets/<id>` holds live material, for each id. */
   materialStatus(ids: readonly string[]): Promise<Map<string, MaterialStatus>>;
   /** Soft-deletes `secrets/<id>`'s versions and records `intercom_deleted_at` in custom_metadata. */

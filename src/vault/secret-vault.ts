@@ -194,7 +194,7 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
       return { path, version };
     },
 
-    async repointCurrent(platform: Platform, target: SecretInfo | null) {
+    async repointCurrent(platform: Platform, target: SecretInfo | null, opts: { ifVersion?: number } = {}) {
       const key = layout.currentKey(platform);
       const path = layout.data(key);
       // The version to check-and-set against comes from a data read: its 404 envelope still names the
@@ -208,6 +208,9 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
 
       if (target === null) {
         const current = await currentVersion();
+        if (opts.ifVersion !== undefined && current.version !== opts.ifVersion) {
+          throw new VaultError('conflict', `vault ${path}: moved on from version ${opts.ifVersion} to ${current.version}`, { path });
+        }
         if (!current.live) return { path };
         const deletePath = layout.delete(key);
         await step('delete', deletePath, () => client.write(deletePath, { versions: [current.version] }));
@@ -222,7 +225,7 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
       if (typeof raw !== 'string' || raw.length === 0) {
         throw new VaultError('not_found', `vault read ${sourcePath}: no live material for secret ${target.id}`, { path: sourcePath, status: 404 });
       }
-      const { version: cas } = await currentVersion();
+      const cas = opts.ifVersion ?? (await currentVersion()).version;
       const body = {
         options: { cas },
         data: { secret: raw, intercom_secret_id: target.id, name: target.name, created_at: target.createdAt, platform },
@@ -236,9 +239,13 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
     async currentTarget(platform: Platform) {
       const path = layout.data(layout.currentKey(platform));
       const res = await step('read', path, () => client.readMaybe(path));
-      if (!res.found) return null;
-      const id = parse(DataResponse, res.body, 'read', path).data.data?.['intercom_secret_id'];
-      return typeof id === 'string' && id !== '' ? id : null;
+      if (!res.found) {
+        const deleted = MissingDataResponse.safeParse(res.body);
+        return { id: null, version: deleted.success ? deleted.data.data.metadata.version : 0 };
+      }
+      const { data, metadata } = parse(DataResponse, res.body, 'read', path).data;
+      const id = data?.['intercom_secret_id'];
+      return { id: typeof id === 'string' && id !== '' ? id : null, version: metadata.version };
     },
 
     async materialStatus(ids: readonly string[]) {

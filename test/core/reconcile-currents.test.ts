@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Intercom, MaterialStatus, SecretVault } from '../../src/core/ports';
 import type { Platform, SecretInfo } from '../../src/core/types';
+import { VaultError } from '../../src/core/errors';
 import { reconcileCurrents } from '../../src/core/workflows/reconcile-currents';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function world(secrets: SecretInfo[], material: Record<string, MaterialStatus> | 'fails', current: Partial<Record<Platform, string>>) {
+function world(secrets: SecretInfo[], material: Record<string, MaterialStatus> | 'fails', current: Partial<Record<Platform, string>>, movedOn: Platform[] = []) {
   const repointed: Array<[Platform, string | null]> = [];
   const intercom = { listSecrets: async () => secrets } as unknown as Intercom;
   const vault = {
@@ -13,8 +14,10 @@ function world(secrets: SecretInfo[], material: Record<string, MaterialStatus> |
       if (material === 'fails') throw new Error('vault 503');
       return new Map(ids.map((id) => [id, material[id] ?? 'missing']));
     },
-    currentTarget: async (p: Platform) => current[p] ?? null,
-    repointCurrent: async (p: Platform, target: SecretInfo | null) => {
+    currentTarget: async (p: Platform) => ({ id: current[p] ?? null, version: 3 }),
+    repointCurrent: async (p: Platform, target: SecretInfo | null, opts?: { ifVersion?: number }) => {
+      if (opts?.ifVersion !== 3) throw new Error('expected a check-and-set against the version read');
+      if (movedOn.includes(p)) throw new VaultError('conflict', 'moved on', {});
       repointed.push([p, target?.id ?? null]);
       return { path: `current/${p}` };
     },
@@ -37,6 +40,24 @@ describe('reconciling current/<platform>', () => {
       ['web', '2'],
       ['android', null],
     ]);
+  });
+
+  it('leaves a pointer that moved on since it was read (an execution repointed it) for the next check', async () => {
+    const w = world([secret('1', ['web'], 100), secret('2', ['web'], 200)], { '1': 'present', '2': 'present' }, { web: '1' }, ['web']);
+    expect(await reconcileCurrents(w.deps)).toEqual([]);
+  });
+
+  it('reads the pointers before it lists Intercom', async () => {
+    const order: string[] = [];
+    const w = world([secret('1', ['web'], 100)], { '1': 'present' }, { web: '1' });
+    const { intercom, vault } = w.deps;
+    const deps = {
+      ...w.deps,
+      intercom: { listSecrets: async () => (order.push('list'), intercom.listSecrets()) } as unknown as Intercom,
+      vault: { ...vault, materialStatus: vault.materialStatus, currentTarget: async (p: Platform) => (order.push(`current/${p}`), vault.currentTarget(p)) } as unknown as SecretVault,
+    };
+    await reconcileCurrents(deps);
+    expect(order.indexOf('list')).toBeGreaterThan(order.lastIndexOf('current/android'));
   });
 
   it('changes nothing when Vault cannot say which secrets have material', async () => {

@@ -228,6 +228,21 @@ describe('repointCurrent', () => {
     expect(err.kind).toBe('conflict');
   });
 
+  it('tells which secret current/<platform> hands out, with its version, and repoints only while it is still at a version read before', async () => {
+    const a = adapter();
+    await a.storeSecret(createdSecret('406', canary()), provenance);
+    await a.storeSecret(createdSecret('407', canary()), provenance);
+    expect(await a.currentTarget('web')).toEqual({ id: null, version: 0 });
+    await a.repointCurrent('web', { id: '406', name: 'n', platforms: ['web'], createdAt: 6 });
+    const seen = await a.currentTarget('web');
+    expect(seen).toEqual({ id: '406', version: 1 });
+    // Someone else repoints it after it was read: a check-and-set against that version is refused.
+    await a.repointCurrent('web', { id: '407', name: 'n', platforms: ['web'], createdAt: 7 });
+    expect((await rejection(a.repointCurrent('web', { id: '406', name: 'n', platforms: ['web'], createdAt: 6 }, { ifVersion: seen.version }))).kind).toBe('conflict');
+    expect((await rejection(a.repointCurrent('web', null, { ifVersion: seen.version }))).kind).toBe('conflict');
+    expect(vault.read(`${BASE}/current/web`)?.['intercom_secret_id']).toBe('407');
+  });
+
   it('soft-deletes the latest current copy when no secret is left for the platform', async () => {
     const a = adapter();
     await a.storeSecret(createdSecret('405', canary()), provenance);

@@ -1,3 +1,4 @@
+import { VaultError } from '../errors';
 import { newestFor } from '../impact';
 import type { Intercom, Log, SecretVault } from '../ports';
 import { PLATFORMS, type Platform } from '../types';
@@ -11,16 +12,24 @@ import { PLATFORMS, type Platform } from '../types';
  * Vault cannot say what is what: not knowing is never a reason to change a pointer.
  */
 export async function reconcileCurrents(deps: { readonly intercom: Intercom; readonly vault: SecretVault; readonly log: Log }): Promise<Platform[]> {
+  // The pointers first, then Intercom: a create or delete that repoints in between has already
+  // changed Intercom, so the listing agrees with it, and its repoint moves the version, so the
+  // check-and-set below refuses to overwrite it with an older answer.
+  const current = await Promise.all(PLATFORMS.map(async (platform) => ({ platform, ...(await deps.vault.currentTarget(platform)) })));
   const active = await deps.intercom.listSecrets();
   const status = await deps.vault.materialStatus(active.map((s) => s.id));
   const withMaterial = active.filter((s) => status.get(s.id) === 'present');
   const repointed: Platform[] = [];
-  for (const platform of PLATFORMS) {
+  for (const { platform, id: have, version } of current) {
     const want = newestFor(platform, withMaterial);
-    const have = await deps.vault.currentTarget(platform);
     if ((want?.id ?? null) === have) continue;
-    deps.log.warn({ platform, was: have, now: want?.id ?? null }, 'current/<platform> did not hand out the newest active secret with material: repointing it');
-    await deps.vault.repointCurrent(platform, want);
+    try {
+      await deps.vault.repointCurrent(platform, want, { ifVersion: version });
+    } catch (err) {
+      if (err instanceof VaultError && err.kind === 'conflict') continue; // someone repointed it meanwhile: the next check looks again
+      throw err;
+    }
+    deps.log.warn({ platform, was: have, now: want?.id ?? null }, 'current/<platform> did not hand out the newest active secret with material: repointed it');
     repointed.push(platform);
   }
   return repointed;
