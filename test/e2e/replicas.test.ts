@@ -25,13 +25,14 @@ describe('several replicas against one Redis', () => {
 
   it('a create approved while another runs in the workspace says it waits, once, and runs as soon as the slot is free (no sweep needed)', async () => {
     // Sweeps only at start: the waiting request must be started by the replica that frees the slot.
-    world = await startWorld({ bot: { sweepIntervalMs: 3_600_000 } });
+    world = await startWorld({ bot: { sweepIntervalMs: 3_600_000, intercomTimeoutMs: 30_000 } });
     const w = world;
     const other = await w.startReplica();
     const first = await openRequest(w, 'create web First In Line');
     const second = await openRequest(w, 'create ios Second In Line');
-    // The first create is applied at Intercom but answered only after a while: it holds the slot.
-    w.intercom.failNext('create', { kind: 'apply-then-stall', ms: 800 });
+    // The first create is applied at Intercom but answered only after a while: it holds the slot
+    // (3 s: far longer than the one click the second approval takes, even on a loaded machine).
+    w.intercom.failNext('create', { kind: 'apply-then-stall', ms: 3_000 });
     await w.bot.click('ivs_approve', first.id, APPROVER);
     await threadReply(w, first.card, /Executing/);
 
