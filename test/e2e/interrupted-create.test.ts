@@ -57,7 +57,10 @@ describe('a create interrupted between Intercom and Vault', () => {
     const secret = world.intercom.secrets().find((s) => s.name === `Lease Lost Midway [${id}]`);
     expect(world.vault.read(`${VAULT_BASE}/secrets/${secret?.id}`)?.['secret']).toBe(secret?.material);
     expect(world.intercom.callsTo('create')).toHaveLength(creates + 1);
-    expect(world.slack.threadReplies(card.channel, card.ts).some((m) => /ORPHAN/.test(m.text ?? ''))).toBe(false);
+    const thread = world.slack.threadReplies(card.channel, card.ts).map((m) => m.text ?? '');
+    expect(thread.some((t) => /ORPHAN/.test(t))).toBe(false);
+    // Told twice: by the replica that stored the material before stopping, and by the takeover.
+    expect(thread.filter((t) => t.includes(`Created Intercom secret \`${secret?.id}\``))).toHaveLength(2);
   }, 30_000);
 
   it('an ambiguous create while Intercom cannot be listed is not decided on a guess: recovery looks again and finds the orphan', async () => {

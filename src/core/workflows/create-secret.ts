@@ -66,15 +66,20 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
     }
   }
   if (!stored) return compensate(ctx, created, lastError);
-  // Another replica holds the request now: the material is safe, the rest is its to finish.
-  if (unrecorded instanceof LeaseLostError) throw unrecorded;
+  const createdEvent = {
+    type: 'created',
+    detail: { intercomId: created.id, name: created.name, platforms: platformList(created.platforms), vaultPath: stored.path, vaultVersion: stored.version },
+  } as const;
+  if (unrecorded instanceof LeaseLostError) {
+    // Another replica holds the request now: the material is safe, the rest is its to finish. The
+    // thread still hears what happened here (telling needs no lease), whatever that replica concluded.
+    await ctx.tell(createdEvent);
+    throw unrecorded;
+  }
 
   await ctx.progress({ phase: 'stored', vaultPath: stored.path });
   const info: SecretInfo = { id: created.id, name: created.name, platforms: created.platforms, createdAt: created.createdAt };
-  await ctx.tell({
-    type: 'created',
-    detail: { intercomId: created.id, name: created.name, platforms: platformList(created.platforms), vaultPath: stored.path, vaultVersion: stored.version },
-  });
+  await ctx.tell(createdEvent);
   const warnings = await repointAfterCreate(ctx, info);
   return { ok: true, secret: info, vaultPath: stored.path, vaultVersion: stored.version, warnings };
 }
