@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import type { Operation } from './request';
+import type { ApprovalRequest, Operation } from './request';
 import type { RequestId } from './types';
 
 /** Crockford-ish alphabet: no I, L, O, U, so ids survive being read aloud and retyped. */
@@ -19,6 +19,18 @@ export function newRequestId(): RequestId {
 export function fingerprint(id: RequestId, operation: Operation): string {
   const canonical = JSON.stringify([id, operation.action, operation.workspace, Object.entries(operation).sort(([a], [b]) => a.localeCompare(b))]);
   const hex = createHash('sha256').update(canonical).digest('hex');
+  return `${hex.slice(0, 4)}-${hex.slice(4, 8)}`;
+}
+
+/**
+ * The fingerprint of the step a click approves: a rotation's delete step is another operation than
+ * its first step (the successor is known by then), so it gets a fingerprint of its own.
+ */
+export function stepFingerprint(request: Pick<ApprovalRequest, 'fingerprint' | 'rotation'>): string {
+  if (request.rotation?.step !== 'retire') return request.fingerprint;
+  const hex = createHash('sha256')
+    .update(JSON.stringify([request.fingerprint, 'retire', request.rotation.successor?.id ?? '']))
+    .digest('hex');
   return `${hex.slice(0, 4)}-${hex.slice(4, 8)}`;
 }
 

@@ -46,7 +46,18 @@ export function operationText(op: Operation): string {
   }
 }
 
-/** The same in plain text, for confirm dialogs and header lines (plain text renders no markup). */
+/**
+ * The same in plain text, for confirm dialogs and header lines (plain text renders no markup). A
+ * rotation's delete step is described as what it does: the delete, with the successor that stays.
+ */
+export function stepPlain(request: Pick<ApprovalRequest, 'operation' | 'rotation'>): string {
+  const op = request.operation;
+  if (op.action === 'rotate' && request.rotation?.step === 'retire') {
+    return `delete rotated secret ${op.secretId} "${oneLine(op.secretName)}" (${platformsText(op.platforms)}); successor ${request.rotation.successor?.id ?? '?'} stays`;
+  }
+  return operationPlain(op);
+}
+
 export function operationPlain(op: Operation): string {
   switch (op.action) {
     case 'create':

@@ -4,6 +4,7 @@
  */
 import type { ApprovalRequest } from '../../core/request';
 import { isFinal } from '../../core/request';
+import { stepFingerprint } from '../../core/request-id';
 import { escapeBounded, preciseDuration, relativeAge, slackDate, truncate, userMention } from '../mrkdwn';
 import {
   button,
@@ -26,6 +27,7 @@ import {
   REASON_DISPLAY_MAX,
   rotationStepText,
   secretIdText,
+  stepPlain,
   stateText,
   targetText,
 } from './describe';
@@ -92,7 +94,7 @@ function cardFields(request: ApprovalRequest): string[] {
     `*State*\n${stateText(request.state)}`,
   ];
   if (request.state === 'pending') out.push(`*Expires*\n${slackDate(request.expiresAt)}`);
-  out.push(`*Fingerprint*\n\`${escapeBounded(request.fingerprint, 64)}\``);
+  out.push(`*Fingerprint*\n\`${escapeBounded(stepFingerprint(request), 64)}\``);
   return out;
 }
 
@@ -174,7 +176,7 @@ function cardFooter(request: ApprovalRequest): KnownBlock[] {
 function pendingButtons(request: ApprovalRequest) {
   const op = request.operation;
   // Bounded so the dialog (300 characters) keeps the fingerprint and impact visible.
-  const what = escapeBounded(operationPlain(op), 150);
+  const what = escapeBounded(stepPlain(request), 150);
   const deletes = op.action === 'delete' || request.rotation?.step === 'retire';
   const impactNote =
     request.impact.length > 0 && op.action !== 'create' ? ` This leaves ${request.impact.join(', ')} with NO secret.` : '';
@@ -186,7 +188,7 @@ function pendingButtons(request: ApprovalRequest) {
       style: 'primary',
       confirm: confirmDialog({
         title: `Approve ${request.id}?`,
-        text: `You approve: ${what}. Fingerprint ${request.fingerprint}.${impactNote}`,
+        text: `You approve: ${what}. Fingerprint ${stepFingerprint(request)}.${impactNote}`,
         confirm: 'Approve',
         style: deletes ? 'danger' : 'primary',
       }),

@@ -221,4 +221,19 @@ describe('rotation', () => {
     expect(text).toContain('<@U444> asked to finish; approval must come from someone else');
     expect(buttons(view).map((b) => b.action_id)).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
   });
+
+  it('step 2 has its own fingerprint, and its Approve dialog says it deletes the old secret and keeps the successor', () => {
+    const step1 = renderRequestCard(makeRequest({ operation: rotateOp, rotation: { step: 'successor' } }), opts);
+    const step2 = renderRequestCard(
+      makeRequest({ operation: rotateOp, rotation: { step: 'retire', successor, successorCreatedAt: NOW - 2 * HOUR, finishRequestedBy: 'U444' } }),
+      opts,
+    );
+    const fingerprintOf = (view: ReturnType<typeof renderRequestCard>) => /\*Fingerprint\*\\n`([^`]+)`/.exec(JSON.stringify(view.blocks))?.[1];
+    expect(fingerprintOf(step1)).toBe('a1b2c3d4');
+    expect(fingerprintOf(step2)).toMatch(/^[0-9a-f]{4}-[0-9a-f]{4}$/);
+    const dialog = (buttons(step2) as Array<Record<string, any>>)[0]!['confirm'].text.text as string;
+    expect(dialog).toContain('delete rotated secret 102');
+    expect(dialog).toContain(`successor ${successor.id} stays`);
+    expect(dialog).toContain(`Fingerprint ${fingerprintOf(step2)}`);
+  });
 });
