@@ -166,7 +166,7 @@ export class Executor {
   }
 
   /** Ends the step in the store and tells the thread and card. */
-  private async recordOutcome(request: ApprovalRequest, result: StepResult, opts: { gaveUp?: boolean } = {}): Promise<void> {
+  private async recordOutcome(request: ApprovalRequest, result: StepResult): Promise<void> {
     const { store, clock, owner, log, journal } = this.deps;
     const id = request.id;
     const finished = await confirmingLostAnswer(
@@ -180,12 +180,10 @@ export class Executor {
       log.error({ requestId: id, result: finished.kind }, 'could not record the outcome: the lease was lost');
       return;
     }
-    // A rotation's retire step that failed: the store put it back to waiting to finish. Every failure
-    // a step reports deleted nothing; only giving up leaves that open (its text says what to check).
+    // A rotation's retire step that failed (its text says what was, or was not, deleted): the store
+    // put it back to waiting to finish.
     const backToFinish = result.state === 'failed' && finished.request.state === 'awaiting_finish';
-    const outcome = backToFinish
-      ? `${result.outcome}.${opts.gaveUp ? '' : ' Nothing was deleted.'} Finish rotation again, or Abandon`
-      : result.outcome;
+    const outcome = backToFinish ? `${result.outcome}. Finish rotation again, or Abandon` : result.outcome;
     await journal.tell(finished.request, {
       type: result.state === 'failed' ? 'failed' : 'succeeded',
       at: clock.now(),
@@ -205,13 +203,9 @@ export class Executor {
       op.action === 'delete' || (op.action === 'rotate' && request.rotation?.step === 'retire')
         ? `check at Intercom whether secret ${op.secretId} still exists`
         : `check at Intercom for a secret whose name carries [${request.id}], and whether Vault holds its material`;
-    await this.recordOutcome(
-      request,
-      {
-        state: 'failed',
-        outcome: `gave up after ${takeovers - 1} takeovers that could not finish an interrupted execution${phase ? ` (it got as far as: ${phase})` : ''}: ${where}, by hand`,
-      },
-      { gaveUp: true },
-    );
+    await this.recordOutcome(request, {
+      state: 'failed',
+      outcome: `gave up after ${takeovers - 1} takeovers that could not finish an interrupted execution${phase ? ` (it got as far as: ${phase})` : ''}: ${where}, by hand`,
+    });
   }
 }

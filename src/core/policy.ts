@@ -57,22 +57,23 @@ export class Policy {
   }
 
   /**
-   * At execution: whoever asked (the requester, and for a rotation's delete step whoever asked to
-   * finish it) may still ask, and the approvals recorded for the current step still come from enough
+   * At execution: whoever asked (the requester; for a rotation's delete step whoever asked to finish
+   * it) may still ask, and the approvals recorded for the current step still come from enough
    * people who may approve it now (someone removed from IVS_APPROVERS or deactivated no longer counts).
    */
   async stillApproved(request: ApprovalRequest): Promise<Decision> {
-    const askers = [request.requester, ...(request.rotation?.step === 'retire' && request.rotation.finishRequestedBy ? [request.rotation.finishRequestedBy] : [])];
-    for (const asker of new Set(askers)) {
+    // A rotation's delete step was asked for by whoever clicked Finish (possibly days after step 1).
+    const asker = request.rotation?.step === 'retire' ? request.rotation.finishRequestedBy : request.requester;
+    if (asker) {
       const d = await this.mayRequest(asker, request.teamId);
-      if (!d.ok) return refuse(`<@${asker}>, who asked for it, may no longer ask (${d.reason})`);
+      if (!d.ok) return refuse(`${asker}, who asked for it, may no longer ask (${d.reason})`);
     }
     const valid: UserId[] = [];
     const dropped: string[] = [];
     for (const approver of new Set(request.approvals)) {
       const d = await this.mayDecide(approver, request.teamId, request);
       if (d.ok) valid.push(approver);
-      else dropped.push(`<@${approver}>: ${d.reason}`);
+      else dropped.push(`${approver}: ${d.reason}`);
     }
     if (valid.length >= request.approvalsRequired) return ALLOWED;
     return refuse(

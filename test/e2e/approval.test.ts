@@ -118,6 +118,7 @@ describe('the two-person rule, end to end', () => {
     expect(res.json()).toMatchObject({ response_action: 'errors', errors: { reason: expect.stringMatching(/does not work in/) } });
     expect((await world.bot.bot.requests.get(id))?.state).toBe('pending');
     expect(world.slack.threadReplies(card.channel, card.ts).some((m) => /Rejected by/.test(m.text ?? ''))).toBe(false);
+    await narrowed.stop();
     await world.bot.command(`cancel ${id}`);
   });
 

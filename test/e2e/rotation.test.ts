@@ -82,7 +82,7 @@ describe('rotation: one request, two separately approved steps', () => {
     const { old, id, card } = await rotationAtDeleteStep('Android app', 'android');
     for (let i = 0; i < 3; i++) world.intercom.failNext('list', { status: 503 });
     await world.bot.click('ivs_approve', id, APPROVER_2);
-    expect(await threadReply(world, card, /Failed/)).toMatch(/Nothing was deleted\. Finish rotation again, or Abandon/);
+    expect(await threadReply(world, card, /Failed/)).toMatch(/could not check the successor \([^)]*\): nothing was deleted\. Finish rotation again, or Abandon <@U111>$/);
     expect(buttonsOf(world, card)).toEqual(['ivs_finish', 'ivs_abandon']);
     expect(world.intercom.secrets().find((s) => s.id === old)?.deleted).toBe(false);
 

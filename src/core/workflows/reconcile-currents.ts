@@ -26,7 +26,10 @@ export async function reconcileCurrents(deps: { readonly intercom: Intercom; rea
     try {
       await deps.vault.repointCurrent(platform, want, { ifVersion: version });
     } catch (err) {
-      if (err instanceof VaultError && err.kind === 'conflict') continue; // someone repointed it meanwhile: the next check looks again
+      if (err instanceof VaultError && err.kind === 'conflict') {
+        deps.log.info({ platform }, 'current/<platform> was repointed while it was being checked; the next check looks again');
+        continue;
+      }
       throw err;
     }
     deps.log.warn({ platform, was: have, now: want?.id ?? null }, 'current/<platform> did not hand out the newest active secret with material: repointed it');

@@ -1,4 +1,6 @@
 import { formatDuration } from '../../duration';
+import { RetryLaterError } from '../errors';
+import type { SecretInfo } from '../types';
 import { baseName } from '../request-id';
 import { createSecretIntoVault } from './create-secret';
 import { deleteSecretEverywhere } from './delete-secret';
@@ -56,9 +58,18 @@ async function retireOld(ctx: StepContext): Promise<StepResult> {
   if (op.action !== 'rotate' || !rotation?.successor || rotation.successorCreatedAt === undefined) {
     return failed('the rotation has no successor on record: nothing was deleted');
   }
-  // Taking over after the DELETE may have been sent: its checks passed then, and failing one now
-  // (Intercom unlistable, say) must not be reported as "nothing was deleted".
-  if (ctx.recovering && request.progress['phase'] === 'deleting') return retire(ctx, rotation.successor.id);
+  // Taking over after the DELETE may have been sent: when the old secret is gone already, only the
+  // cleanup is left (its checks passed before); when Intercom cannot say, look again later rather than
+  // report "nothing was deleted". When it is still there, the checks run as on a first attempt.
+  if (ctx.recovering && request.progress['phase'] === 'deleting') {
+    let listed: readonly SecretInfo[];
+    try {
+      listed = await ctx.intercom.listSecrets();
+    } catch (err) {
+      throw new RetryLaterError(`recovery could not list Intercom (${describeError(err)}) to see whether the delete happened`);
+    }
+    if (!listed.some((s) => s.id === op.secretId)) return retire(ctx, rotation.successor.id);
+  }
   const allowedAt = rotation.successorCreatedAt + ctx.minOverlapMs;
   if (ctx.clock.now() < allowedAt) {
     return failed(`refused: the overlap has ${formatDuration(allowedAt - ctx.clock.now())} left: nothing was deleted`);

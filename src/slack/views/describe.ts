@@ -53,7 +53,8 @@ export function operationText(op: Operation): string {
 export function stepPlain(request: Pick<ApprovalRequest, 'operation' | 'rotation'>): string {
   const op = request.operation;
   if (op.action === 'rotate' && request.rotation?.step === 'retire') {
-    return `delete rotated secret ${op.secretId} "${oneLine(op.secretName)}" (${platformsText(op.platforms)}); successor ${request.rotation.successor?.id ?? '?'} stays`;
+    // The successor first: a long name must not push it out of a bounded dialog.
+    return `delete rotated secret ${op.secretId} (successor ${request.rotation.successor?.id ?? '?'} stays) "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
   }
   return operationPlain(op);
 }

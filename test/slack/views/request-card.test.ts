@@ -222,6 +222,20 @@ describe('rotation', () => {
     expect(buttons(view).map((b) => b.action_id)).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
   });
 
+  it('step 2\'s Approve dialog keeps the successor in view whatever the length of the name', () => {
+    const longName = `${'<Production & Web> '.repeat(4)}[R-ABCDEF]`;
+    const view = renderRequestCard(
+      makeRequest({
+        operation: { action: 'rotate', workspace: 'default', secretId: '102', secretName: longName, platforms: ['web', 'ios', 'android'] },
+        rotation: { step: 'retire', successor, successorCreatedAt: NOW - 2 * HOUR, finishRequestedBy: 'U444' },
+      }),
+      opts,
+    );
+    const dialog = (buttons(view) as Array<Record<string, any>>)[0]!['confirm'].text.text as string;
+    expect(dialog).toContain(`(successor ${successor.id} stays)`);
+    expect(dialog.length).toBeLessThanOrEqual(300);
+  });
+
   it('step 2 has its own fingerprint, and its Approve dialog says it deletes the old secret and keeps the successor', () => {
     const step1 = renderRequestCard(makeRequest({ operation: rotateOp, rotation: { step: 'successor' } }), opts);
     const step2 = renderRequestCard(
@@ -232,8 +246,7 @@ describe('rotation', () => {
     expect(fingerprintOf(step1)).toBe('a1b2c3d4');
     expect(fingerprintOf(step2)).toMatch(/^[0-9a-f]{4}-[0-9a-f]{4}$/);
     const dialog = (buttons(step2) as Array<Record<string, any>>)[0]!['confirm'].text.text as string;
-    expect(dialog).toContain('delete rotated secret 102');
-    expect(dialog).toContain(`successor ${successor.id} stays`);
+    expect(dialog).toContain(`delete rotated secret 102 (successor ${successor.id} stays)`);
     expect(dialog).toContain(`Fingerprint ${fingerprintOf(step2)}`);
   });
 });
