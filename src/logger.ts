@@ -40,16 +40,34 @@ export function makeScrubber(knownSecrets: readonly string[]): (text: string) =>
   };
 }
 
+/**
+ * What an HTTP client hangs on its errors: the request it sent (headers with tokens, bodies), the
+ * socket, the whole response. Never worth a log line, and the most likely place for a secret.
+ */
+const ERROR_BAGGAGE = new Set(['config', 'request', 'response', 'original', 'options', 'headers', 'body', 'data', 'agent', 'socket']);
+
 function scrubDeep(value: unknown, scrub: (t: string) => string, depth = 0): unknown {
   if (typeof value === 'string') return scrub(value);
   if (value === null || typeof value !== 'object') return value;
   // Deeper than anyone logs on purpose: cut it off rather than let it through unscrubbed.
   if (depth > 6) return '[truncated]';
   if (value instanceof Error) {
-    return { type: value.name, message: scrub(value.message), stack: value.stack ? scrub(value.stack) : undefined, ...(scrubDeep({ ...value }, scrub, depth + 1) as object) };
+    const own: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (!ERROR_BAGGAGE.has(k)) own[k] = v;
+    return { type: value.name, message: scrub(value.message), stack: value.stack ? scrub(value.stack) : undefined, ...(scrubDeep(own, scrub, depth + 1) as object) };
   }
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, scrub, depth + 1));
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    // What JSON.stringify would write (AxiosHeaders with a bearer token, say) is scrubbed like the rest.
+    let json: unknown;
+    try {
+      json = (toJSON as () => unknown).call(value);
+    } catch {
+      return '[unserialisable]';
+    }
+    return json === value ? '[unserialisable]' : scrubDeep(json, scrub, depth + 1);
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, scrub, depth + 1);
   return out;

@@ -1,6 +1,8 @@
+import { WebClient } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { SecretMaterial } from '../src/core/secret-material';
 import { boltLogger, makeScrubber } from '../src/logger';
+import { freePort } from './support/free-port';
 import { captureLogs } from './support/log-capture';
 
 const SIGNING_SECRET = 'configured-signing-secret-4f2a';
@@ -16,6 +18,26 @@ function logsWith(secrets: readonly string[] = [SIGNING_SECRET, INTERCOM_TOKEN])
 }
 
 describe('createLogger redaction', () => {
+  it('a real Slack client error (bot token in its request headers) is logged without the token or the request', async () => {
+    const logs = logsWith([]);
+    const client = new WebClient(BOT_TOKEN, { slackApiUrl: `http://127.0.0.1:${await freePort()}/api/`, retryConfig: { retries: 0 } });
+    const err = await client.chat.postMessage({ channel: 'C1', text: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    logs.logger.error({ err }, 'slack call failed');
+    const text = logs.text();
+    expect(text).not.toContain(BOT_TOKEN.slice(5));
+    expect(text).toContain('slack call failed');
+    expect(logs.records()[0]?.['err']).not.toHaveProperty('original');
+  });
+
+  it('objects with toJSON (like AxiosHeaders) are scrubbed as what they serialise to', () => {
+    const logs = logsWith([]);
+    const headers = { toJSON: () => ({ Authorization: `Bearer ${BOT_TOKEN}`, Accept: 'application/json' }) };
+    logs.logger.info({ headers, when: new Date(0) }, 'sent');
+    expect(logs.text()).not.toContain(BOT_TOKEN.slice(5));
+    expect(logs.records()[0]).toMatchObject({ when: '1970-01-01T00:00:00.000Z' });
+  });
+
   it('writes JSON lines naming the service', () => {
     const logs = logsWith();
     logs.logger.info({ requestId: 'R-7F3K2Q' }, 'request opened');
