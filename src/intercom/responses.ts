@@ -18,10 +18,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The material as SPEC §1 describes it: 256 random bits, base64url, 43 characters. */
+const MATERIAL_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
 function secretInfo(item: unknown): SecretInfo | null {
   if (!isRecord(item)) return null;
-  const id = typeof item.id === 'string' ? item.id : typeof item.id === 'number' && Number.isInteger(item.id) ? String(item.id) : null;
-  if (!id || typeof item.name !== 'string' || typeof item.created_at !== 'number' || !Number.isFinite(item.created_at)) return null;
+  // Ids are strings; a number is taken only while it is exact (a larger one has lost digits already).
+  const id = typeof item.id === 'string' ? item.id : typeof item.id === 'number' && Number.isSafeInteger(item.id) ? String(item.id) : null;
+  if (!id || typeof item.name !== 'string' || typeof item.created_at !== 'number' || !Number.isSafeInteger(item.created_at)) return null;
+  // A platform flag that is not a boolean is not "false": the impact guard would count it wrongly.
+  if (PLATFORMS.some((p) => item[`supports_${p}`] !== undefined && typeof item[`supports_${p}`] !== 'boolean')) return null;
   return {
     id,
     name: item.name,
@@ -50,7 +56,8 @@ export function parseCreatedSecret(text: string): CreatedSecret | null {
   if (!isRecord(body)) return null;
   const info = secretInfo(body);
   const raw = body.secret;
-  if (!info || typeof raw !== 'string' || raw.length === 0) return null;
+  // Anything else is not material anyone can sign with: the create counts as ambiguous (reconciled).
+  if (!info || typeof raw !== 'string' || !MATERIAL_SHAPE.test(raw)) return null;
   return { ...info, material: SecretMaterial.of(raw) };
 }
 

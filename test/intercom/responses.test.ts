@@ -18,10 +18,16 @@ describe('reading Intercom responses', () => {
     expect(parseSecretList(text)).toEqual([{ id: '102', name: 'Production Web', platforms: ['web', 'android'], createdAt: 1734537243 }]);
   });
 
-  it('treats a missing or non-boolean flag as not enabled', () => {
+  it('treats a missing flag as not enabled, but a flag that is not a boolean as unreadable (the impact guard must not miscount)', () => {
     const { supports_android: _a, ...noAndroid } = secret;
-    const text = JSON.stringify({ type: 'list', data: [{ ...noAndroid, supports_web: 'true' }] });
-    expect(parseSecretList(text)?.[0]?.platforms).toEqual([]);
+    expect(parseSecretList(JSON.stringify({ type: 'list', data: [noAndroid] }))?.[0]?.platforms).toEqual(['web']);
+    expect(parseSecretList(JSON.stringify({ type: 'list', data: [{ ...noAndroid, supports_web: 'true' }] }))).toBeNull();
+  });
+
+  it('takes a numeric id only while it is exact, and a whole-second created_at only', () => {
+    expect(parseSecretList(JSON.stringify({ type: 'list', data: [{ ...secret, id: 102 }] }))?.[0]?.id).toBe('102');
+    expect(parseSecretList(`{"type":"list","data":[${JSON.stringify(secret).replace('"102"', '9007199254740993')}]}`)).toBeNull();
+    expect(parseSecretList(JSON.stringify({ type: 'list', data: [{ ...secret, created_at: 1734537243.5 }] }))).toBeNull();
   });
 
   it('rejects a list with an entry missing a field it uses, or that is not JSON', () => {
@@ -37,6 +43,10 @@ describe('reading Intercom responses', () => {
     expect(JSON.stringify(created)).not.toContain('9Zw0x');
     expect(parseCreatedSecret(JSON.stringify(secret))).toBeNull();
     expect(parseCreatedSecret('{"type":"identity_verification_secret","id":"1","secret":"9Zw0xNs3')).toBeNull();
+    // Not the 43-character base64url the material is: nothing anyone could sign with.
+    for (const bad of ['abc', '9Zw0xNs3vKk0fPz9rwKqNbzH3mPVQmQxL9vhSm9Tk4A=', '9Zw0xNs3vKk0fPz9rwKqNbzH3mPVQmQxL9vhSm9Tk4+']) {
+      expect(parseCreatedSecret(JSON.stringify({ ...secret, secret: bad }))).toBeNull();
+    }
   });
 
   it('keeps only codes and the request id from an error list', () => {
