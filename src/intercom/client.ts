@@ -19,6 +19,7 @@ import axios from 'axios';
 import pino, { type Logger } from 'pino';
 import type { Intercom } from '../core/ports';
 import { IntercomError, type IntercomErrorKind } from '../core/errors';
+import { requestIdInName } from '../core/request-id';
 import { isPlatform, type CreatedSecret, type Platform, type SecretInfo } from '../core/types';
 import { delayBeforeRetry, isRetryable, retryPolicy, type AttemptFailure, type RetryOptions } from './retry-policy';
 import { parseCreatedSecret, parseErrorBody, parseSecretList } from './responses';
@@ -50,6 +51,8 @@ type Exchange =
 type Response = Extract<Exchange, { kind: 'response' }>;
 
 const VERSION = 'Preview';
+/** After a 429 on create, how long before the second look for a secret it may have created after all. */
+const RATE_LIMIT_RELIST_DELAY_MS = 1_000;
 
 function networkCause(err: unknown): NetworkCause {
   const code = err !== null && typeof err === 'object' && 'code' in err ? (err as { code?: unknown }).code : undefined;
@@ -238,14 +241,21 @@ export function createIntercomClient(opts: IntercomClientOptions): Intercom {
     const waitMs = Math.round(delayBeforeRetry(policy, attempt, failure, now(), random));
     log.warn({ op: 'create', attempt, outcome: describe(ex), waitMs }, 'intercom create rate limited; checking before sending again');
     await sleep(waitMs);
-    let existing: SecretInfo[];
-    try {
-      existing = await listSecrets();
-    } catch {
-      throw errorFrom('ambiguous', 'Intercom create was rate limited and the check for a secret of that name failed; reconcile by name', ex);
-    }
-    if (existing.some((s) => s.name === name)) {
-      throw errorFrom('ambiguous', 'Intercom create was rate limited, yet a secret of that name exists; reconcile by name', ex);
+    // Matched by the request id in the name, as reconciliation does (Intercom may normalise names),
+    // and looked for twice: a secret just created may take a moment to be listed (contract §1.6).
+    const requestId = requestIdInName(name);
+    const ours = (s: SecretInfo) => s.name === name || (requestId !== null && requestIdInName(s.name) === requestId);
+    for (let look = 0; look < 2; look++) {
+      if (look > 0) await sleep(RATE_LIMIT_RELIST_DELAY_MS);
+      let existing: SecretInfo[];
+      try {
+        existing = await listSecrets();
+      } catch {
+        throw errorFrom('ambiguous', 'Intercom create was rate limited and the check for a secret of that name failed; reconcile by name', ex);
+      }
+      if (existing.some(ours)) {
+        throw errorFrom('ambiguous', 'Intercom create was rate limited, yet a secret of that name exists; reconcile by name', ex);
+      }
     }
   }
 

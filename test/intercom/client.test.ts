@@ -274,18 +274,26 @@ describe('Intercom client: a create is never sent twice blindly', () => {
     expect(double.callsTo('create')).toHaveLength(1);
   });
 
-  it('after a 429 it waits, lists, and sends again only because no secret has the name', async () => {
+  it('after a 429 it waits, lists twice, and sends again only because no secret carries the request id', async () => {
     double.failNext('create', { status: 429 });
     const created = await client().createSecret({ name: 'Web [R-EEEEEE]', platforms: ['web'] });
     expect(created.id).toBe('100');
-    expect(double.calls.map((c) => `${c.op} ${c.status}`)).toEqual(['create 429', 'list 200', 'create 201']);
-    expect(double.calls[2]?.at).toBeGreaterThanOrEqual(1_700_000_010_000);
+    expect(double.calls.map((c) => `${c.op} ${c.status}`)).toEqual(['create 429', 'list 200', 'list 200', 'create 201']);
+    expect(double.calls[3]?.at).toBeGreaterThanOrEqual(1_700_000_010_000);
   });
 
   it('after a 429 it does not send again when a secret with the name already exists', async () => {
     double.seed({ name: 'Web [R-FFFFFF]', platforms: ['web'] });
     double.failNext('create', { status: 429 });
     const err = await failure(client().createSecret({ name: 'Web [R-FFFFFF]', platforms: ['web'] }));
+    expect(err.kind).toBe('ambiguous');
+    expect(double.callsTo('create')).toHaveLength(1);
+  });
+
+  it('after a 429 it does not send again when a secret carries the request id under a name Intercom normalised', async () => {
+    double.seed({ name: 'Web  [R-HHHHHH]'.replace('  ', ' ').toUpperCase(), platforms: ['web'] });
+    double.failNext('create', { status: 429 });
+    const err = await failure(client().createSecret({ name: 'Web  [R-HHHHHH]', platforms: ['web'] }));
     expect(err.kind).toBe('ambiguous');
     expect(double.callsTo('create')).toHaveLength(1);
   });
