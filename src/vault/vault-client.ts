@@ -1,4 +1,5 @@
 import NodeVault from 'node-vault';
+import { VaultError } from '../core/errors';
 import { toVaultError } from './translate-error';
 
 /**
@@ -97,7 +98,13 @@ export function createVaultClient(opts: VaultClientOptions): VaultClient {
         return { found: true, body: (await vault.read(path)) as unknown };
       } catch (err) {
         const response = (err as { response?: { statusCode?: unknown; body?: unknown } } | null)?.response;
-        if (response?.statusCode === 404) return { found: false, body: response.body };
+        // "Nothing there" is a 404 with no errors, or with the envelope of a deleted version. Any
+        // other 404 ("no handler for route": a mistyped or KV v1 mount) is a configuration error,
+        // not a missing secret: taken for one, it would make stored secrets look like orphans.
+        if (response?.statusCode === 404 && isNothingThere(response.body)) return { found: false, body: response.body };
+        if (response?.statusCode === 404) {
+          throw new VaultError('invalid', `vault read ${path}: no such KV v2 path (is VAULT_KV_MOUNT a KV version 2 mount?)`, { status: 404, path });
+        }
         throw toVaultError(err, { op: 'read', path, sensitive: [runtime.token] });
       }
     },
@@ -125,4 +132,12 @@ export function createVaultClient(opts: VaultClientOptions): VaultClient {
       runtime.token = token;
     },
   };
+}
+
+/** A KV v2 404 that means "nothing stored here": `{"errors":[]}`, or a deleted version's envelope. */
+function isNothingThere(body: unknown): boolean {
+  if (body === null || typeof body !== 'object') return false;
+  const b = body as { errors?: unknown; data?: { metadata?: unknown } };
+  if (Array.isArray(b.errors) && b.errors.length === 0) return true;
+  return b.data !== undefined && b.data !== null && typeof b.data.metadata === 'object' && b.data.metadata !== null;
 }

@@ -186,6 +186,17 @@ describe('preflight', () => {
   });
 });
 
+describe('a KV mount that is not there', () => {
+  it('is a configuration error, not "no material": stored secrets must not look like orphans', async () => {
+    vault.addToken('root-token-for-reads', 'root');
+    const a = adapter({ token: 'root-token-for-reads', kvMount: 'no-such-mount' });
+    const err = await rejection(a.materialStatus(['400']));
+    expect(err.kind).toBe('invalid');
+    expect(err.message).toMatch(/VAULT_KV_MOUNT/);
+    expect((await rejection(a.currentTarget('web'))).kind).toBe('invalid');
+  });
+});
+
 describe('repointCurrent', () => {
   it('creates current/<platform> from the stored secret', async () => {
     const raw = canary();
