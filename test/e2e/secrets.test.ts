@@ -78,6 +78,23 @@ describe('create and delete for real: material straight into Vault', () => {
     }
   });
 
+  it('a Vault write whose data landed but whose metadata did not: rolled back at Intercom, and the stored material marked deleted', async () => {
+    const { id, card } = await openRequest(world, 'create ios Half Written');
+    // Every custom_metadata write fails: the material is stored, its provenance never is.
+    world.vault.failNext({ method: 'POST', pathPrefix: 'secret/metadata/intercom/identity-verification/default/secrets/', status: 500, times: 10 });
+    try {
+      await world.bot.click('ivs_approve', id, APPROVER);
+      expect(await threadReply(world, card, /Failed/)).toMatch(/rolled back/);
+    } finally {
+      world.vault.clearFaults();
+    }
+    const created = world.intercom.secrets().find((s) => s.name === `Half Written [${id}]`);
+    expect(created?.deleted).toBe(true);
+    const versions = Object.values(world.vault.metadata(`${BASE}/secrets/${created?.id}`)?.versions ?? {});
+    expect(versions.length).toBeGreaterThan(0);
+    expect(versions.every((v) => v.deletion_time !== '')).toBe(true);
+  });
+
   it('Vault write failing: exactly one POST, then exactly one DELETE of that id (rolled back)', async () => {
     const { id, card } = await openRequest(world, 'create ios Doomed Write');
     const createsBefore = world.intercom.callsTo('create').length;

@@ -100,6 +100,11 @@ async function compensate(ctx: StepContext, created: CreatedSecret, cause: unkno
   const why = `Vault write failed (${describeError(cause)})`;
   try {
     const gone = await ctx.intercom.deleteSecret(created.id);
+    // The data may have reached Vault before the write failed (its metadata update did, say): what
+    // stays there must not look like the live material of an active secret.
+    await ctx.vault.markDeleted(created.id, new Date(ctx.clock.now())).catch((err: unknown) => {
+      ctx.log.warn({ err, requestId: ctx.request.id, intercomId: created.id }, 'could not mark the rolled-back secret deleted in Vault');
+    });
     await ctx.tell({ type: 'rolled_back', detail: { intercomId: created.id, result: gone } });
     return { ok: false, result: failed(`${why}; the new Intercom secret ${created.id} was deleted again (rolled back)`) };
   } catch (err) {
