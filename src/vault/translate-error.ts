@@ -25,7 +25,8 @@ export function toVaultError(err: unknown, ctx: ErrorContext): VaultError {
   if (status !== undefined) {
     const vaultMessage = messageFromBody(bodyOf(err)) ?? `status ${status}`;
     const kind = kindFor(status, vaultMessage);
-    return new VaultError(kind, scrub(`vault ${ctx.op} ${path}: ${vaultMessage} (HTTP ${status})`), { status, path });
+    // Scrubbed whole, then shortened: cut first, a sensitive value split at the cut would slip through.
+    return new VaultError(kind, bounded(scrub(`vault ${ctx.op} ${path}: ${vaultMessage} (HTTP ${status})`)), { status, path });
   }
   const code = codeOf(err);
   if (code !== undefined) {
@@ -83,8 +84,11 @@ export function messageFromBody(body: unknown): string | undefined {
     .map((e) => e.replace(/\s+/g, ' ').trim())
     .filter(Boolean);
   if (parts.length === 0) return undefined;
-  const joined = parts.join('; ');
-  return joined.length > MAX_MESSAGE ? `${joined.slice(0, MAX_MESSAGE)}…` : joined;
+  return parts.join('; ');
+}
+
+function bounded(text: string): string {
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
 }
 
 function scrubber(sensitive: readonly (string | undefined)[]): (text: string) => string {
