@@ -25,6 +25,12 @@ export function toVaultError(err: unknown, ctx: ErrorContext): VaultError {
   if (status !== undefined) {
     const vaultMessage = messageFromBody(bodyOf(err)) ?? `status ${status}`;
     const kind = kindFor(status, vaultMessage);
+    // Vault says a bare "permission denied" when the token itself is no good (missing, unknown,
+    // expired), and wraps it as a multierror when a valid token lacks a policy (contract vault.md
+    // §2.4). Only the first is worth logging in again for.
+    if (status === 403 && isBareDenial(bodyOf(err))) {
+      return new VaultError(kind, bounded(scrub(`vault ${ctx.op} ${path}: ${vaultMessage} (HTTP ${status})`)), { status, path, code: 'token_rejected' });
+    }
     // Scrubbed whole, then shortened: cut first, a sensitive value split at the cut would slip through.
     return new VaultError(kind, bounded(scrub(`vault ${ctx.op} ${path}: ${vaultMessage} (HTTP ${status})`)), { status, path });
   }
@@ -85,6 +91,11 @@ export function messageFromBody(body: unknown): string | undefined {
     .filter(Boolean);
   if (parts.length === 0) return undefined;
   return parts.join('; ');
+}
+
+function isBareDenial(body: unknown): boolean {
+  const list = (body as { errors?: unknown } | null)?.errors;
+  return Array.isArray(list) && list.length === 1 && list[0] === 'permission denied';
 }
 
 function bounded(text: string): string {

@@ -110,7 +110,9 @@ export function createVaultSession(client: VaultClient, auth: VaultAuthOptions, 
       try {
         return await call();
       } catch (err) {
-        const retriable = auth.kind !== 'token' && err instanceof VaultError && err.kind === 'denied' && err.message.includes('permission denied');
+        // Only a rejected token (not a policy that lacks a path) is worth a fresh login: each login
+        // may spend one use of a limited AppRole secret_id.
+        const retriable = auth.kind !== 'token' && err instanceof VaultError && err.kind === 'denied' && err.details.code === 'token_rejected';
         if (!retriable) throw err;
         if (seen === generation) await login();
         return call();
