@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, LogLevel } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { Config } from './config';
+import { configWarnings, type Config } from './config';
 import { SecretCatalog } from './core/catalog';
 import { Policy } from './core/policy';
 import type { AuditLog, Clock, Intercom, RequestStore, SecretVault } from './core/ports';
@@ -218,6 +218,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
       const server = (await app.start(config.port)) as unknown;
       const port = socketMode ? config.port : ((server as Server).address() as AddressInfo).port;
       logger.info({ port, mode: socketMode ? 'socket' : 'http', replicaId }, 'ivs-bot started');
+      for (const warning of configWarnings(config)) logger.warn(warning);
       // After a restart: no stale buttons, and whatever a dead replica left behind is picked up.
       try {
         const open = await requests.rerenderOpenCards();

@@ -245,6 +245,25 @@ function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
+/**
+ * Settings that work but deserve a warning at start: plain http to a host other than this one
+ * carries the Vault token and the material, or the Intercom token, unencrypted across the network.
+ */
+export function configWarnings(config: Config): string[] {
+  const plainRemote = (url: string) => {
+    try {
+      const u = new URL(url);
+      return u.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+    } catch {
+      return false;
+    }
+  };
+  const warnings: string[] = [];
+  if (plainRemote(config.vault.addr)) warnings.push('VAULT_ADDR is plain http to another host: the Vault token and the secret material cross the network unencrypted');
+  if (plainRemote(config.intercom.apiUrl)) warnings.push('INTERCOM_API_URL is plain http to another host: the Intercom token and the secret material cross the network unencrypted');
+  return warnings;
+}
+
 /** The one-message report main prints before exiting 1. */
 export function describeProblems(problems: readonly string[]): string {
   return `ivs-bot cannot start: the configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeProblems, loadConfig, type Config } from '../src/config';
+import { configWarnings, describeProblems, loadConfig, type Config } from '../src/config';
 import { parseDuration } from '../src/duration';
 
 /** The smallest environment that starts the bot in HTTP mode with a Vault token. */
@@ -332,6 +332,17 @@ describe('Vault', () => {
       'VAULT_PATH_PREFIX must be a relative path like intercom/identity-verification',
       'IVS_WORKSPACE must be 1–64 letters, digits, dots, dashes or underscores',
     ]);
+  });
+});
+
+describe('warnings at start', () => {
+  it('warns about plain http to another host, not to this one', () => {
+    expect(configWarnings(configWith({ VAULT_ADDR: 'http://127.0.0.1:8200', INTERCOM_API_URL: 'http://localhost:4010' }))).toEqual([]);
+    expect(configWarnings(configWith({ VAULT_ADDR: 'https://vault.example.com' }))).toEqual([]);
+    const warnings = configWarnings(configWith({ VAULT_ADDR: 'http://vault.vault.svc:8200', INTERCOM_API_URL: 'http://intercom-proxy.internal' }));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/VAULT_ADDR is plain http to another host/);
+    expect(warnings[1]).toMatch(/INTERCOM_API_URL is plain http/);
   });
 });
 
