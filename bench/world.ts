@@ -33,9 +33,15 @@ export async function startBenchWorld(): Promise<BenchWorld> {
   const dependencies = await startBotDependencies({ intercom: { rateLimit: 1_000_000_000 } });
   const { redis, slack, intercom, vault } = dependencies;
   // Two of the listed secrets have their material in Vault, one does not: the list renders both kinds.
+  // current/<platform> hands out the newest with material, as the bot would have left it (so its
+  // check of those pointers at start finds nothing to repoint).
   for (let i = 1; i <= LISTED_SECRETS; i++) {
-    const id = intercom.seed({ name: `Listed ${i}`, platforms: i === 1 ? ['web', 'ios'] : ['android'] });
-    if (i < LISTED_SECRETS) vault.seed(`${VAULT_PREFIX}/secrets/${id}`, { secret: 'x'.repeat(43), intercom_secret_id: id });
+    const platforms = i === 1 ? (['web', 'ios'] as const) : (['android'] as const);
+    const id = intercom.seed({ name: `Listed ${i}`, platforms: [...platforms] });
+    if (i < LISTED_SECRETS) {
+      vault.seed(`${VAULT_PREFIX}/secrets/${id}`, { secret: 'x'.repeat(43), intercom_secret_id: id });
+      for (const p of platforms) vault.seed(`${VAULT_PREFIX}/current/${p}`, { secret: 'x'.repeat(43), intercom_secret_id: id });
+    }
   }
   const slackEnv = { SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url };
   const botEnv: Record<string, string> = {
