@@ -22,8 +22,11 @@ export type MaterialStatus = 'present' | 'missing' | 'deleted';
 
 /** KV v2 layout of SPEC §5. Throws VaultError; no error carries the token or material. */
 export interface SecretVault {
-  /** Reachable, unsealed, and the token may create at the secrets path. Throws otherwise. */
-  preflight(): Promise<void>;
+  /**
+   * Reachable, unsealed, and the token may do what a create (the default) or a delete will need
+   * on the secrets and current paths. Throws otherwise.
+   */
+  preflight(purpose?: 'create' | 'delete'): Promise<void>;
   /** Writes `secrets/<id>` with cas 0 (create only). */
   storeSecret(secret: CreatedSecret, provenance: Provenance): Promise<{ path: string; version: number }>;
   /**

@@ -122,7 +122,7 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
   }
 
   return {
-    async preflight() {
+    async preflight(purpose: 'create' | 'delete' = 'create') {
       const health = await step('health', 'sys/health', () => client.health());
       const h = (typeof health === 'object' && health !== null ? health : {}) as { initialized?: unknown; sealed?: unknown };
       if (typeof h.sealed !== 'boolean') throw new VaultError('unreachable', 'vault health: the answer is not from Vault', { path: 'sys/health' });
@@ -131,11 +131,21 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
 
       const secretKey = layout.probeKey('secrets');
       const currentKey = layout.probeKey('current');
-      const needs: Array<[string, readonly string[]]> = [
-        [layout.data(secretKey), ['create', 'read']],
-        [layout.metadata(secretKey), ['update']],
-        [layout.data(currentKey), ['create', 'update', 'read']],
-      ];
+      // What the step will do: a create writes secrets/<id> (create-only) and its metadata; a delete
+      // soft-deletes it and patches its metadata; both repoint current/<platform>, or clear it.
+      const needs: Array<[string, readonly string[]]> =
+        purpose === 'create'
+          ? [
+              [layout.data(secretKey), ['create', 'read']],
+              [layout.metadata(secretKey), ['update']],
+              [layout.data(currentKey), ['create', 'update', 'read']],
+            ]
+          : [
+              [layout.metadata(secretKey), ['read', 'patch']],
+              [layout.delete(secretKey), ['update']],
+              [layout.data(currentKey), ['create', 'update', 'read']],
+              [layout.delete(currentKey), ['update']],
+            ];
       const paths = needs.map(([p]) => p);
       const body = await step('capabilities', 'sys/capabilities-self', () => client.capabilitiesSelf(paths));
       const granted = ((body as { data?: unknown } | null)?.data ?? body) as Record<string, unknown>;

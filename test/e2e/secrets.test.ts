@@ -62,6 +62,22 @@ describe('create and delete for real: material straight into Vault', () => {
     }
   });
 
+  it('Vault sealed: a delete fails before Intercom is touched', async () => {
+    const target = seedSecretWithMaterial(world, 'Sealed Away', ['web'], 90);
+    const { id, card } = await openRequest(world, `delete ${target} --force`);
+    const deletes = world.intercom.callsTo('delete').length;
+    world.vault.seal();
+    try {
+      await world.bot.click('ivs_approve', id, APPROVER);
+      expect(await threadReply(world, card, /Failed/)).toMatch(/Vault is not ready for the delete .*: nothing was deleted/);
+    } finally {
+      world.vault.unseal();
+    }
+    expect(world.intercom.callsTo('delete')).toHaveLength(deletes);
+    expect(world.intercom.secrets().find((s) => s.id === target)?.deleted).toBe(false);
+    world.intercom.remove(target);
+  });
+
   it('Vault sealed: the create fails before Intercom is touched', async () => {
     world.vault.seal();
     try {

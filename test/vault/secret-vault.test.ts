@@ -153,6 +153,18 @@ describe('preflight', () => {
     await expect(adapter({ token: 'root-token-for-preflight' }).preflight()).resolves.toBeUndefined();
   });
 
+  it('for a delete, checks soft-deleting and patching secrets/ and clearing current/: the minimal create policy is not enough', async () => {
+    vault.addToken('hvs.create-only-token-0123456789', MINIMAL_POLICY);
+    const createOnly = adapter({ token: 'hvs.create-only-token-0123456789' });
+    await expect(createOnly.preflight('create')).resolves.toBeUndefined();
+    const err = await rejection(createOnly.preflight('delete'));
+    expect(err.kind).toBe('denied');
+    expect(err.message).toContain(`update on ${BASE.replace('/data/', '/delete/')}/current/*`);
+    const withDelete: PolicyRule[] = [...MINIMAL_POLICY, { path: 'secret/delete/intercom/identity-verification/+/current/*', capabilities: ['update'] }];
+    vault.addToken('hvs.delete-token-0123456789', withDelete);
+    await expect(adapter({ token: 'hvs.delete-token-0123456789' }).preflight('delete')).resolves.toBeUndefined();
+  });
+
   it('fails with kind sealed when Vault is sealed', async () => {
     vault.seal();
     const err = await rejection(adapter().preflight());

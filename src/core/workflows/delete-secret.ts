@@ -55,6 +55,13 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
   if (ctx.approvalWithdrawn) {
     return failed(`re-check at execution refused it: ${ctx.approvalWithdrawn}; nothing was deleted (secret ${target.id} is still active)`);
   }
+  // Before Intercom is touched: a delete Vault could not then record would leave live material and
+  // a current/<platform> naming a secret that no longer verifies.
+  try {
+    await ctx.vault.preflight('delete');
+  } catch (err) {
+    return failed(`Vault is not ready for the delete (${describeError(err)}): nothing was deleted`);
+  }
   await ctx.progress({ phase: 'deleting', intercomSecretId: target.id });
   let result: 'deleted' | 'already_gone';
   try {
