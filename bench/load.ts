@@ -54,6 +54,38 @@ function send(agent: Agent, host: string, port: number, req: PreparedRequest): P
   });
 }
 
+/** Per-request results of one load run, filled in as answers arrive. */
+function recorder(n: number) {
+  const latencies = new Array<number>(n).fill(Number.NaN);
+  const sentAt = new Array<number>(n).fill(Number.NaN);
+  const answeredInAck = new Array<boolean>(n).fill(false);
+  const answeredAt = new Array<number>(n).fill(Number.NaN);
+  const statuses = new Map<number, number>();
+  let errors = 0;
+  return {
+    sent: (i: number): number => (sentAt[i] = performance.now()),
+    answered: (i: number, t0: number, { status, hasBody }: { status: number; hasBody: boolean }): void => {
+      const now = performance.now();
+      answeredAt[i] = now;
+      latencies[i] = now - t0;
+      answeredInAck[i] = hasBody;
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    },
+    failed: (): void => {
+      errors += 1;
+    },
+    result: (elapsedMs: number): LoadResult => ({
+      latencies: latencies.filter((l) => Number.isFinite(l)),
+      sentAt,
+      answeredAt,
+      answeredInAck,
+      statuses,
+      elapsedMs,
+      errors,
+    }),
+  };
+}
+
 /**
  * Closed loop: `concurrency` senders, each sending its next request as soon as its previous one was
  * answered, over keep-alive connections, until every prepared request was sent once.
@@ -62,12 +94,7 @@ export async function runClosedLoop(baseUrl: string, requests: readonly Prepared
   const url = new URL(baseUrl);
   const port = Number(url.port);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies = new Array<number>(requests.length).fill(Number.NaN);
-  const sentAt = new Array<number>(requests.length).fill(Number.NaN);
-  const answeredInAck = new Array<boolean>(requests.length).fill(false);
-  const answeredAt = new Array<number>(requests.length).fill(Number.NaN);
-  const statuses = new Map<number, number>();
-  let errors = 0;
+  const rec = recorder(requests.length);
   let next = 0;
   const start = performance.now();
   const worker = async (): Promise<void> => {
@@ -75,24 +102,18 @@ export async function runClosedLoop(baseUrl: string, requests: readonly Prepared
       const i = next++;
       const req = requests[i];
       if (req === undefined) return;
-      const t0 = performance.now();
-      sentAt[i] = t0;
+      const t0 = rec.sent(i);
       try {
-        const { status, hasBody } = await send(agent, url.hostname, port, req);
-        const now = performance.now();
-        answeredAt[i] = now;
-        latencies[i] = now - t0;
-        answeredInAck[i] = hasBody;
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        rec.answered(i, t0, await send(agent, url.hostname, port, req));
       } catch {
-        errors += 1;
+        rec.failed();
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - start;
   agent.destroy();
-  return { latencies: latencies.filter((l) => Number.isFinite(l)), sentAt, answeredAt, answeredInAck, statuses, elapsedMs, errors };
+  return rec.result(elapsedMs);
 }
 
 /**
@@ -103,12 +124,7 @@ export async function runOpenLoop(baseUrl: string, requests: readonly PreparedRe
   const url = new URL(baseUrl);
   const port = Number(url.port);
   const agent = new Agent({ keepAlive: true });
-  const latencies = new Array<number>(requests.length).fill(Number.NaN);
-  const sentAt = new Array<number>(requests.length).fill(Number.NaN);
-  const answeredInAck = new Array<boolean>(requests.length).fill(false);
-  const answeredAt = new Array<number>(requests.length).fill(Number.NaN);
-  const statuses = new Map<number, number>();
-  let errors = 0;
+  const rec = recorder(requests.length);
   const interval = 1000 / ratePerSecond;
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
@@ -117,25 +133,16 @@ export async function runOpenLoop(baseUrl: string, requests: readonly PreparedRe
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const req = requests[i] as PreparedRequest;
-    const t0 = performance.now();
-    sentAt[i] = t0;
+    const t0 = rec.sent(i);
     inFlight.push(
       send(agent, url.hostname, port, req).then(
-        ({ status, hasBody }) => {
-          const now = performance.now();
-          answeredAt[i] = now;
-          latencies[i] = now - t0;
-          answeredInAck[i] = hasBody;
-          statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        },
-        () => {
-          errors += 1;
-        },
+        (answer) => rec.answered(i, t0, answer),
+        () => rec.failed(),
       ),
     );
   }
   await Promise.all(inFlight);
   const elapsedMs = performance.now() - start;
   agent.destroy();
-  return { latencies: latencies.filter((l) => Number.isFinite(l)), sentAt, answeredAt, answeredInAck, statuses, elapsedMs, errors };
+  return rec.result(elapsedMs);
 }
