@@ -165,11 +165,17 @@ export function createIntercomClient(opts: IntercomClientOptions): Intercom {
   }
 
   /** GET/DELETE with the retry policy. Returns the first final answer; throws when the budget runs out. */
-  async function safeCall(op: 'list' | 'delete', method: 'GET' | 'DELETE', path: string, what: string): Promise<Response> {
+  /**
+   * The answer to the last attempt, and whether an earlier one may have been carried out without
+   * its answer arriving (a reset or a 5xx; a 429 was not carried out).
+   */
+  async function safeCall(op: 'list' | 'delete', method: 'GET' | 'DELETE', path: string, what: string): Promise<Response & { earlierMayHaveApplied: boolean }> {
+    let earlierMayHaveApplied = false;
     for (let attempt = 1; ; attempt++) {
       const ex = await exchange(op, attempt, method, path);
       const failure: AttemptFailure = ex.kind === 'network' ? { kind: 'network' } : { kind: 'status', status: ex.status, ...(ex.rateLimitReset === undefined ? {} : { rateLimitReset: ex.rateLimitReset }) };
-      if (ex.kind === 'response' && !isRetryable(failure)) return ex;
+      if (ex.kind === 'response' && !isRetryable(failure)) return { ...ex, earlierMayHaveApplied };
+      if (ex.kind === 'network' || ex.status !== 429) earlierMayHaveApplied = true;
       if (attempt >= policy.maxAttempts) {
         const kind = ex.kind === 'response' && ex.status === 429 ? 'rate_limited' : 'unavailable';
         throw errorFrom(kind, `Intercom ${what} failed after ${attempt} attempts: ${describe(ex)}`, ex);
@@ -192,8 +198,9 @@ export function createIntercomClient(opts: IntercomClientOptions): Intercom {
     if (typeof id !== 'string' || id.length === 0) throw new IntercomError('invalid', 'delete needs a secret id');
     const res = await safeCall('delete', 'DELETE', `/secure_mode_secrets/${encodeURIComponent(id)}`, `delete secret ${id}`);
     if (res.status >= 200 && res.status < 300) return 'deleted';
-    // Status first (contract §1.3): a 404 means gone, whether before us or through an earlier attempt.
-    if (res.status === 404) return 'already_gone';
+    // Status first (contract §1.3): a 404 means gone. After an attempt whose answer was lost, that
+    // attempt is what deleted it: the thread says "deleted", not "already gone".
+    if (res.status === 404) return res.earlierMayHaveApplied ? 'deleted' : 'already_gone';
     throw errorFrom(kindForStatus(res.status), `Intercom refused to delete secret ${id}: HTTP ${res.status}`, res);
   }
 

@@ -220,12 +220,19 @@ describe('Intercom client: retries of list and delete', () => {
     expect(err.message).toMatch(/connection refused|network error/);
   });
 
-  it('retries a delete lost after it applied, and reports the 404 as already gone', async () => {
+  it('retries a delete lost after it applied, and reports it as deleted (the lost attempt did it), not as already gone', async () => {
     const id = double.seed({ name: 'Old', platforms: ['web'] });
     double.failNext('delete', { kind: 'apply-then-drop' });
-    expect(await client().deleteSecret(id)).toBe('already_gone');
+    expect(await client().deleteSecret(id)).toBe('deleted');
     expect(double.callsTo('delete').map((c) => c.status)).toEqual([undefined, 404]);
     expect(double.secrets()[0]?.deleted).toBe(true);
+  });
+
+  it('after a 429 (not carried out) a 404 is still "already gone"', async () => {
+    const id = double.seed({ name: 'Old', platforms: ['web'] });
+    double.remove(id);
+    double.failNext('delete', { status: 429 });
+    expect(await client().deleteSecret(id)).toBe('already_gone');
   });
 
   it('retries a delete after a 500', async () => {
