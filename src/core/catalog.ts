@@ -34,7 +34,8 @@ export class SecretCatalog {
   /** Bumped by every change: a listing fetched under an older generation is never kept or shared. */
   private generation = 0;
   private inFlight: { readonly generation: number; readonly listing: Promise<SecretListing> } | undefined;
-  private kept: { readonly generation: number; readonly listing: SecretListing } | undefined;
+  /** The last complete listing; `changed()` drops it. */
+  private kept: SecretListing | undefined;
 
   constructor(
     private readonly intercom: Intercom,
@@ -46,8 +47,8 @@ export class SecretCatalog {
   /** A complete listing young enough to show again, without asking anyone; undefined if there is none. */
   reusable(): SecretListing | undefined {
     const kept = this.kept;
-    if (!kept || kept.generation !== this.generation || !this.opts.hearsChanges()) return undefined;
-    return this.opts.clock.now() - kept.listing.listedAt < this.opts.maxAgeMs ? kept.listing : undefined;
+    if (!kept || !this.opts.hearsChanges()) return undefined;
+    return this.opts.clock.now() - kept.listedAt < this.opts.maxAgeMs ? kept : undefined;
   }
 
   list(): Promise<SecretListing> {
@@ -57,7 +58,7 @@ export class SecretCatalog {
     const generation = this.generation;
     const listing = this.fetch().then((l) => {
       // Only a complete answer is worth keeping: one without Vault's column asks again next time.
-      if (generation === this.generation && l.material && this.opts.maxAgeMs > 0) this.kept = { generation, listing: l };
+      if (generation === this.generation && l.material && this.opts.maxAgeMs > 0) this.kept = l;
       return l;
     });
     const entry = { generation, listing };
