@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { SlackDouble } from '../test/doubles/slack-api';
-import { slashCommand } from '../test/support/slack-payloads';
+import type { SlackDouble } from '../emulators/slack-api';
+import { slashCommand } from '../emulators/slack-payloads';
 import { prepare, runClosedLoop, runOpenLoop, type PreparedRequest } from './load';
 import type { MeasuredProcess } from './processes';
 import { CHANNEL, REQUESTER, SIGNING_SECRET } from './world';

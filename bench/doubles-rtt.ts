@@ -1,8 +1,8 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { SlackDouble } from '../test/doubles/slack-api';
-import type { IntercomDouble } from '../test/doubles/intercom';
-import { DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../test/doubles/vault';
+import type { SlackDouble } from '../emulators/slack-api';
+import type { IntercomDouble } from '../emulators/intercom';
+import { DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../emulators/vault';
 import { median } from './stats';
 
 /**

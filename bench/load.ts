@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { slackSignature, SLACK_FORM_CONTENT_TYPE, nowInSeconds } from '../test/support/slack-signer';
+import { slackSignature, SLACK_FORM_CONTENT_TYPE, nowInSeconds } from '../emulators/slack-signer';
 
 /** One signed Slack request, built before the clock starts so the load generator only sends. */
 export interface PreparedRequest {

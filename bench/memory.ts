@@ -1,4 +1,4 @@
-import type { SlackDouble } from '../test/doubles/slack-api';
+import type { SlackDouble } from '../emulators/slack-api';
 import type { ProcessSample } from './ipc';
 import { runClosedLoop } from './load';
 import type { MeasuredProcess } from './processes';

@@ -1,5 +1,5 @@
-import { postToBolt } from '../test/support/slack-signer';
-import { slashCommand } from '../test/support/slack-payloads';
+import { postToBolt } from '../emulators/slack-signer';
+import { slashCommand } from '../emulators/slack-payloads';
 import type { BenchWorld } from './world';
 import { APPROVER, APPROVER_2, CHANNEL, REQUESTER, SIGNING_SECRET } from './world';
 import { approveClick, openCreateRequest, threadReply, type OpenedRequest } from './slack-flow';

@@ -1,5 +1,5 @@
-import { slashCommand } from '../test/support/slack-payloads';
-import { postToBolt } from '../test/support/slack-signer';
+import { slashCommand } from '../emulators/slack-payloads';
+import { postToBolt } from '../emulators/slack-signer';
 import { CHANNEL, LISTED_SECRETS, REQUESTER, SIGNING_SECRET, type BenchWorld } from './world';
 
 /**

@@ -1,6 +1,6 @@
-import type { SlackCall, SlackDouble } from '../test/doubles/slack-api';
-import { blockAction, slashCommand } from '../test/support/slack-payloads';
-import { postToBolt } from '../test/support/slack-signer';
+import type { SlackCall, SlackDouble } from '../emulators/slack-api';
+import { blockAction, slashCommand } from '../emulators/slack-payloads';
+import { postToBolt } from '../emulators/slack-signer';
 import { CHANNEL, REQUESTER, SIGNING_SECRET } from './world';
 
 // Single requests and clicks as a person makes them, for the approval and Redis benchmarks.

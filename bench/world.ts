@@ -1,7 +1,7 @@
-import type { TestRedis } from '../test/support/redis-server';
-import type { SlackDouble } from '../test/doubles/slack-api';
-import type { IntercomDouble } from '../test/doubles/intercom';
-import type { VaultDouble } from '../test/doubles/vault';
+import type { TestRedis } from '../emulators/redis-server';
+import type { SlackDouble } from '../emulators/slack-api';
+import type { IntercomDouble } from '../emulators/intercom';
+import type { VaultDouble } from '../emulators/vault';
 import { dependencyEnv, startBotDependencies } from '../test/support/bot-dependencies';
 import { startMeasuredProcess, type MeasuredProcess } from './processes';
 

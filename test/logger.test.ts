@@ -2,7 +2,7 @@ import { WebClient } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { SecretMaterial } from '../src/core/secret-material';
 import { boltLogger, makeScrubber } from '../src/logger';
-import { freePort } from './support/free-port';
+import { freePort } from '../emulators/free-port';
 import { captureLogs } from './support/log-capture';
 
 const SIGNING_SECRET = 'configured-signing-secret-4f2a';

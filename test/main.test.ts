@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TOKEN as VAULT_TOKEN } from './doubles/vault';
+import { DEFAULT_TOKEN as VAULT_TOKEN } from '../emulators/vault';
 import { dependencyEnv, startBotDependencies, type BotDependencies } from './support/bot-dependencies';
-import { freePort } from './support/free-port';
-import { blockAction, slashCommand } from './support/slack-payloads';
-import { postToBolt } from './support/slack-signer';
+import { freePort } from '../emulators/free-port';
+import { blockAction, slashCommand } from '../emulators/slack-payloads';
+import { postToBolt } from '../emulators/slack-signer';
 
 /**
  * The real entry point as a child process (`node --import tsx src/main.ts`), as `npm start` runs the

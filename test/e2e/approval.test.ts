@@ -13,7 +13,7 @@ import {
   threadReply,
   type World,
 } from '../support/bot-harness';
-import { checkboxesValue, plainTextValue } from '../support/slack-payloads';
+import { checkboxesValue, plainTextValue } from '../../emulators/slack-payloads';
 
 describe('the two-person rule, end to end', () => {
   let world: World;

@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVER, SIGNING_SECRET, VAULT_BASE, openRequest, startWorld, threadReply, type World } from '../support/bot-harness';
-import { freePort } from '../support/free-port';
-import { blockAction } from '../support/slack-payloads';
-import { postToBolt } from '../support/slack-signer';
+import { freePort } from '../../emulators/free-port';
+import { blockAction } from '../../emulators/slack-payloads';
+import { postToBolt } from '../../emulators/slack-signer';
 
 const ROOT = resolve(__dirname, '../..');
 

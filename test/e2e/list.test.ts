@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APPROVER, CHANNEL, REQUESTER, SIGNING_SECRET, openRequest, seedSecretWithMaterial, startWorld, threadReply, type World } from '../support/bot-harness';
-import { postToBolt, nowInSeconds } from '../support/slack-signer';
-import { slashCommand } from '../support/slack-payloads';
+import { postToBolt, nowInSeconds } from '../../emulators/slack-signer';
+import { slashCommand } from '../../emulators/slack-payloads';
 
 describe('/ivs list, driven through signed HTTP', () => {
   let world: World;

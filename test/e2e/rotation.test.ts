@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_MS } from '../../src/app';
 import { connectRedis } from '../../src/redis/connection';
-import { plainTextValue } from '../support/slack-payloads';
+import { plainTextValue } from '../../emulators/slack-payloads';
 import { APPROVER, APPROVER_2, REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, seedSecretWithMaterial, type World, VAULT_BASE } from '../support/bot-harness';
 
 const BASE = VAULT_BASE;

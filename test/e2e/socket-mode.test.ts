@@ -2,17 +2,17 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBot, type Bot } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import type { IntercomDouble } from '../doubles/intercom';
-import { startSlackDouble, type SlackDouble } from '../doubles/slack-api';
-import { startSocketModeDouble, type SocketModeDouble } from '../doubles/slack-socket';
-import { DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../doubles/vault';
+import type { IntercomDouble } from '../../emulators/intercom';
+import { startSlackDouble, type SlackDouble } from '../../emulators/slack-api';
+import { startSocketModeDouble, type SocketModeDouble } from '../../emulators/slack-socket';
+import { DEFAULT_TOKEN as VAULT_TOKEN, type VaultDouble } from '../../emulators/vault';
 import { dependencyEnv, startBotDependencies } from '../support/bot-dependencies';
 import { APPROVER, CHANNEL, REQUESTER, SIGNING_SECRET } from '../support/bot-harness';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../emulators/free-port';
 import { captureLogs, type CapturedLogs } from '../support/log-capture';
-import { blockActionPayload, slashCommand, slashCommandFields } from '../support/slack-payloads';
-import { postToBolt } from '../support/slack-signer';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { blockActionPayload, slashCommand, slashCommandFields } from '../../emulators/slack-payloads';
+import { postToBolt } from '../../emulators/slack-signer';
+import { startRedis, type TestRedis } from '../../emulators/redis-server';
 
 // The same bot, the same listeners, but Slack reaches it over a WebSocket (SLACK_APP_TOKEN set, no
 // signing secret). Everything else is as in startWorld: real Redis and the Slack, Intercom and Vault

@@ -5,7 +5,7 @@ import { createIntercomClient, type IntercomClientOptions } from '../../src/inte
 import { IntercomError } from '../../src/core/errors';
 import { SecretMaterial, unsealForVault } from '../../src/core/secret-material';
 import type { Intercom } from '../../src/core/ports';
-import { startIntercomDouble, type IntercomDouble, READ_SCOPE, WRITE_SCOPE } from '../doubles/intercom';
+import { startIntercomDouble, type IntercomDouble, READ_SCOPE, WRITE_SCOPE } from '../../emulators/intercom';
 
 const TOKEN = 'ic-canary-token-7Hq2Zx';
 const READ_ONLY = 'ic-read-only-token-K3p';

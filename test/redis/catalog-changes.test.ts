@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { watchCatalogChanges, type CatalogChanges } from '../../src/redis/catalog-changes';
 import { connectRedis } from '../../src/redis/connection';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { startRedis, type TestRedis } from '../../emulators/redis-server';
 import { uniquePrefix } from './fixtures';
 
 let server: TestRedis;

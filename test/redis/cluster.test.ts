@@ -6,7 +6,7 @@ import { createRedisAuditLog } from '../../src/redis/audit-log';
 import { watchCatalogChanges } from '../../src/redis/catalog-changes';
 import { connectCluster, connectRedis, parseClusterUrl } from '../../src/redis/connection';
 import { createRedisRequestStore } from '../../src/redis/request-store';
-import { startRedisProcess, type RedisProcess } from '../support/redis-server';
+import { startRedisProcess, type RedisProcess } from '../../emulators/redis-server';
 import { T0, newRequest } from './fixtures';
 
 /** A one-node Redis Cluster that owns all 16384 slots: enough to prove routing and single-slot scripts. */

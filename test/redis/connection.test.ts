@@ -6,7 +6,7 @@ import { StoreUnavailableError } from '../../src/core/errors';
 import { createRedisAuditLog } from '../../src/redis/audit-log';
 import { connectRedis } from '../../src/redis/connection';
 import { createRedisRequestStore } from '../../src/redis/request-store';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { startRedis, type TestRedis } from '../../emulators/redis-server';
 import { T0, newRequest, uniquePrefix } from './fixtures';
 
 let server: TestRedis;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import type { ApprovalRequest } from '../../src/core/request';
 import { connectRedis } from '../../src/redis/connection';
-import { startRedis, type TestRedis } from '../support/redis-server';
+import { startRedis, type TestRedis } from '../../emulators/redis-server';
 
 export const T0 = 1_700_000_000_000;
 export const HOUR = 3_600_000;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, parseSentinelUrl } from '../../src/redis/connection';
 import { createRedisRequestStore } from '../../src/redis/request-store';
-import { startRedis, startRedisProcess, type RedisProcess, type TestRedis } from '../support/redis-server';
+import { startRedis, startRedisProcess, type RedisProcess, type TestRedis } from '../../emulators/redis-server';
 import { newRequest, uniquePrefix } from './fixtures';
 
 /** A real redis-sentinel watching `master`, ready once it logs that it monitors the master. */

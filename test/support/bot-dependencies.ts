@@ -1,7 +1,7 @@
-import { startIntercomDouble, type IntercomDouble, type IntercomDoubleOptions } from '../doubles/intercom';
-import { startSlackDouble, type SlackDouble } from '../doubles/slack-api';
-import { DEFAULT_TOKEN as VAULT_TOKEN, startVaultDouble, type VaultDouble } from '../doubles/vault';
-import { startRedis, type TestRedis } from './redis-server';
+import { startIntercomDouble, type IntercomDouble, type IntercomDoubleOptions } from '../../emulators/intercom';
+import { startSlackDouble, type SlackDouble } from '../../emulators/slack-api';
+import { DEFAULT_TOKEN as VAULT_TOKEN, startVaultDouble, type VaultDouble } from '../../emulators/vault';
+import { startRedis, type TestRedis } from '../../emulators/redis-server';
 
 /** What a bot under test talks to: a real redis-server and the Slack, Intercom and Vault doubles. */
 export interface BotDependencies {

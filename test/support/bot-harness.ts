@@ -1,14 +1,14 @@
 import { loadConfig, type Config } from '../../src/config';
 import type { Clock } from '../../src/core/ports';
 import { createBot, type Bot, type BotOptions } from '../../src/app';
-import type { SlackDouble, SlackMessage } from '../doubles/slack-api';
-import type { IntercomDouble } from '../doubles/intercom';
-import type { VaultDouble } from '../doubles/vault';
+import type { SlackDouble, SlackMessage } from '../../emulators/slack-api';
+import type { IntercomDouble } from '../../emulators/intercom';
+import type { VaultDouble } from '../../emulators/vault';
 import { dependencyEnv, startBotDependencies } from './bot-dependencies';
-import type { TestRedis } from './redis-server';
+import type { TestRedis } from '../../emulators/redis-server';
 import { captureLogs, type CapturedLogs } from './log-capture';
-import { postToBolt, type BoltAnswer } from './slack-signer';
-import { blockAction, slashCommand, viewSubmission, type ViewStateValues } from './slack-payloads';
+import { postToBolt, type BoltAnswer } from '../../emulators/slack-signer';
+import { blockAction, slashCommand, viewSubmission, type ViewStateValues } from '../../emulators/slack-payloads';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const CHANNEL = 'C111';

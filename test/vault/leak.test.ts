@@ -3,8 +3,8 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../src/core/errors';
 import { createSecretVault, type SecretVaultOptions, type VaultAdapter } from '../../src/vault';
-import { startVaultDouble, type VaultDouble } from '../doubles/vault';
-import { freePort as closedPort } from '../support/free-port';
+import { startVaultDouble, type VaultDouble } from '../../emulators/vault';
+import { freePort as closedPort } from '../../emulators/free-port';
 import { canary, capturedLogger, createdSecret, PREFIX, provenance } from './support';
 
 /**

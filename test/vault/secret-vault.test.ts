@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { VaultError } from '../../src/core/errors';
 import { createSecretVault, type SecretVaultOptions, type VaultAdapter } from '../../src/vault';
-import { DEFAULT_TOKEN, startVaultDouble, type PolicyRule, type VaultDouble } from '../doubles/vault';
-import { freePort as closedPort } from '../support/free-port';
+import { DEFAULT_TOKEN, startVaultDouble, type PolicyRule, type VaultDouble } from '../../emulators/vault';
+import { freePort as closedPort } from '../../emulators/free-port';
 import { canary, capturedLogger, createdSecret, PREFIX, provenance } from './support';
 
 const BASE = `secret/data/${PREFIX}/default`;

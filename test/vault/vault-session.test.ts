@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VaultError } from '../../src/core/errors';
 import { createSecretVault, type VaultAdapter, type VaultAuthOptions } from '../../src/vault';
-import { startVaultDouble, type PolicyRule, type VaultDouble } from '../doubles/vault';
+import { startVaultDouble, type PolicyRule, type VaultDouble } from '../../emulators/vault';
 import { canary, createdSecret, PREFIX, provenance } from './support';
 
 const BASE = `secret/data/${PREFIX}/default`;

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { startIntercomDouble, type IntercomDouble, READ_SCOPE, WRITE_SCOPE, READ_ALL_SCOPE } from './intercom';
+import { startIntercomDouble, type IntercomDouble, READ_SCOPE, WRITE_SCOPE, READ_ALL_SCOPE } from '../../emulators/intercom';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 // A verbatim copy of contracts/intercom-preview-secure-mode-secrets.openapi.yaml, so the repo is self-contained.

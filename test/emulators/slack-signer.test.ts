@@ -2,9 +2,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, isValidSlackRequest, LogLevel, type Logger } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackDouble, type SlackDouble } from '../doubles/slack-api';
-import { blockAction, checkboxesValue, plainTextValue, slashCommand, viewSubmission } from './slack-payloads';
-import { nowInSeconds, postToBolt, slackHeaders, SLACK_FORM_CONTENT_TYPE } from './slack-signer';
+import { startSlackDouble, type SlackDouble } from '../../emulators/slack-api';
+import { blockAction, checkboxesValue, plainTextValue, slashCommand, viewSubmission } from '../../emulators/slack-payloads';
+import { nowInSeconds, postToBolt, slackHeaders, SLACK_FORM_CONTENT_TYPE } from '../../emulators/slack-signer';
 
 const SECRET = 'test-signing-secret';
 

@@ -2,9 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LogLevel, SocketModeClient, type Logger } from '@slack/socket-mode';
 import { WebClient } from '@slack/web-api';
 import { WebSocket } from 'ws';
-import { startSlackDouble, type SlackDouble } from './slack-api';
-import { DEFAULT_APP_TOKEN, startSocketModeDouble, type SocketModeDouble } from './slack-socket';
-import { blockActionPayload, slashCommandFields, viewSubmissionPayload } from '../support/slack-payloads';
+import { startSlackDouble, type SlackDouble } from '../../emulators/slack-api';
+import { DEFAULT_APP_TOKEN, startSocketModeDouble, type SocketModeDouble } from '../../emulators/slack-socket';
+import { blockActionPayload, slashCommandFields, viewSubmissionPayload } from '../../emulators/slack-payloads';
 
 // The double is checked against the real client Bolt uses (@slack/socket-mode), so "the double works"
 // means "SocketModeClient can connect to it and ack through it".

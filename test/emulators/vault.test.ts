@@ -1,6 +1,6 @@
 import NodeVault from 'node-vault';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_TOKEN, startVaultDouble, type VaultDouble } from './vault';
+import { DEFAULT_TOKEN, startVaultDouble, type VaultDouble } from '../../emulators/vault';
 
 let vault: VaultDouble;
 

@@ -1,6 +1,6 @@
 import { LogLevel, webApi } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackDouble, type SlackDouble } from './slack-api';
+import { startSlackDouble, type SlackDouble } from '../../emulators/slack-api';
 
 let slack: SlackDouble;
 
