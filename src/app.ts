@@ -7,6 +7,7 @@ import { configWarnings, type Config } from './config';
 import { SecretCatalog } from './core/catalog';
 import { Policy } from './core/policy';
 import type { AuditLog, Clock, Intercom, RequestStore, SecretVault } from './core/ports';
+import type { Workspace, Workspaces } from './core/workspace';
 import { systemClock } from './core/ports';
 import { RequestService } from './core/requests';
 import { reconcileCurrents } from './core/workflows/reconcile-currents';
@@ -23,7 +24,8 @@ import { SlackDirectory } from './slack/directory';
 import { registerListeners } from './slack/listeners';
 import { SlackNotifier } from './slack/notifier';
 import { TimedWebClient } from './slack/timed-client';
-import { createSecretVault } from './vault';
+import { createSecretVault, type VaultAdapter } from './vault';
+import { ServedWorkspaces } from './slack/workspaces';
 
 /** Lease of an executing request; renewed at a third of this while the step runs (SPEC §4 item 2). */
 export const LEASE_MS = 15_000;
@@ -68,42 +70,67 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   const replicaId = opts.replicaId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
 
   const redis = connectRedisClient(config.redis.url, { logger });
-  const store: RequestStore = createRedisRequestStore(redis, { keyPrefix: config.redis.keyPrefix });
+  const store: RequestStore = createRedisRequestStore(redis, {
+    keyPrefix: config.redis.keyPrefix,
+    // The environment's one workspace keeps the first release's keys exactly (SPEC §9).
+    ...(config.ivs.configFile ? {} : { unqualifiedWorkspace: config.workspaces[0]?.name ?? 'default' }),
+  });
   const audit: AuditLog = countingAuditLog(createRedisAuditLog(redis, { keyPrefix: config.redis.keyPrefix, logger }), metrics);
-  const intercomClient: Intercom = instrumentPort(
-    createIntercomClient({
-      baseUrl: config.intercom.apiUrl,
-      accessToken: config.intercom.accessToken,
-      logger,
-      ...(opts.intercomTimeoutMs ? { timeoutMs: opts.intercomTimeoutMs } : {}),
-      ...(opts.intercomRetry ? { retry: opts.intercomRetry } : {}),
-    }),
-    'intercom',
-    metrics,
-  );
-  const vaultAdapter = createSecretVault({
-    addr: config.vault.addr,
-    auth: config.vault.auth,
-    kvMount: config.vault.kvMount,
-    pathPrefix: config.vault.pathPrefix,
-    workspace: config.ivs.workspace,
+  // The first workspace's Vault adapter owns the connection (one login); the others share it.
+  let vaultOwner: VaultAdapter | undefined;
+  // Any write to Intercom or to a secret's Vault entry, in any workspace, on any replica, drops every
+  // kept listing (a listing is small; telling which workspace changed is not worth a second channel).
+  const catalogs: SecretCatalog[] = [];
+  const catalogChanges = watchCatalogChanges(redis, {
+    channel: `${config.redis.keyPrefix}secrets-changed`,
+    onChange: () => {
+      for (const c of catalogs) c.changed();
+    },
     logger,
-    ...(config.vault.namespace ? { namespace: config.vault.namespace } : {}),
-    ...(config.vault.caPem ? { caPem: config.vault.caPem } : {}),
   });
-  const vaultClient: SecretVault = instrumentPort(vaultAdapter, 'vault', metrics);
+  const perWorkspace = config.workspaces.map((w) => {
+    const log = logger.child({ workspace: w.name });
+    const intercomClient: Intercom = instrumentPort(
+      createIntercomClient({
+        baseUrl: w.intercom.apiUrl,
+        accessToken: w.intercom.accessToken,
+        logger: log,
+        ...(opts.intercomTimeoutMs ? { timeoutMs: opts.intercomTimeoutMs } : {}),
+        ...(opts.intercomRetry ? { retry: opts.intercomRetry } : {}),
+      }),
+      'intercom',
+      metrics,
+      w.name,
+    );
+    const adapter = createSecretVault({
+      addr: config.vault.addr,
+      auth: config.vault.auth,
+      kvMount: config.vault.kvMount,
+      pathPrefix: w.vaultPathPrefix,
+      workspace: w.name,
+      logger: log,
+      ...(config.vault.namespace ? { namespace: config.vault.namespace } : {}),
+      ...(config.vault.caPem ? { caPem: config.vault.caPem } : {}),
+      ...(vaultOwner ? { sharing: vaultOwner } : {}),
+    });
+    vaultOwner ??= adapter;
+    const vaultClient: SecretVault = instrumentPort(adapter, 'vault', metrics, w.name);
 
-  // `/ivs list` may show a listing again for a few seconds, until any replica writes what a listing
-  // shows (an Intercom secret, a secret's material in Vault; not current/<platform>): every such
-  // write announces itself (core/catalog.ts).
-  const catalog = new SecretCatalog(intercomClient, vaultClient, logger, {
-    clock,
-    maxAgeMs: config.ivs.listMaxAgeMs,
-    hearsChanges: () => catalogChanges.hearing(),
+    // `/ivs list` may show a listing again for a few seconds, until any replica writes what a listing
+    // shows (an Intercom secret, a secret's material in Vault; not current/<platform>): every such
+    // write announces itself (core/catalog.ts).
+    const catalog = new SecretCatalog(intercomClient, vaultClient, log, {
+      clock,
+      maxAgeMs: config.ivs.listMaxAgeMs,
+      hearsChanges: () => catalogChanges.hearing(),
+    });
+    catalogs.push(catalog);
+    const intercom = announcingWrites(intercomClient, ['createSecret', 'deleteSecret'], catalogChanges.announce);
+    const vault = announcingWrites(vaultClient, ['storeSecret', 'markDeleted'], catalogChanges.announce);
+    return { config: w, log, intercom, vault, catalog };
   });
-  const catalogChanges = watchCatalogChanges(redis, { channel: `${config.redis.keyPrefix}secrets-changed`, onChange: () => catalog.changed(), logger });
-  const intercom = announcingWrites(intercomClient, ['createSecret', 'deleteSecret'], catalogChanges.announce);
-  const vault = announcingWrites(vaultClient, ['storeSecret', 'markDeleted'], catalogChanges.announce);
+  const vaultAdapter = vaultOwner as VaultAdapter;
+  const readinessVault = perWorkspace[0]?.vault as SecretVault;
 
   const slackClientOptions = {
     slackApiUrl: config.slack.apiUrl,
@@ -126,7 +153,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     customRoutes: operationalRoutes(
       {
         redis: async () => (await redis.ping()) === 'PONG',
-        vault: () => vault.readiness(),
+        vault: () => readinessVault.readiness(),
       },
       metrics,
       () => shuttingDown,
@@ -137,37 +164,64 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   // own app.client, used by listeners for views.open, cannot be swapped).
   const slackClient = new TimedWebClient(config.slack.botToken, { ...slackClientOptions, logger: boltLogger(logger), logLevel: LogLevel.INFO }, metrics);
   const directory = new SlackDirectory(slackClient, clock);
-  const policy = new Policy(
-    { requesters: config.ivs.requesters, approvers: config.ivs.approvers, approvalsRequired: config.ivs.approvalsRequired },
-    directory,
+  const inFile = Boolean(config.ivs.configFile);
+  const workspaces: Workspaces = new Map(
+    perWorkspace.map(({ config: w, log, intercom, vault }) => {
+      const policy = new Policy(
+        {
+          requesters: w.requesters,
+          approvers: w.approvers,
+          approvalsRequired: w.approvalsRequired,
+          ...(inFile ? { listNames: { requesters: `the requesters of workspace ${w.name}`, approvers: `the approvers of workspace ${w.name}` } } : {}),
+        },
+        directory,
+      );
+      const workspace: Workspace = {
+        name: w.name,
+        intercom,
+        vault,
+        policy,
+        requestTtlMs: w.requestTtlMs,
+        minOverlapMs: w.minOverlapMs,
+        ...(w.rotateAfterMs !== undefined ? { rotateAfterMs: w.rotateAfterMs } : {}),
+        log,
+      };
+      return [w.name, workspace] as const;
+    }),
   );
-  const notifier = new SlackNotifier(slackClient, clock, logger, config.ivs.minOverlapMs);
+  const notifier = new SlackNotifier(slackClient, clock, logger, (name) => workspaces.get(name)?.minOverlapMs);
   const requests = new RequestService({
     store,
     audit,
     notifier,
-    intercom,
-    vault,
-    policy,
+    workspaces,
     clock,
     log: logger,
     settings: {
-      workspace: config.ivs.workspace,
-      requestTtlMs: config.ivs.requestTtlMs,
-      minOverlapMs: config.ivs.minOverlapMs,
       maxOpenPerRequester: config.ivs.maxOpenPerRequester,
       leaseMs: opts.leaseMs ?? LEASE_MS,
       replicaId,
     },
   });
 
-  registerListeners(app, { config, requests, audit, intercom, catalog, log: logger, metrics, now: () => clock.now() });
+  const served = new ServedWorkspaces(
+    perWorkspace.map(({ config: w, intercom, catalog }) => ({
+      name: w.name,
+      channels: w.channels,
+      intercom,
+      catalog,
+      approvalsRequired: w.approvalsRequired,
+      minOverlapMs: w.minOverlapMs,
+    })),
+  );
+  registerListeners(app, { config, requests, audit, workspaces: served, log: logger, metrics, now: () => clock.now() });
 
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
 
-  let busyWithSecrets = true;
+  // Workspaces with a create or delete approved or running (their current/<platform> is left alone).
+  let busyWithSecrets: ReadonlySet<string> | 'all' = 'all';
   let lastReconciled = Number.NEGATIVE_INFINITY;
   // Each part on its own: one that keeps failing (a request that cannot be decoded, say) must not
   // stop the others, above all the recovery of stale leases.
@@ -179,17 +233,24 @@ export function createBot(config: Config, opts: BotOptions): Bot {
       async () => {
         const open = await requests.listOpen();
         metrics.openRequests.reset();
-        for (const r of open) metrics.openRequests.inc({ state: r.state });
-        busyWithSecrets = open.some((r) => r.state === 'approved' || r.state === 'executing');
+        for (const r of open) metrics.openRequests.inc({ state: r.state, workspace: workspaces.has(r.operation.workspace) ? r.operation.workspace : '' });
+        busyWithSecrets = new Set(open.filter((r) => r.state === 'approved' || r.state === 'executing').map((r) => r.operation.workspace));
       },
     ],
     [
       'checking current/<platform>',
       async () => {
         // Not while a create or delete may be repointing it itself; at start, then once a minute.
-        if (opts.reconcileCurrents === false || busyWithSecrets || clock.now() - lastReconciled < RECONCILE_INTERVAL_MS) return;
+        if (opts.reconcileCurrents === false || busyWithSecrets === 'all' || clock.now() - lastReconciled < RECONCILE_INTERVAL_MS) return;
         lastReconciled = clock.now();
-        await reconcileCurrents({ intercom, vault, log: logger });
+        const busy = busyWithSecrets;
+        // Each workspace on its own: one whose Intercom is down must not keep the others unchecked.
+        for (const ws of workspaces.values()) {
+          if (busy.has(ws.name)) continue;
+          await reconcileCurrents({ intercom: ws.intercom, vault: ws.vault, log: ws.log }).catch((err: unknown) => {
+            ws.log.warn({ err }, 'sweep: checking current/<platform> failed; will try again');
+          });
+        }
       },
     ],
   ];

@@ -1,14 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { CHANNEL_ID, loadWorkspacesFile, type WorkspaceConfig } from './config-file';
 import { parseDuration } from './duration';
 import { resolveIntercomBaseUrl } from './intercom/region';
+import { COMMAND_WORDS } from './slack/command-parser';
+
+export type { WorkspaceConfig } from './config-file';
 
 /**
  * The only place that reads the environment (`loadConfig(process.env)` in main). Every setting of
  * SPEC §3, §5 and §6 is named here, validated together, and every problem is reported at once.
+ * With `IVS_CONFIG` the workspaces come from a YAML file (SPEC §9, config-file.ts); without it the
+ * environment describes one workspace, exactly as in the first release.
  */
 
-const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const GROUP_ID = /^S[A-Z0-9]{2,}$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -27,7 +32,6 @@ export interface Config {
   };
   readonly port: number;
   readonly redis: { readonly url: string; readonly keyPrefix: string };
-  readonly intercom: { readonly accessToken: string; readonly apiUrl: string };
   readonly vault: {
     readonly addr: string;
     readonly auth: VaultAuth;
@@ -36,15 +40,14 @@ export interface Config {
     readonly pathPrefix: string;
     readonly caPem?: string;
   };
+  /**
+   * The Intercom workspaces, in the order of the file (or the one of the environment settings). Each
+   * has its own Intercom, Vault subtree, channels and policy.
+   */
+  readonly workspaces: readonly WorkspaceConfig[];
   readonly ivs: {
-    readonly workspace: string;
-    readonly channels: readonly string[];
-    /** User ids and user-group ids. */
-    readonly requesters: readonly string[];
-    readonly approvers: readonly string[];
-    readonly approvalsRequired: number;
-    readonly requestTtlMs: number;
-    readonly minOverlapMs: number;
+    /** The YAML file the workspaces came from; absent when the environment describes one workspace. */
+    readonly configFile?: string;
     readonly maxOpenPerRequester: number;
     /** How long a `/ivs list` answer may be shown again; 0 asks Intercom and Vault every time. */
     readonly listMaxAgeMs: number;
@@ -53,6 +56,21 @@ export interface Config {
   /** Every credential in the config, so the logger can redact them wherever they appear. */
   readonly secrets: readonly string[];
 }
+
+const DEFAULT_VAULT_PREFIX = 'intercom/identity-verification';
+
+/** The environment settings that describe the one workspace; with IVS_CONFIG the file does. */
+const PER_WORKSPACE_ENV = [
+  'IVS_WORKSPACE',
+  'IVS_CHANNELS',
+  'IVS_REQUESTERS',
+  'IVS_APPROVERS',
+  'IVS_APPROVALS_REQUIRED',
+  'IVS_REQUEST_TTL',
+  'IVS_MIN_OVERLAP',
+  'IVS_ROTATE_AFTER',
+  'INTERCOM_API_URL',
+] as const;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
@@ -105,7 +123,7 @@ const schema = z.object({
     'must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL',
   ),
   REDIS_KEY_PREFIX: optional,
-  INTERCOM_ACCESS_TOKEN: optional.refine((v) => v !== undefined, 'is required'),
+  INTERCOM_ACCESS_TOKEN: optional,
   INTERCOM_API_URL: optional.transform((v, ctx) => {
     try {
       return resolveIntercomBaseUrl(v ?? 'us');
@@ -128,15 +146,19 @@ const schema = z.object({
   VAULT_CACERT: optional,
   VAULT_SKIP_VERIFY: optional.refine((v) => v === undefined || v === 'false', 'is not supported: TLS to Vault is always verified (use VAULT_CACERT)'),
   IVS_WORKSPACE: optional.refine((v) => v === undefined || /^[\w.-]{1,64}$/.test(v), 'must be 1–64 letters, digits, dots, dashes or underscores'),
-  IVS_CHANNELS: idList(CHANNEL_ID, 'channel ids (C…/G…)').refine((v) => v !== undefined && v.length > 0, 'is required: the bot answers nowhere else'),
+  IVS_CHANNELS: idList(CHANNEL_ID, 'channel ids (C…/G…)'),
   IVS_REQUESTERS: idList(new RegExp(`${USER_ID.source}|${GROUP_ID.source}`), 'user (U…/W…) or user-group (S…) ids'),
-  IVS_APPROVERS: idList(new RegExp(`${USER_ID.source}|${GROUP_ID.source}`), 'user (U…/W…) or user-group (S…) ids').refine(
-    (v) => v !== undefined && v.length > 0,
-    'is required: without it, nothing can be approved',
-  ),
+  IVS_APPROVERS: idList(new RegExp(`${USER_ID.source}|${GROUP_ID.source}`), 'user (U…/W…) or user-group (S…) ids'),
   IVS_APPROVALS_REQUIRED: integer(1, 1, 10),
   IVS_REQUEST_TTL: duration('1h'),
   IVS_MIN_OVERLAP: duration('1h'),
+  IVS_ROTATE_AFTER: optional.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const ms = parseDuration(v);
+    if (ms === null || ms < 1000) ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)` });
+    return ms ?? undefined;
+  }),
+  IVS_CONFIG: optional,
   IVS_MAX_OPEN_REQUESTS: integer(3, 1, 50),
   IVS_LIST_MAX_AGE: duration('5s', { ms: 0, text: '0s' }).refine((ms) => ms <= 60_000, 'must be at most 1m: a longer-lived list would hide changes made outside the bot'),
   LOG_LEVEL: optional.refine((v) => v === undefined || (LOG_LEVELS as readonly string[]).includes(v), `must be one of ${LOG_LEVELS.join(', ')}`),
@@ -153,6 +175,24 @@ export function loadConfig(env: Env): ConfigResult {
 
   // Cross-field rules, checked on the raw values so they are reported even when others failed.
   const raw = (k: string) => (env[k] ?? '').trim() || undefined;
+  const configFile = raw('IVS_CONFIG');
+  let fileWorkspaces: readonly WorkspaceConfig[] | undefined;
+  if (configFile) {
+    // One source per workspace setting: a value in the environment next to the file would be
+    // silently ignored or silently win, and either surprises someone. So it is refused.
+    for (const key of PER_WORKSPACE_ENV) {
+      if (raw(key)) problems.push(`${key} is set, but with IVS_CONFIG every workspace setting comes from ${configFile}: unset ${key}`);
+    }
+    const vaultPrefix = raw('VAULT_PATH_PREFIX');
+    const loaded = loadWorkspacesFile(configFile, env, { vaultPathPrefix: vaultPrefix ?? DEFAULT_VAULT_PREFIX }, COMMAND_WORDS);
+    if (loaded.ok) fileWorkspaces = loaded.workspaces;
+    else problems.push(...loaded.problems);
+  } else {
+    if (!raw('INTERCOM_ACCESS_TOKEN')) problems.push('INTERCOM_ACCESS_TOKEN is required');
+    const noIds = (k: string) => !(raw(k) ?? '').split(/[\s,]+/).some(Boolean);
+    if (noIds('IVS_CHANNELS')) problems.push('IVS_CHANNELS is required: the bot answers nowhere else');
+    if (noIds('IVS_APPROVERS')) problems.push('IVS_APPROVERS is required: without it, nothing can be approved');
+  }
   if (!raw('SLACK_APP_TOKEN') && !raw('SLACK_SIGNING_SECRET')) {
     problems.push('SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
   }
@@ -178,6 +218,22 @@ export function loadConfig(env: Env): ConfigResult {
   if (problems.length || !e) return { ok: false, problems };
 
   const approvers = e.IVS_APPROVERS ?? [];
+  const pathPrefix = e.VAULT_PATH_PREFIX ?? DEFAULT_VAULT_PREFIX;
+  // Without IVS_CONFIG: one workspace, exactly the first release's (same Redis keys, same Vault paths).
+  const workspaces: readonly WorkspaceConfig[] = fileWorkspaces ?? [
+    {
+      name: e.IVS_WORKSPACE ?? 'default',
+      intercom: { accessToken: e.INTERCOM_ACCESS_TOKEN ?? '', apiUrl: e.INTERCOM_API_URL },
+      channels: e.IVS_CHANNELS ?? [],
+      requesters: e.IVS_REQUESTERS ?? approvers,
+      approvers,
+      approvalsRequired: e.IVS_APPROVALS_REQUIRED,
+      requestTtlMs: e.IVS_REQUEST_TTL,
+      minOverlapMs: e.IVS_MIN_OVERLAP,
+      ...(e.IVS_ROTATE_AFTER !== undefined ? { rotateAfterMs: e.IVS_ROTATE_AFTER } : {}),
+      vaultPathPrefix: pathPrefix,
+    },
+  ];
   const auth: VaultAuth = e.VAULT_TOKEN
     ? { kind: 'token', token: e.VAULT_TOKEN }
     : e.VAULT_K8S_ROLE
@@ -198,26 +254,17 @@ export function loadConfig(env: Env): ConfigResult {
     },
     port: e.PORT,
     redis: { url: e.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix: e.REDIS_KEY_PREFIX ?? 'ivs:' },
-    intercom: {
-      accessToken: e.INTERCOM_ACCESS_TOKEN ?? '',
-      apiUrl: e.INTERCOM_API_URL,
-    },
     vault: {
       addr: (e.VAULT_ADDR ?? '').replace(/\/+$/, ''),
       auth,
       namespace: e.VAULT_NAMESPACE,
       kvMount: e.VAULT_KV_MOUNT ?? 'secret',
-      pathPrefix: e.VAULT_PATH_PREFIX ?? 'intercom/identity-verification',
+      pathPrefix,
       caPem,
     },
+    workspaces,
     ivs: {
-      workspace: e.IVS_WORKSPACE ?? 'default',
-      channels: e.IVS_CHANNELS ?? [],
-      requesters: e.IVS_REQUESTERS ?? approvers,
-      approvers,
-      approvalsRequired: e.IVS_APPROVALS_REQUIRED,
-      requestTtlMs: e.IVS_REQUEST_TTL,
-      minOverlapMs: e.IVS_MIN_OVERLAP,
+      ...(configFile ? { configFile } : {}),
       maxOpenPerRequester: e.IVS_MAX_OPEN_REQUESTS,
       listMaxAgeMs: e.IVS_LIST_MAX_AGE,
     },
@@ -227,9 +274,10 @@ export function loadConfig(env: Env): ConfigResult {
       e.SLACK_SIGNING_SECRET,
       e.SLACK_APP_TOKEN,
       e.INTERCOM_ACCESS_TOKEN,
+      ...workspaces.map((w) => w.intercom.accessToken),
       e.VAULT_TOKEN,
       e.VAULT_SECRET_ID,
-    ].filter((s): s is string => Boolean(s)),
+    ].filter((s, i, all): s is string => Boolean(s) && all.indexOf(s) === i),
   };
   return { ok: true, config };
 }
@@ -260,7 +308,11 @@ export function configWarnings(config: Config): string[] {
   };
   const warnings: string[] = [];
   if (plainRemote(config.vault.addr)) warnings.push('VAULT_ADDR is plain http to another host: the Vault token and the secret material cross the network unencrypted');
-  if (plainRemote(config.intercom.apiUrl)) warnings.push('INTERCOM_API_URL is plain http to another host: the Intercom token and the secret material cross the network unencrypted');
+  for (const w of config.workspaces) {
+    if (!plainRemote(w.intercom.apiUrl)) continue;
+    const setting = config.ivs.configFile ? `workspace ${w.name}'s intercom.url` : 'INTERCOM_API_URL';
+    warnings.push(`${setting} is plain http to another host: the Intercom token and the secret material cross the network unencrypted`);
+  }
   return warnings;
 }
 

@@ -2,12 +2,12 @@ import type { AuditLog } from './core/ports';
 import { timed, type Metrics } from './metrics';
 
 /** Wraps every async method of a port so its latency lands in the upstream histogram. */
-export function instrumentPort<T extends object>(port: T, service: string, metrics: Metrics): T {
+export function instrumentPort<T extends object>(port: T, service: string, metrics: Metrics, workspace = ''): T {
   return new Proxy(port, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => timed(metrics, service, prop, async () => (value as (...a: unknown[]) => unknown).apply(target, args));
+      return (...args: unknown[]) => timed(metrics, service, prop, async () => (value as (...a: unknown[]) => unknown).apply(target, args), workspace);
     },
   });
 }
@@ -19,7 +19,11 @@ export function countingAuditLog(audit: AuditLog, metrics: Metrics): AuditLog {
     append: async (event) => {
       await audit.append(event);
       if (event.type === 'succeeded' || event.type === 'failed') {
-        metrics.executions.inc({ action: String(event.detail['step'] ?? 'unknown'), result: event.type === 'failed' ? 'failed' : String(event.detail['state'] ?? 'succeeded') });
+        metrics.executions.inc({
+          action: String(event.detail['step'] ?? 'unknown'),
+          result: event.type === 'failed' ? 'failed' : String(event.detail['state'] ?? 'succeeded'),
+          workspace: event.workspace ?? '',
+        });
       }
     },
   };

@@ -39,15 +39,15 @@ describe('loadConfig defaults', () => {
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: 'ivs:' });
     expect(config.slack.apiUrl).toBe('https://slack.com/api/');
     expect(config.slack.appToken).toBeUndefined();
-    expect(config.intercom.apiUrl).toBe('https://api.intercom.io');
+    expect(config.workspaces[0]?.intercom.apiUrl).toBe('https://api.intercom.io');
     expect(config.vault.kvMount).toBe('secret');
     expect(config.vault.pathPrefix).toBe('intercom/identity-verification');
     expect(config.vault.namespace).toBeUndefined();
     expect(config.vault.caPem).toBeUndefined();
-    expect(config.ivs.workspace).toBe('default');
-    expect(config.ivs.approvalsRequired).toBe(1);
-    expect(config.ivs.requestTtlMs).toBe(3_600_000);
-    expect(config.ivs.minOverlapMs).toBe(3_600_000);
+    expect(config.workspaces[0]?.name).toBe('default');
+    expect(config.workspaces[0]?.approvalsRequired).toBe(1);
+    expect(config.workspaces[0]?.requestTtlMs).toBe(3_600_000);
+    expect(config.workspaces[0]?.minOverlapMs).toBe(3_600_000);
     expect(config.ivs.maxOpenPerRequester).toBe(3);
     expect(config.ivs.listMaxAgeMs).toBe(5_000);
     expect(config.logLevel).toBe('info');
@@ -55,21 +55,21 @@ describe('loadConfig defaults', () => {
 
   it('lets requesters default to the approvers', () => {
     const config = configOf(MINIMAL);
-    expect(config.ivs.approvers).toEqual(['U0AAA', 'U0BBB']);
-    expect(config.ivs.requesters).toEqual(['U0AAA', 'U0BBB']);
+    expect(config.workspaces[0]?.approvers).toEqual(['U0AAA', 'U0BBB']);
+    expect(config.workspaces[0]?.requesters).toEqual(['U0AAA', 'U0BBB']);
   });
 
   it('keeps requesters separate when IVS_REQUESTERS is set', () => {
     const config = configWith({ IVS_REQUESTERS: 'U0CCC S0GROUP' });
-    expect(config.ivs.requesters).toEqual(['U0CCC', 'S0GROUP']);
-    expect(config.ivs.approvers).toEqual(['U0AAA', 'U0BBB']);
+    expect(config.workspaces[0]?.requesters).toEqual(['U0CCC', 'S0GROUP']);
+    expect(config.workspaces[0]?.approvers).toEqual(['U0AAA', 'U0BBB']);
   });
 
   it('treats an empty or blank setting as unset, so the default applies', () => {
     const config = configWith({ PORT: '', IVS_REQUEST_TTL: '  ', IVS_REQUESTERS: '', VAULT_KV_MOUNT: '' });
     expect(config.port).toBe(3000);
-    expect(config.ivs.requestTtlMs).toBe(3_600_000);
-    expect(config.ivs.requesters).toEqual(['U0AAA', 'U0BBB']);
+    expect(config.workspaces[0]?.requestTtlMs).toBe(3_600_000);
+    expect(config.workspaces[0]?.requesters).toEqual(['U0AAA', 'U0BBB']);
     expect(config.vault.kvMount).toBe('secret');
   });
 
@@ -94,14 +94,16 @@ describe('loadConfig defaults', () => {
     expect(config.redis).toEqual({ url: 'rediss://redis.internal:6380/2', keyPrefix: 'prod-ivs:' });
     expect(config.slack.apiUrl).toBe('http://127.0.0.1:9999/api/');
     expect(config.vault).toMatchObject({ namespace: 'admin/ops', kvMount: 'kv/ops', pathPrefix: 'intercom/ivs' });
-    expect(config.ivs).toMatchObject({
-      workspace: 'eu-prod',
+    expect(config.workspaces).toHaveLength(1);
+    expect(config.workspaces[0]).toMatchObject({
+      name: 'eu-prod',
       channels: ['C0AAA', 'G0BBB'],
       approvalsRequired: 2,
       requestTtlMs: 15 * 60_000,
       minOverlapMs: 2 * 86_400_000,
-      maxOpenPerRequester: 5,
+      vaultPathPrefix: 'intercom/ivs',
     });
+    expect(config.ivs).toMatchObject({ maxOpenPerRequester: 5 });
     expect(config.logLevel).toBe('debug');
   });
 });
@@ -114,7 +116,7 @@ describe('INTERCOM_API_URL', () => {
     ['http://127.0.0.1:4010/', 'http://127.0.0.1:4010'],
     ['https://intercom-proxy.internal', 'https://intercom-proxy.internal'],
   ])('%s resolves to %s', (setting, url) => {
-    expect(configWith({ INTERCOM_API_URL: setting }).intercom.apiUrl).toBe(url);
+    expect(configWith({ INTERCOM_API_URL: setting }).workspaces[0]?.intercom.apiUrl).toBe(url);
   });
 
   it.each(['uk', 'ftp://api.intercom.io', 'constructor', 'toString'])('refuses %s', (setting) => {
@@ -151,8 +153,8 @@ describe('durations', () => {
     ['1s', 1_000],
   ])('accepts %s as a request TTL and an overlap', (value, ms) => {
     const config = configWith({ IVS_REQUEST_TTL: value, IVS_MIN_OVERLAP: value });
-    expect(config.ivs.requestTtlMs).toBe(ms);
-    expect(config.ivs.minOverlapMs).toBe(ms);
+    expect(config.workspaces[0]?.requestTtlMs).toBe(ms);
+    expect(config.workspaces[0]?.minOverlapMs).toBe(ms);
   });
 
   it.each(['0s', '1ms', '5x', '1.5h', '1h30m', '-1h', 'h'])('refuses %s, naming the value and the expected shape', (value) => {
@@ -194,7 +196,7 @@ describe('Slack, channel and user ids', () => {
   });
 
   it('accepts user ids U…/W… and group ids S… separated by commas or spaces', () => {
-    expect(configWith({ IVS_APPROVERS: 'U0AAA, W0BBB  S0CCC' }).ivs.approvers).toEqual(['U0AAA', 'W0BBB', 'S0CCC']);
+    expect(configWith({ IVS_APPROVERS: 'U0AAA, W0BBB  S0CCC' }).workspaces[0]?.approvers).toEqual(['U0AAA', 'W0BBB', 'S0CCC']);
   });
 
   it('requires channels and approvers, saying why', () => {

@@ -2,17 +2,16 @@ import { LeaseLostError, RetryLaterError } from './errors';
 import { confirmingLostAnswer } from './lost-answer';
 import type { ApprovalRequest } from './request';
 import type { Journal } from './journal';
-import type { Clock, Intercom, Log, RequestStore, SecretVault } from './ports';
-import type { Policy } from './policy';
+import type { Clock, Log, RequestStore } from './ports';
 import type { RequestId, SecretInfo } from './types';
+import type { Workspace, Workspaces } from './workspace';
 import { runStep } from './workflows/run-step';
 import type { StepResult } from './workflows/step';
 
 export interface ExecutorDeps {
   readonly store: RequestStore;
-  readonly intercom: Intercom;
-  readonly vault: SecretVault;
-  readonly policy: Policy;
+  /** A request is carried out with its own workspace's Intercom, Vault and policy. */
+  readonly workspaces: Workspaces;
   readonly journal: Journal;
   readonly clock: Clock;
   readonly log: Log;
@@ -20,7 +19,6 @@ export interface ExecutorDeps {
   readonly owner: string;
   /** About 15 s; renewed at a third of that while the step runs. */
   readonly leaseMs: number;
-  readonly minOverlapMs: number;
   openOrphanDelete(request: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null>;
 }
 
@@ -89,11 +87,19 @@ export class Executor {
       return;
     }
     if (claim.kind !== 'claimed') return;
-    await this.run(claim.request, claim.recovering);
+    const ws = this.deps.workspaces.get(claim.request.operation.workspace);
+    if (!ws) {
+      // Not served here (removed from IVS_CONFIG, or a replica with an older file): touch nothing;
+      // the lease runs out and a replica that serves the workspace takes it over.
+      log.error({ requestId: id, workspace: claim.request.operation.workspace }, 'approved request of a workspace this replica does not serve: left alone');
+      return;
+    }
+    await this.run(ws, claim.request, claim.recovering);
   }
 
-  private async run(request: ApprovalRequest, recovering: boolean): Promise<void> {
-    const { store, clock, owner, leaseMs, log, journal } = this.deps;
+  private async run(ws: Workspace, request: ApprovalRequest, recovering: boolean): Promise<void> {
+    const { store, clock, owner, leaseMs, journal } = this.deps;
+    const log = ws.log;
     const id = request.id;
 
     const renewal = setInterval(() => {
@@ -121,7 +127,7 @@ export class Executor {
 
       let result: StepResult;
       try {
-        result = await this.carryOut(request, recovering);
+        result = await this.carryOut(ws, request, recovering);
       } catch (err) {
         if (!(err instanceof RetryLaterError)) throw err;
         // Left unfinished on purpose: the lease runs out and a sweep (here or elsewhere) looks again.
@@ -137,10 +143,11 @@ export class Executor {
   }
 
   /** Re-checks the approval and runs the step. */
-  private async carryOut(request: ApprovalRequest, recovering: boolean): Promise<StepResult> {
-    const { store, clock, owner, log, journal } = this.deps;
+  private async carryOut(ws: Workspace, request: ApprovalRequest, recovering: boolean): Promise<StepResult> {
+    const { store, clock, owner, journal } = this.deps;
+    const log = ws.log;
     const id = request.id;
-    const stillApproved = await this.deps.policy.stillApproved(request);
+    const stillApproved = await ws.policy.stillApproved(request);
     // A takeover after a side effect may have happened (a POST or DELETE sent) still finishes or
     // cleans up what was started, even when the approval no longer holds; it starts nothing new.
     const started = recovering && Boolean(request.progress['phase']);
@@ -151,11 +158,11 @@ export class Executor {
       request,
       recovering,
       ...(stillApproved.ok ? {} : { approvalWithdrawn: stillApproved.reason }),
-      intercom: this.deps.intercom,
-      vault: this.deps.vault,
+      intercom: ws.intercom,
+      vault: ws.vault,
       clock,
       log,
-      minOverlapMs: this.deps.minOverlapMs,
+      minOverlapMs: ws.minOverlapMs,
       tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
       progress: async (crumbs) => {
         // Another replica took the request over, or the lease ran out: stop before touching Intercom or Vault again.

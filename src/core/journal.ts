@@ -14,7 +14,7 @@ export class Journal {
   ) {}
 
   async tell(request: ApprovalRequest, event: Omit<AuditEvent, 'requestId'>, opts: { updateCard?: boolean } = {}): Promise<void> {
-    const full: AuditEvent = { ...event, requestId: request.id };
+    const full: AuditEvent = { ...event, requestId: request.id, workspace: request.operation.workspace };
     try {
       await this.audit.append(full);
     } catch (err) {

@@ -17,6 +17,8 @@ export interface PolicySettings {
   readonly requesters: readonly string[];
   readonly approvers: readonly string[];
   readonly approvalsRequired: number;
+  /** How refusals name the lists: `IVS_APPROVERS`, or `the approvers of workspace eu` (IVS_CONFIG). */
+  readonly listNames?: { readonly requesters: string; readonly approvers: string };
 }
 
 export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -30,6 +32,10 @@ export class Policy {
     private readonly directory: Directory,
   ) {}
 
+  private get names(): NonNullable<PolicySettings['listNames']> {
+    return this.settings.listNames ?? { requesters: 'IVS_REQUESTERS', approvers: 'IVS_APPROVERS' };
+  }
+
   get approvalsRequired(): number {
     return this.settings.approvalsRequired;
   }
@@ -39,7 +45,7 @@ export class Policy {
     const person = await this.checkPerson(user, teamId, requestTeamId ?? teamId);
     if (!person.ok) return person;
     if (!(await this.isListed(user, this.settings.requesters))) {
-      return refuse('you are not in IVS_REQUESTERS, so you cannot open requests');
+      return refuse(`you are not in ${this.names.requesters}, so you cannot open requests`);
     }
     return ALLOWED;
   }
@@ -52,7 +58,7 @@ export class Policy {
     }
     const person = await this.checkPerson(user, clickTeamId, request.teamId);
     if (!person.ok) return person;
-    if (!(await this.isListed(user, this.settings.approvers))) return refuse('you are not in IVS_APPROVERS');
+    if (!(await this.isListed(user, this.settings.approvers))) return refuse(`you are not in ${this.names.approvers}`);
     return ALLOWED;
   }
 
@@ -97,7 +103,7 @@ export class Policy {
     for (const id of excluded) candidates.delete(id);
     if (candidates.size >= this.settings.approvalsRequired) return ALLOWED;
     return refuse(
-      `it needs ${this.settings.approvalsRequired} approval${this.settings.approvalsRequired === 1 ? '' : 's'} from someone else in IVS_APPROVERS, ` +
+      `it needs ${this.settings.approvalsRequired} approval${this.settings.approvalsRequired === 1 ? '' : 's'} from someone else in ${this.names.approvers}, ` +
         `but only ${candidates.size} other approver${candidates.size === 1 ? '' : 's'} exist${candidates.size === 1 ? 's' : ''}`,
     );
   }

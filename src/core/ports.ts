@@ -192,6 +192,11 @@ export interface AuditEvent {
   readonly at: number;
   /** Plain facts only: ids, paths, versions, codes. Never material, never free text longer than a reason. */
   readonly detail: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * The request's workspace, for the `audit: true` log line and the metrics. Not part of the stored,
+   * hashed entry (the request's `requested` entry records it in its detail).
+   */
+  readonly workspace?: string;
 }
 
 export interface AuditEntry extends AuditEvent {

@@ -4,11 +4,11 @@ import { Executor } from './executor';
 import { platformsLeftWithout } from './impact';
 import { Journal } from './journal';
 import { confirmingLostAnswer } from './lost-answer';
-import type { Policy } from './policy';
 import type { ApprovalRequest, Operation } from './request';
 import { fingerprint, newRequestId } from './request-id';
-import type { AuditLog, Clock, Intercom, Log, Notifier, RequestStore, SecretVault } from './ports';
+import type { AuditLog, Clock, Log, Notifier, RequestStore } from './ports';
 import type { Platform, RequestId, SecretInfo, UserId } from './types';
+import type { Workspace, Workspaces } from './workspace';
 
 /** Who is acting, as Slack identifies them (ids only; names are for display). */
 export interface Actor {
@@ -28,9 +28,6 @@ export type OpenSpec =
   | { readonly action: 'rotate'; readonly secretId: string; readonly reason: string };
 
 export interface RequestSettings {
-  readonly workspace: string;
-  readonly requestTtlMs: number;
-  readonly minOverlapMs: number;
   readonly maxOpenPerRequester: number;
   readonly leaseMs: number;
   /** Identifies this replica as a lease holder. */
@@ -41,9 +38,8 @@ export interface RequestServiceDeps {
   readonly store: RequestStore;
   readonly audit: AuditLog;
   readonly notifier: Notifier;
-  readonly intercom: Intercom;
-  readonly vault: SecretVault;
-  readonly policy: Policy;
+  /** Each request uses its own workspace's Intercom, Vault and policy, never another's. */
+  readonly workspaces: Workspaces;
   readonly clock: Clock;
   readonly log: Log;
   readonly settings: RequestSettings;
@@ -63,21 +59,20 @@ export class RequestService {
     this.journal = new Journal(deps.audit, deps.notifier, deps.log);
     this.executor = new Executor({
       store: deps.store,
-      intercom: deps.intercom,
-      vault: deps.vault,
-      policy: deps.policy,
+      workspaces: deps.workspaces,
       journal: this.journal,
       clock: deps.clock,
       log: deps.log,
       owner: deps.settings.replicaId,
       leaseMs: deps.settings.leaseMs,
-      minOverlapMs: deps.settings.minOverlapMs,
       openOrphanDelete: (request, secret, why) => this.openOrphanDelete(request, secret, why),
     });
   }
 
-  async open(actor: Actor, channel: string, spec: OpenSpec): Promise<Reply> {
-    const { policy } = this.deps;
+  async open(actor: Actor, channel: string, workspaceName: string, spec: OpenSpec): Promise<Reply> {
+    const ws = this.deps.workspaces.get(workspaceName);
+    if (!ws) return reply(false, `This bot does not serve a workspace called ${workspaceName}.`);
+    const { policy } = ws;
     const allowed = await policy.mayRequest(actor.userId, actor.teamId);
     if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
     const possible = await policy.approvalPossible([actor.userId]);
@@ -85,18 +80,18 @@ export class RequestService {
 
     let operation: Operation;
     let impact: Platform[] = [];
-    const workspace = this.deps.settings.workspace;
+    const workspace = ws.name;
     if (spec.action === 'create') {
       operation = { action: 'create', workspace, name: spec.name, platforms: spec.platforms };
     } else {
       let secrets: SecretInfo[];
       try {
-        secrets = await this.deps.intercom.listSecrets();
+        secrets = await ws.intercom.listSecrets();
       } catch (err) {
-        return reply(false, `Could not check secret ${spec.secretId} at Intercom: ${intercomProblem(err)}. Nothing was opened.`);
+        return reply(false, `Could not check secret ${spec.secretId} at Intercom (workspace ${ws.name}): ${intercomProblem(err)}. Nothing was opened.`);
       }
       const target = secrets.find((s) => s.id === spec.secretId);
-      if (!target) return reply(false, `There is no secret with id \`${spec.secretId}\` (see \`/ivs list\`).`);
+      if (!target) return reply(false, `There is no secret with id \`${spec.secretId}\` in workspace ${ws.name} (see \`/ivs ${ws.name} list\`).`);
       impact = platformsLeftWithout(secrets, target.id);
       operation =
         spec.action === 'delete'
@@ -104,14 +99,16 @@ export class RequestService {
           : { action: 'rotate', workspace, secretId: target.id, secretName: target.name, platforms: target.platforms };
       if (spec.action === 'rotate') impact = [];
     }
-    return (await this.openRequest(actor, channel, operation, spec.reason, impact, this.deps.settings.maxOpenPerRequester)).reply;
+    return (await this.openRequest(ws, actor, channel, operation, spec.reason, impact, this.deps.settings.maxOpenPerRequester)).reply;
   }
 
   async approve(actor: Actor, id: RequestId): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     if (request.state !== 'pending') return reply(false, `${id} is ${request.state.replace('_', ' ')}: it cannot be approved now.`);
-    const decision = await this.deps.policy.mayDecide(actor.userId, actor.teamId, request);
+    const ws = this.workspaceOf(request);
+    if (!ws) return reply(false, notServed(request));
+    const decision = await ws.policy.mayDecide(actor.userId, actor.teamId, request);
     if (!decision.ok) return reply(false, `Your approval does not count: ${decision.reason}.`);
 
     const now = this.deps.clock.now();
@@ -147,7 +144,9 @@ export class RequestService {
   async reject(actor: Actor, id: RequestId, reason: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
-    const decision = await this.deps.policy.mayDecide(actor.userId, actor.teamId, request);
+    const ws = this.workspaceOf(request);
+    if (!ws) return reply(false, notServed(request));
+    const decision = await ws.policy.mayDecide(actor.userId, actor.teamId, request);
     if (!decision.ok) return reply(false, `You cannot reject ${id}: ${decision.reason}.`);
     const now = this.deps.clock.now();
     const result = await this.deps.store.reject(id, actor.userId, reason, now);
@@ -180,16 +179,18 @@ export class RequestService {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     if (request.state !== 'awaiting_finish' || !request.rotation) return reply(false, `${id} is not a rotation waiting to be finished.`);
-    const allowed = await this.deps.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
+    const ws = this.workspaceOf(request);
+    if (!ws) return reply(false, notServed(request));
+    const allowed = await ws.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
     if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
     const now = this.deps.clock.now();
-    const allowedAt = (request.rotation.successorCreatedAt ?? now) + this.deps.settings.minOverlapMs;
+    const allowedAt = (request.rotation.successorCreatedAt ?? now) + ws.minOverlapMs;
     if (now < allowedAt) {
-      return reply(false, `Too early: both secrets must coexist for ${formatDuration(this.deps.settings.minOverlapMs)}; ${formatDuration(allowedAt - now)} left.`);
+      return reply(false, `Too early: both secrets must coexist for ${formatDuration(ws.minOverlapMs)}; ${formatDuration(allowedAt - now)} left.`);
     }
-    const possible = await this.deps.policy.approvalPossible([request.requester, actor.userId]);
+    const possible = await ws.policy.approvalPossible([request.requester, actor.userId]);
     if (!possible.ok) return reply(false, `The delete step could never be approved: ${possible.reason}.`);
-    const result = await this.deps.store.startRetireStep(id, actor.userId, now + this.deps.settings.requestTtlMs, now);
+    const result = await this.deps.store.startRetireStep(id, actor.userId, now + ws.requestTtlMs, now);
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
     if (result.kind === 'refused') return reply(false, `${id} cannot be finished: ${result.why}.`);
     const oldSecret = request.operation.action === 'rotate' ? request.operation.secretId : '';
@@ -200,7 +201,9 @@ export class RequestService {
   async abandon(actor: Actor, id: RequestId): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
-    const allowed = await this.deps.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
+    const ws = this.workspaceOf(request);
+    if (!ws) return reply(false, notServed(request));
+    const allowed = await ws.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
     if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
     const now = this.deps.clock.now();
     const result = await this.deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now);
@@ -243,7 +246,13 @@ export class RequestService {
     return this.deps.store.get(id);
   }
 
+  /** The workspace a stored request belongs to; undefined when this bot does not serve it (any more). */
+  workspaceOf(request: ApprovalRequest): Workspace | undefined {
+    return this.deps.workspaces.get(request.operation.workspace);
+  }
+
   private async openRequest(
+    ws: Workspace,
     actor: Actor,
     channel: string,
     operation: Operation,
@@ -264,9 +273,9 @@ export class RequestService {
         reason,
         state: 'pending',
         approvals: [],
-        approvalsRequired: this.deps.policy.approvalsRequired,
+        approvalsRequired: ws.policy.approvalsRequired,
         createdAt: now,
-        expiresAt: now + this.deps.settings.requestTtlMs,
+        expiresAt: now + ws.requestTtlMs,
         updatedAt: now,
         impact,
         progress: {},
@@ -299,7 +308,11 @@ export class RequestService {
       }
       await this.deps.store.setCard(id, card);
       const withCard: ApprovalRequest = { ...created.request, card };
-      await this.journal.tell(withCard, { type: 'requested', actor: actor.userId, at: now, detail: { action: operation.action } }, { updateCard: false });
+      await this.journal.tell(
+        withCard,
+        { type: 'requested', actor: actor.userId, at: now, detail: { action: operation.action, workspace: operation.workspace } },
+        { updateCard: false },
+      );
       const needs = `${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'}`;
       return { reply: reply(true, `Request ${id} opened; it needs ${needs} from someone else.`), id };
     }
@@ -308,6 +321,8 @@ export class RequestService {
 
   /** A secret active at Intercom without material in Vault gets a delete request opened by the bot. */
   private async openOrphanDelete(origin: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null> {
+    const ws = this.workspaceOf(origin);
+    if (!ws) return null;
     const operation: Operation = {
       action: 'delete',
       workspace: origin.operation.workspace,
@@ -318,11 +333,12 @@ export class RequestService {
     };
     let impact: Platform[] = [];
     try {
-      impact = platformsLeftWithout(await this.deps.intercom.listSecrets(), secret.id);
+      impact = platformsLeftWithout(await ws.intercom.listSecrets(), secret.id);
     } catch {
       impact = [...secret.platforms];
     }
     const opened = await this.openRequest(
+      ws,
       { userId: origin.requester, teamId: origin.teamId },
       origin.channel,
       operation,
@@ -335,6 +351,10 @@ export class RequestService {
     });
     return opened?.id ?? null;
   }
+}
+
+function notServed(request: ApprovalRequest): string {
+  return `${request.id} belongs to workspace ${request.operation.workspace}, which this bot does not serve (any more): nothing was changed.`;
 }
 
 /** Why an Intercom call failed, in words for the person who asked. */

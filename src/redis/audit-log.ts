@@ -42,7 +42,8 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
   return {
     async append(event) {
       checkDetail(event.detail);
-      const stored: AuditEvent = { ...event, actor: event.actor || undefined };
+      const { workspace, ...recorded } = event;
+      const stored: AuditEvent = { ...recorded, actor: event.actor || undefined };
       for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
         const prev = knownHead === '' ? GENESIS_HASH : knownHead;
         const hash = chainHash(prev, stored);
@@ -69,7 +70,7 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
         if (Number(reply[0]) === 1) {
           knownHead = hash;
           opts.logger.info(
-            { audit: true, requestId: stored.requestId, type: stored.type, actor: stored.actor, detail: stored.detail, entryId: reply[1], hash },
+            { audit: true, requestId: stored.requestId, workspace, type: stored.type, actor: stored.actor, detail: stored.detail, entryId: reply[1], hash },
             `audit: ${stored.type}`,
           );
           return;

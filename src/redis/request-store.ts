@@ -16,6 +16,12 @@ export interface RedisRequestStoreOptions {
    * that approved it normally claims it at once). Default 15 s.
    */
   readonly claimGraceMs?: number;
+  /**
+   * The workspace whose keys carry no workspace name: the one workspace of the environment settings,
+   * whose Redis layout stays exactly the first release's. Every other workspace's open rotation of
+   * secret `102` is `rotation:<workspace>:102`, since ids repeat across workspaces.
+   */
+  readonly unqualifiedWorkspace?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -76,9 +82,37 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     }
   }
 
+  const workspace = (request: ApprovalRequest) => request.operation.workspace;
+  function rotationKeyOf(request: ApprovalRequest, secretId: string | undefined): string | undefined {
+    if (secretId === undefined) return undefined;
+    return workspace(request) === opts.unqualifiedWorkspace ? secretId : `${workspace(request)}:${secretId}`;
+  }
+
+  /**
+   * A rotation opened before IVS_CONFIG replaced the environment settings holds the first release's
+   * `rotation:<id>`; it still blocks a second rotation of that secret in its own workspace. New ones
+   * are never written under that key by a bot with IVS_CONFIG, so this read races with nothing.
+   */
+  async function legacyRotation(request: ApprovalRequest, secretId: string): Promise<string | undefined> {
+    let holder: string | null;
+    try {
+      holder = await redis.get(`${prefix}rotation:${secretId}`);
+      if (!holder) return undefined;
+      const owner = await redis.hget(`${prefix}req:${holder}`, 'workspace');
+      return owner === workspace(request) ? holder : undefined;
+    } catch (err) {
+      throw toStoreError(err, 'get');
+    }
+  }
+
   const store: RequestStore = {
-    async create({ request, maxOpenPerRequester, rotationOf }) {
+    async create({ request, maxOpenPerRequester, rotationOf: secretId }) {
       if (request.state !== 'pending') throw new TypeError('a new request must be pending');
+      const rotationOf = rotationKeyOf(request, secretId);
+      if (secretId !== undefined && rotationOf !== secretId) {
+        const existing = await legacyRotation(request, secretId);
+        if (existing) return { kind: 'duplicate_rotation', existing };
+      }
       const reply = await run(
         'ivsCreate',
         request.id,

@@ -13,11 +13,17 @@ export class SlackNotifier implements Notifier {
     private readonly client: WebClient,
     private readonly clock: Clock,
     private readonly log: Log,
-    private readonly minOverlapMs: number,
+    /** The card of an awaiting rotation says when finishing is allowed: IVS_MIN_OVERLAP of its workspace. */
+    private readonly minOverlapMs: (workspace: string) => number | undefined,
   ) {}
 
+  private render(request: ApprovalRequest) {
+    const minOverlapMs = this.minOverlapMs(request.operation.workspace);
+    return renderRequestCard(request, { now: this.clock.now(), ...(minOverlapMs !== undefined ? { minOverlapMs } : {}) });
+  }
+
   async postCard(request: ApprovalRequest): Promise<CardRef | null> {
-    const card = renderRequestCard(request, { now: this.clock.now(), minOverlapMs: this.minOverlapMs });
+    const card = this.render(request);
     try {
       const res = await this.client.chat.postMessage({ channel: request.channel, text: card.text, blocks: card.blocks });
       if (!res.ts || !res.channel) return null;
@@ -30,7 +36,7 @@ export class SlackNotifier implements Notifier {
 
   async updateCard(request: ApprovalRequest): Promise<void> {
     if (!request.card) return;
-    const card = renderRequestCard(request, { now: this.clock.now(), minOverlapMs: this.minOverlapMs });
+    const card = this.render(request);
     try {
       await this.client.chat.update({ channel: request.card.channel, ts: request.card.ts, text: card.text, blocks: card.blocks });
     } catch (err) {

@@ -8,7 +8,7 @@ import type { CreatedSecret, Platform, SecretInfo } from '../core/types';
 import { kvLayout, PROBE_ID } from './kv-layout';
 import { provenanceMetadata } from './provenance-metadata';
 import { createVaultClient, type VaultClient } from './vault-client';
-import { createVaultSession, type VaultAuthOptions } from './vault-session';
+import { createVaultSession, type VaultAuthOptions, type VaultSession } from './vault-session';
 
 export interface SecretVaultOptions {
   readonly addr: string;
@@ -26,6 +26,11 @@ export interface SecretVaultOptions {
   readonly caPem?: string;
   readonly skipTlsVerify?: boolean;
   readonly logger?: Logger;
+  /**
+   * Another adapter's connection (client and login session) to share: one login for all the
+   * workspaces' subtrees. Its owner logs in and closes it.
+   */
+  readonly sharing?: VaultAdapter;
 }
 
 /** The SecretVault port plus the lifecycle main needs. */
@@ -33,6 +38,8 @@ export interface VaultAdapter extends SecretVault {
   /** Logs in now (AppRole/Kubernetes), so a bad credential stops the start; no-op for a token. */
   login(): Promise<void>;
   close(): void;
+  /** The connection, for another workspace's adapter (`sharing`). */
+  readonly connection: { readonly client: VaultClient; readonly session: VaultSession };
 }
 
 const WriteResponse = z.object({ data: z.object({ version: z.number().int() }) });
@@ -77,15 +84,8 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
   const log = opts.logger?.child({ component: 'vault' });
   const layout = kvLayout({ kvMount: opts.kvMount ?? 'secret', pathPrefix: opts.pathPrefix, workspace: opts.workspace });
   const auth: VaultAuthOptions = opts.auth ?? { kind: 'token', token: opts.token ?? '' };
-  const client: VaultClient = createVaultClient({
-    addr: opts.addr,
-    token: auth.kind === 'token' ? auth.token : '',
-    namespace: opts.namespace,
-    timeoutMs: opts.timeoutMs ?? 5000,
-    caPem: opts.caPem,
-    skipTlsVerify: opts.skipTlsVerify,
-  });
-  const session = createVaultSession(client, auth, { logger: log });
+  const connection = opts.sharing?.connection ?? connect(opts, auth, log);
+  const { client, session } = connection;
 
   /** Runs one step; failures are logged with facts only and re-thrown. */
   async function step<T>(what: string, path: string, call: () => Promise<T>): Promise<T> {
@@ -309,5 +309,18 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
 
     login: () => session.login(),
     close: () => session.close(),
+    connection,
   };
+}
+
+function connect(opts: SecretVaultOptions, auth: VaultAuthOptions, log: Logger | undefined): VaultAdapter['connection'] {
+  const client: VaultClient = createVaultClient({
+    addr: opts.addr,
+    token: auth.kind === 'token' ? auth.token : '',
+    namespace: opts.namespace,
+    timeoutMs: opts.timeoutMs ?? 5000,
+    caPem: opts.caPem,
+    skipTlsVerify: opts.skipTlsVerify,
+  });
+  return { client, session: createVaultSession(client, auth, { logger: log }) };
 }

@@ -1,18 +1,18 @@
 import type { Logger } from 'pino';
-import type { SecretCatalog } from '../../core/catalog';
-import type { AuditLog, Intercom } from '../../core/ports';
+import type { AuditLog } from '../../core/ports';
 import type { RequestService } from '../../core/requests';
 import type { Config } from '../../config';
 import { StoreUnavailableError } from '../../core/errors';
 import type { Metrics } from '../../metrics';
+import type { ServedWorkspaces } from '../workspaces';
 
 /** What every listener may use. Built once in app.ts. */
 export interface ListenerDeps {
   readonly config: Config;
   readonly requests: RequestService;
   readonly audit: AuditLog;
-  readonly intercom: Intercom;
-  readonly catalog: SecretCatalog;
+  /** Which channel serves which Intercom workspaces, and their lists. */
+  readonly workspaces: ServedWorkspaces;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly now: () => number;
@@ -21,12 +21,18 @@ export interface ListenerDeps {
 /** The text people see when Redis is down: nothing was half-written, because every change is one atomic step. */
 export const STORE_DOWN_TEXT = 'The request store (Redis) is unavailable right now, so nothing was changed. Try again in a minute.';
 
+/** A channel some workspace is served in. */
 export function isAllowedChannel(deps: ListenerDeps, channel: string | undefined): boolean {
-  return channel !== undefined && deps.config.ivs.channels.includes(channel);
+  return deps.workspaces.in(channel).length > 0;
 }
 
 export function notHereText(deps: ListenerDeps): string {
-  return `ivs-bot works only in ${deps.config.ivs.channels.map((c) => `<#${c}>`).join(', ')}.`;
+  return `ivs-bot works only in ${deps.workspaces.channels().map((c) => `<#${c}>`).join(', ')}.`;
+}
+
+/** `us`, `eu` as people should type them. */
+export function workspaceChoices(names: readonly string[]): string {
+  return names.map((n) => `\`${n}\``).join(', ');
 }
 
 /**

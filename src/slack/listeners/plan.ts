@@ -3,15 +3,15 @@ import { intercomProblem } from '../../core/requests';
 import { formatDuration } from '../../duration';
 import type { CreateCommand, DeleteCommand, RotateCommand } from '../command-parser';
 import { renderPlan } from '../views/plan';
-import type { ListenerDeps } from './context';
+import type { ServedWorkspace } from '../workspaces';
 
 /** Lists once (a read) and computes; no write anywhere. */
-export async function runPlan(target: CreateCommand | DeleteCommand | RotateCommand, deps: ListenerDeps): Promise<string> {
+export async function runPlan(target: CreateCommand | DeleteCommand | RotateCommand, workspace: ServedWorkspace): Promise<string> {
   let secrets;
   try {
-    secrets = await deps.intercom.listSecrets();
+    secrets = await workspace.intercom.listSecrets();
   } catch (err) {
-    return `Could not plan: ${intercomProblem(err)}.`;
+    return `Could not plan in workspace ${workspace.name}: ${intercomProblem(err)}.`;
   }
   const spec: PlanSpec =
     target.kind === 'create'
@@ -19,5 +19,5 @@ export async function runPlan(target: CreateCommand | DeleteCommand | RotateComm
       : target.kind === 'delete'
         ? { action: 'delete', secretId: target.secretId, force: target.force }
         : { action: 'rotate', secretId: target.secretId };
-  return renderPlan(planOperation(secrets, spec, deps.config.ivs.approvalsRequired, formatDuration(deps.config.ivs.minOverlapMs)));
+  return renderPlan(planOperation(secrets, spec, workspace.approvalsRequired, formatDuration(workspace.minOverlapMs)), workspace.name);
 }

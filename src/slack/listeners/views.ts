@@ -4,7 +4,15 @@ import type { ApprovalRequest } from '../../core/request';
 import type { Actor } from '../../core/requests';
 import type { RequestId } from '../../core/types';
 import { parseRequestId } from '../command-parser';
-import { CREATE_MODAL_CALLBACK_ID, NAME_INPUT, readCreateModal, readRejectModal, REASON_INPUT, REJECT_MODAL_CALLBACK_ID } from '../views/modals';
+import {
+  CREATE_MODAL_CALLBACK_ID,
+  NAME_INPUT,
+  readCreateModal,
+  readRejectModal,
+  REASON_INPUT,
+  REJECT_MODAL_CALLBACK_ID,
+  WORKSPACE_INPUT,
+} from '../views/modals';
 import { afterAck, isAllowedChannel, STORE_DOWN_TEXT, type ListenerDeps } from './context';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
@@ -43,7 +51,7 @@ async function handleRejectSubmit({ ack, view, body, client }: SubmitArgs, deps:
   const tell = whisper(client, request.channel, actor.userId);
   await afterAck(deps, tell, async () => {
     const result = await deps.requests.reject(actor, id, input.value.reason);
-    deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: result.ok ? 'ok' : 'refused' });
+    deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: result.ok ? 'ok' : 'refused', workspace: metricWorkspace(deps, request) });
     if (!result.ok) await tell(result.text);
   });
 }
@@ -54,7 +62,8 @@ async function handleCreateSubmit({ ack, view, body, client }: SubmitArgs, deps:
     await ack({ response_action: 'errors', errors: input.errors });
     return;
   }
-  const channel = view.private_metadata ?? '';
+  // `<channel>` or `<channel> <workspace>` (the workspace settled by the command that opened the form).
+  const [channel = '', settled] = (view.private_metadata ?? '').split(' ');
   const actor = submitter(body);
   if (!isAllowedChannel(deps, channel)) {
     deps.log.warn({ user: actor.userId }, 'create modal submitted for a channel outside IVS_CHANNELS');
@@ -62,13 +71,27 @@ async function handleCreateSubmit({ ack, view, body, client }: SubmitArgs, deps:
     await ack({ response_action: 'errors', errors: { [NAME_INPUT]: 'ivs-bot does not work in this channel; open the form from one of its ops channels.' } });
     return;
   }
+  const served = deps.workspaces.in(channel).map((w) => w.name);
+  const chosen = settled ?? input.value.workspace ?? (served.length === 1 ? served[0] : undefined);
+  if (chosen === undefined || !served.includes(chosen)) {
+    deps.metrics.clicks.inc({ action: 'ivs_create_modal', outcome: 'refused_workspace' });
+    const key = served.length > 1 && settled === undefined ? WORKSPACE_INPUT : NAME_INPUT;
+    await ack({ response_action: 'errors', errors: { [key]: `Choose one of the workspaces of this channel: ${served.join(', ')}.` } });
+    return;
+  }
   await ack();
   const tell = whisper(client, channel, actor.userId);
+  const { workspace: _chosenInForm, ...spec } = input.value;
   await afterAck(deps, tell, async () => {
-    const result = await deps.requests.open(actor, channel, { action: 'create', ...input.value });
-    deps.metrics.clicks.inc({ action: 'ivs_create_modal', outcome: result.ok ? 'ok' : 'refused' });
+    const result = await deps.requests.open(actor, channel, chosen, { action: 'create', ...spec });
+    deps.metrics.clicks.inc({ action: 'ivs_create_modal', outcome: result.ok ? 'ok' : 'refused', workspace: chosen });
     await tell(result.text);
   });
+}
+
+/** A label from the closed set of configured names, or '' for a request of a workspace not served. */
+function metricWorkspace(deps: ListenerDeps, request: ApprovalRequest): string {
+  return deps.workspaces.resolve(request.operation.workspace) === request.operation.workspace ? request.operation.workspace : '';
 }
 
 async function rejectTarget(

@@ -4,18 +4,18 @@
  */
 import type { AuditEntry, AuditLog } from '../../core/ports';
 import type { RequestId } from '../../core/types';
-import { escapeBounded, slackDate, userMention } from '../mrkdwn';
+import { escapeBounded, slackDate, truncate, userMention } from '../mrkdwn';
 import { header, LIMITS, linesToSections, section, type KnownBlock, type MessageView } from './block-kit';
 
 export type AuditHistory = Awaited<ReturnType<AuditLog['history']>>;
 
-export function renderAuditHistory(requestId: RequestId, history: AuditHistory): MessageView {
+export function renderAuditHistory(requestId: RequestId, history: AuditHistory, workspace?: string): MessageView {
   const { entries, chain } = history;
-  const blocks: KnownBlock[] = [header(`Audit trail · ${requestId}`)];
+  const blocks: KnownBlock[] = [header(`Audit trail · ${requestId}${workspace === undefined ? '' : ` · ${truncate(workspace, 64)}`}`)];
   let text: string;
   if (chain.ok) {
     blocks.push(section(`:white_check_mark: Hash chain verified ✓ (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} for this request).`, 'ivs_chain'));
-    text = `Audit trail of ${requestId}: ${entries.length} entries, chain verified.`;
+    text = `Audit trail of ${requestId}${workspace === undefined ? '' : ` (workspace ${escapeBounded(workspace, 64)})`}: ${entries.length} entries, chain verified.`;
   } else {
     blocks.push(
       section(

@@ -14,6 +14,7 @@ export const CREATE_MODAL_CALLBACK_ID = 'ivs_create_modal';
 export const REASON_INPUT = 'reason';
 export const NAME_INPUT = 'name';
 export const PLATFORMS_INPUT = 'platforms';
+export const WORKSPACE_INPUT = 'workspace';
 
 /** The part of `view.state.values` these modals read; Bolt's `ViewOutput['state']['values']` fits it. */
 export type ModalStateValues = Readonly<
@@ -25,6 +26,7 @@ export type ModalStateValues = Readonly<
         {
           readonly value?: string | null;
           readonly selected_options?: ReadonlyArray<{ readonly value?: string }>;
+          readonly selected_option?: { readonly value?: string } | null;
         }
       >
     >
@@ -39,6 +41,8 @@ export interface CreateInput {
   readonly name: string;
   readonly platforms: Platform[];
   readonly reason: string;
+  /** The workspace chosen in the form; absent when the form offered no choice. */
+  readonly workspace?: string;
 }
 
 /** Modal errors are plain text in Slack; the parser's messages are mrkdwn, so drop the markup. */
@@ -80,7 +84,29 @@ export function readRejectModal(values: ModalStateValues): ModalResult<{ reason:
   return { ok: true, value: { reason: checked.value } };
 }
 
-export function createRequestModal(): ModalView {
+/**
+ * `workspaces`: the choices when the channel serves several Intercom workspaces (SPEC §9); with none
+ * or one, the form asks nothing about it.
+ */
+export function createRequestModal(opts: { readonly workspaces?: readonly string[] } = {}): ModalView {
+  const choices = opts.workspaces ?? [];
+  const workspaceBlock =
+    choices.length > 1
+      ? [
+          {
+            type: 'input' as const,
+            block_id: WORKSPACE_INPUT,
+            label: { type: 'plain_text' as const, text: 'Intercom workspace' },
+            hint: { type: 'plain_text' as const, text: 'The secret is created in this workspace, with its approvers.' },
+            element: {
+              type: 'static_select' as const,
+              action_id: WORKSPACE_INPUT,
+              placeholder: { type: 'plain_text' as const, text: 'Choose a workspace' },
+              options: choices.slice(0, 100).map((w) => ({ text: { type: 'plain_text' as const, text: w.slice(0, 75) }, value: w })),
+            },
+          },
+        ]
+      : [];
   return {
     type: 'modal',
     callback_id: CREATE_MODAL_CALLBACK_ID,
@@ -88,6 +114,7 @@ export function createRequestModal(): ModalView {
     submit: { type: 'plain_text', text: 'Request approval' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
+      ...workspaceBlock,
       {
         type: 'input',
         block_id: NAME_INPUT,
@@ -140,6 +167,8 @@ export function readCreateModal(values: ModalStateValues): ModalResult<CreateInp
   const reason = validateReason(values[REASON_INPUT]?.[REASON_INPUT]?.value ?? '');
   if (!reason.ok) errors[REASON_INPUT] = plain(reason.message);
 
+  const workspace = values[WORKSPACE_INPUT]?.[WORKSPACE_INPUT]?.selected_option?.value ?? undefined;
+
   if (!name.ok || !reason.ok || Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { name: name.value, platforms, reason: reason.value } };
+  return { ok: true, value: { name: name.value, platforms, reason: reason.value, ...(workspace ? { workspace } : {}) } };
 }

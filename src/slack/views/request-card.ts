@@ -64,7 +64,8 @@ export function renderRequestCard(request: ApprovalRequest, opts: CardOptions): 
 export function cardBody(request: ApprovalRequest, opts: CardOptions): KnownBlock[] {
   const op = request.operation;
   const blocks: KnownBlock[] = [
-    header(`${request.id} · ${actionTitle(op)}`),
+    // The workspace in the header: nobody approves an EU delete believing it is the test workspace.
+    header(`${request.id} · ${actionTitle(op)} · ${truncate(op.workspace, 64)}`),
     section(`${userMention(request.requester)} asks to ${operationText(op)} (${platformsText(op.platforms)}).`, 'ivs_summary'),
     fields(cardFields(request)),
     section(`*Reason*\n${reasonText(request.reason)}`, 'ivs_reason'),
@@ -188,7 +189,7 @@ function pendingButtons(request: ApprovalRequest) {
       style: 'primary',
       confirm: confirmDialog({
         title: `Approve ${request.id}?`,
-        text: `You approve: ${what}. Fingerprint ${stepFingerprint(request)}.${impactNote}`,
+        text: `You approve: ${what} in workspace ${truncate(op.workspace, 64)}. Fingerprint ${stepFingerprint(request)}.${impactNote}`,
         confirm: 'Approve',
         style: deletes ? 'danger' : 'primary',
       }),
@@ -200,7 +201,7 @@ function pendingButtons(request: ApprovalRequest) {
       style: 'danger',
       confirm: confirmDialog({
         title: `Reject ${request.id}?`,
-        text: `Rejecting ends the request: ${what}. You will be asked for a reason.`,
+        text: `Rejecting ends the request: ${what} in workspace ${truncate(op.workspace, 64)}. You will be asked for a reason.`,
         confirm: 'Reject',
         style: 'danger',
       }),

@@ -5,8 +5,8 @@ import { header, LIMITS, linesToSections, section, type KnownBlock, type Message
 import { actionTitle, approvalsText, platformsText, stateText, targetText } from './describe';
 import { expiryText } from './request-card';
 
-export function renderRequestList(requests: readonly ApprovalRequest[], opts: { readonly now: number }): MessageView {
-  const head = header('Open requests');
+export function renderRequestList(requests: readonly ApprovalRequest[], opts: { readonly now: number; readonly workspace?: string }): MessageView {
+  const head = header(opts.workspace === undefined ? 'Open requests' : `Open requests · ${truncate(opts.workspace, 64)}`);
   if (requests.length === 0) {
     return { text: 'No open requests.', blocks: [head, section(':information_source: *No open requests.*')] };
   }

@@ -59,8 +59,9 @@ function secretOf(request: ApprovalRequest, event: AuditEvent): string {
   return request.operation.action === 'create' ? 'the new secret' : secretIdText(request.operation.secretId);
 }
 
+/** Every reply names its workspace first, so a reply read on its own (a notification) says where. */
 export function renderThreadEvent(request: ApprovalRequest, event: AuditEvent): string {
-  return truncate(line(request, event), LIMITS.sectionText);
+  return truncate(`${code(escapeBounded(request.operation.workspace, 64))} · ${line(request, event)}`, LIMITS.sectionText);
 }
 
 function line(request: ApprovalRequest, event: AuditEvent): string {

@@ -42,13 +42,25 @@ export function usageOf(word: CommandWord): string {
   return help ? `Usage: \`${help.syntax}\`` : renderUsage();
 }
 
-export function renderUsage(): string {
+/** `workspaces`: the Intercom workspaces of the channel asked in, so people know what to type. */
+export function renderUsage(workspaces: readonly string[] = []): string {
   const lines = COMMAND_HELP.map((c) => `• \`${c.syntax}\`: ${c.explanation}`);
   return [
     '*ivs-bot* guards Intercom identity verification secrets: every create and delete needs an approval from a second person, and the secret material goes straight into Vault, never into Slack.',
+    ...workspacesLine(workspaces),
     ...lines,
     `Request ids look like \`R-7F3K2Q\`. Reasons are up to ${MAX_REASON_LENGTH} characters. Example: \`/ivs create web,ios Production Web -- yearly rotation\``,
   ].join('\n');
+}
+
+function workspacesLine(workspaces: readonly string[]): string[] {
+  const names = workspaces.map((w) => `\`${escapeBounded(w, 64)}\``);
+  if (names.length === 0) return [];
+  if (names.length === 1) return [`This channel serves the Intercom workspace ${names[0]}; a command may name it first (\`/ivs ${escapeBounded(workspaces[0] ?? '', 64)} list\`) or leave it out.`];
+  return [
+    `This channel serves the Intercom workspaces ${names.join(', ')}. Name the workspace first, e.g. \`/ivs ${escapeBounded(workspaces[0] ?? '', 64)} create web Web 2027\`; ` +
+      '`/ivs list` lists each in turn, and `status`, `audit`, `cancel` and `withdraw` find the workspace from the request.',
+  ];
 }
 
 /** The answer to `/ivs <unknown word>`: say which word, then the usage. */
