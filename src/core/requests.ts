@@ -20,6 +20,8 @@ export interface Actor {
 export interface Reply {
   readonly ok: boolean;
   readonly text: string;
+  /** The workspace of the request it is about, when known (a metrics label). */
+  readonly workspace?: string;
 }
 
 export type OpenSpec =
@@ -105,11 +107,12 @@ export class RequestService {
   async approve(actor: Actor, id: RequestId): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
-    if (request.state !== 'pending') return reply(false, `${id} is ${request.state.replace('_', ' ')}: it cannot be approved now.`);
+    const say = (ok: boolean, text: string): Reply => ({ ok, text, workspace: request.operation.workspace });
+    if (request.state !== 'pending') return say(false, `${id} is ${request.state.replace('_', ' ')}: it cannot be approved now.`);
     const ws = this.workspaceOf(request);
-    if (!ws) return reply(false, notServed(request));
+    if (!ws) return say(false, notServed(request));
     const decision = await ws.policy.mayDecide(actor.userId, actor.teamId, request);
-    if (!decision.ok) return reply(false, `Your approval does not count: ${decision.reason}.`);
+    if (!decision.ok) return say(false, `Your approval does not count: ${decision.reason}.`);
 
     const now = this.deps.clock.now();
     const result = await confirmingLostAnswer(
@@ -122,21 +125,21 @@ export class RequestService {
     );
     switch (result.kind) {
       case 'not_found':
-        return reply(false, `There is no request ${id}.`);
+        return say(false, `There is no request ${id}.`);
       case 'self':
-        return reply(false, 'You cannot approve your own request.');
+        return say(false, 'You cannot approve your own request.');
       case 'already_approved':
-        return reply(false, `You have already approved ${id}; one person counts once.`);
+        return say(false, `You have already approved ${id}; one person counts once.`);
       case 'not_pending':
-        return reply(false, `${id} is ${result.request.state.replace('_', ' ')}: it cannot be approved now.`);
+        return say(false, `${id} is ${result.request.state.replace('_', ' ')}: it cannot be approved now.`);
       case 'expired':
-        return reply(false, `${id} has expired.`);
+        return say(false, `${id} has expired.`);
       case 'recorded':
       case 'approved': {
         const r = result.request;
         await this.journal.tell(r, { type: 'approved', actor: actor.userId, at: now, detail: { approvals: r.approvals.length, required: r.approvalsRequired } });
         if (result.kind === 'approved') void this.executor.execute(id);
-        return reply(true, `You approved ${id} (${r.approvals.length}/${r.approvalsRequired}).`);
+        return say(true, `You approved ${id} (${r.approvals.length}/${r.approvalsRequired}).`);
       }
     }
   }
@@ -144,16 +147,17 @@ export class RequestService {
   async reject(actor: Actor, id: RequestId, reason: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
+    const say = (ok: boolean, text: string): Reply => ({ ok, text, workspace: request.operation.workspace });
     const ws = this.workspaceOf(request);
-    if (!ws) return reply(false, notServed(request));
+    if (!ws) return say(false, notServed(request));
     const decision = await ws.policy.mayDecide(actor.userId, actor.teamId, request);
-    if (!decision.ok) return reply(false, `You cannot reject ${id}: ${decision.reason}.`);
+    if (!decision.ok) return say(false, `You cannot reject ${id}: ${decision.reason}.`);
     const now = this.deps.clock.now();
     const result = await this.deps.store.reject(id, actor.userId, reason, now);
-    if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
-    if (result.kind === 'refused') return reply(false, `${id} cannot be rejected: ${result.why}.`);
+    if (result.kind === 'not_found') return say(false, `There is no request ${id}.`);
+    if (result.kind === 'refused') return say(false, `${id} cannot be rejected: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'rejected', actor: actor.userId, at: now, detail: { reason } });
-    return reply(true, `You rejected ${id}.`);
+    return say(true, `You rejected ${id}.`);
   }
 
   async cancel(actor: Actor, id: RequestId): Promise<Reply> {
@@ -162,7 +166,7 @@ export class RequestService {
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
     if (result.kind === 'refused') return reply(false, `${id} cannot be cancelled: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'cancelled', actor: actor.userId, at: now, detail: {} });
-    return reply(true, `You cancelled ${id}.`);
+    return { ...reply(true, `You cancelled ${id}.`), workspace: result.request.operation.workspace };
   }
 
   async withdraw(actor: Actor, id: RequestId): Promise<Reply> {
@@ -171,46 +175,48 @@ export class RequestService {
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
     if (result.kind === 'refused') return reply(false, `You cannot withdraw an approval of ${id}: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'withdrawn', actor: actor.userId, at: now, detail: { approvals: result.request.approvals.length, required: result.request.approvalsRequired } });
-    return reply(true, `You withdrew your approval of ${id}.`);
+    return { ...reply(true, `You withdrew your approval of ${id}.`), workspace: result.request.operation.workspace };
   }
 
   /** A rotation's second step: any requester may ask; refused until IVS_MIN_OVERLAP has passed. */
   async finishRotation(actor: Actor, id: RequestId): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
-    if (request.state !== 'awaiting_finish' || !request.rotation) return reply(false, `${id} is not a rotation waiting to be finished.`);
+    const say = (ok: boolean, text: string): Reply => ({ ok, text, workspace: request.operation.workspace });
+    if (request.state !== 'awaiting_finish' || !request.rotation) return say(false, `${id} is not a rotation waiting to be finished.`);
     const ws = this.workspaceOf(request);
-    if (!ws) return reply(false, notServed(request));
+    if (!ws) return say(false, notServed(request));
     const allowed = await ws.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
-    if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
+    if (!allowed.ok) return say(false, `Not allowed: ${allowed.reason}.`);
     const now = this.deps.clock.now();
     const allowedAt = (request.rotation.successorCreatedAt ?? now) + ws.minOverlapMs;
     if (now < allowedAt) {
-      return reply(false, `Too early: both secrets must coexist for ${formatDuration(ws.minOverlapMs)}; ${formatDuration(allowedAt - now)} left.`);
+      return say(false, `Too early: both secrets must coexist for ${formatDuration(ws.minOverlapMs)}; ${formatDuration(allowedAt - now)} left.`);
     }
     const possible = await ws.policy.approvalPossible([request.requester, actor.userId]);
-    if (!possible.ok) return reply(false, `The delete step could never be approved: ${possible.reason}.`);
+    if (!possible.ok) return say(false, `The delete step could never be approved: ${possible.reason}.`);
     const result = await this.deps.store.startRetireStep(id, actor.userId, now + ws.requestTtlMs, now);
-    if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
-    if (result.kind === 'refused') return reply(false, `${id} cannot be finished: ${result.why}.`);
+    if (result.kind === 'not_found') return say(false, `There is no request ${id}.`);
+    if (result.kind === 'refused') return say(false, `${id} cannot be finished: ${result.why}.`);
     const oldSecret = request.operation.action === 'rotate' ? request.operation.secretId : '';
     await this.journal.tell(result.request, { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: oldSecret } });
-    return reply(true, `The delete of the old secret in ${id} now needs approval from someone other than you.`);
+    return say(true, `The delete of the old secret in ${id} now needs approval from someone other than you.`);
   }
 
   async abandon(actor: Actor, id: RequestId): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
+    const say = (ok: boolean, text: string): Reply => ({ ok, text, workspace: request.operation.workspace });
     const ws = this.workspaceOf(request);
-    if (!ws) return reply(false, notServed(request));
+    if (!ws) return say(false, notServed(request));
     const allowed = await ws.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
-    if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
+    if (!allowed.ok) return say(false, `Not allowed: ${allowed.reason}.`);
     const now = this.deps.clock.now();
     const result = await this.deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now);
-    if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
-    if (result.kind === 'refused') return reply(false, `${id} cannot be abandoned: ${result.why}.`);
+    if (result.kind === 'not_found') return say(false, `There is no request ${id}.`);
+    if (result.kind === 'refused') return say(false, `${id} cannot be abandoned: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'abandoned', actor: actor.userId, at: now, detail: {} });
-    return reply(true, `You abandoned the rotation ${id}; both secrets stay.`);
+    return say(true, `You abandoned the rotation ${id}; both secrets stay.`);
   }
 
   /** Sweeper: expires pending requests past their TTL. Safe on every replica (the store transition is atomic). */

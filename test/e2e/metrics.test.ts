@@ -55,19 +55,19 @@ describe('GET /metrics after a list, a refused click and an executed create', ()
 
   it('counts commands by subcommand and outcome', async () => {
     const { text } = await scrape();
-    expect(sample(text, 'ivs_commands_total', { subcommand: 'list', outcome: 'accepted' })).toBe(1);
-    expect(sample(text, 'ivs_commands_total', { subcommand: 'create', outcome: 'accepted' })).toBe(1);
+    expect(sample(text, 'ivs_commands_total', { subcommand: 'list', outcome: 'accepted', workspace: 'default' })).toBe(1);
+    expect(sample(text, 'ivs_commands_total', { subcommand: 'create', outcome: 'accepted', workspace: 'default' })).toBe(1);
   });
 
   it('counts clicks by action and outcome, the refused one apart from the one that counted', async () => {
     const { text } = await scrape();
-    expect(sample(text, 'ivs_clicks_total', { action: 'ivs_approve', outcome: 'refused' })).toBe(1);
-    expect(sample(text, 'ivs_clicks_total', { action: 'ivs_approve', outcome: 'ok' })).toBe(1);
+    expect(sample(text, 'ivs_clicks_total', { action: 'ivs_approve', outcome: 'refused', workspace: 'default' })).toBe(1);
+    expect(sample(text, 'ivs_clicks_total', { action: 'ivs_approve', outcome: 'ok', workspace: 'default' })).toBe(1);
   });
 
   it('counts the executed create', async () => {
     const { text } = await scrape();
-    expect(sample(text, 'ivs_executions_total', { action: 'create', result: 'succeeded' })).toBe(1);
+    expect(sample(text, 'ivs_executions_total', { action: 'create', result: 'succeeded', workspace: 'default' })).toBe(1);
   });
 
   it('times the calls to Intercom and to Vault', async () => {
@@ -78,19 +78,19 @@ describe('GET /metrics after a list, a refused click and an executed create', ()
         .filter((l) => l.startsWith('ivs_upstream_request_duration_seconds_count{') && l.includes(`service="${service}"`))
         .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
     // Operations are the port's method names: one create at Intercom, its material stored once in Vault.
-    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'intercom', operation: 'createSecret' })).toBe(1);
-    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'vault', operation: 'storeSecret' })).toBe(1);
+    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'intercom', operation: 'createSecret', workspace: 'default' })).toBe(1);
+    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'vault', operation: 'storeSecret', workspace: 'default' })).toBe(1);
     expect(counts('intercom')).toBeGreaterThanOrEqual(2);
     expect(counts('vault')).toBeGreaterThanOrEqual(2);
     // Slack by Web API method: the card, its updates and the thread replies.
-    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'slack', operation: 'chat.postMessage' })).toBeGreaterThanOrEqual(2);
-    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'slack', operation: 'chat.update' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'slack', operation: 'chat.postMessage', workspace: '' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'slack', operation: 'chat.update', workspace: '' })).toBeGreaterThanOrEqual(1);
   });
 
   it('reports the secrets per platform seen at the last listing', async () => {
     const { text } = await scrape();
-    expect(sample(text, 'ivs_secrets', { platform: 'web' })).toBe(1);
-    expect(sample(text, 'ivs_secrets', { platform: 'ios' })).toBe(0);
+    expect(sample(text, 'ivs_secrets', { platform: 'web', workspace: 'default' })).toBe(1);
+    expect(sample(text, 'ivs_secrets', { platform: 'ios', workspace: 'default' })).toBe(0);
   });
 
   it('contains no token, request id, secret name, reason or secret material', async () => {

@@ -11,7 +11,7 @@ import {
   REJECT_ACTION_ID,
   WITHDRAW_ACTION_ID,
 } from '../views/request-card';
-import { afterAck, isAllowedChannel, notHereText, type ListenerDeps } from './context';
+import { afterAck, isAllowedChannel, notHereText, workspaceLabel, type ListenerDeps } from './context';
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
@@ -42,7 +42,7 @@ function clickedChannel(body: BlockAction): string | undefined {
 async function handleDecision({ ack, action, body, respond }: ButtonArgs, deps: ListenerDeps): Promise<void> {
   await ack();
   const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-  const count = (outcome: string) => deps.metrics.clicks.inc({ action: action.action_id, outcome });
+  const count = (outcome: string, workspace?: string) => deps.metrics.clicks.inc({ action: action.action_id, outcome, workspace: workspaceLabel(deps, workspace) });
   if (!isAllowedChannel(deps, clickedChannel(body))) {
     count('refused_channel');
     await tell(notHereText(deps));
@@ -57,7 +57,7 @@ async function handleDecision({ ack, action, body, respond }: ButtonArgs, deps: 
   }
   await afterAck(deps, tell, async () => {
     const result = await decide(deps, clicker(body), id);
-    count(result.ok ? 'ok' : 'refused');
+    count(result.ok ? 'ok' : 'refused', result.workspace);
     if (!result.ok) await tell(result.text);
   });
 }
@@ -67,7 +67,7 @@ async function handleReject({ ack, action, body, respond, client }: ButtonArgs, 
   await ack();
   const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
   if (!isAllowedChannel(deps, clickedChannel(body))) {
-    deps.metrics.clicks.inc({ action: action.action_id, outcome: 'refused_channel' });
+    deps.metrics.clicks.inc({ action: action.action_id, outcome: 'refused_channel', workspace: '' });
     await tell(notHereText(deps));
     return;
   }

@@ -30,6 +30,11 @@ export function notHereText(deps: ListenerDeps): string {
   return `ivs-bot works only in ${deps.workspaces.channels().map((c) => `<#${c}>`).join(', ')}.`;
 }
 
+/** A metrics label from the closed set of configured names ('' for anything else). */
+export function workspaceLabel(deps: ListenerDeps, name: string | undefined): string {
+  return name !== undefined && deps.workspaces.resolve(name) === name ? name : '';
+}
+
 /** `us`, `eu` as people should type them. */
 export function workspaceChoices(names: readonly string[]): string {
   return names.map((n) => `\`${n}\``).join(', ');

@@ -13,7 +13,7 @@ import {
   REJECT_MODAL_CALLBACK_ID,
   WORKSPACE_INPUT,
 } from '../views/modals';
-import { afterAck, isAllowedChannel, STORE_DOWN_TEXT, type ListenerDeps } from './context';
+import { afterAck, isAllowedChannel, STORE_DOWN_TEXT, workspaceLabel, type ListenerDeps } from './context';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -41,7 +41,7 @@ async function handleRejectSubmit({ ack, view, body, client }: SubmitArgs, deps:
   // and belong to a channel the bot works in (a click from elsewhere is refused the same way).
   const target = await rejectTarget(view.private_metadata ?? '', deps);
   if (!target.ok) {
-    deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: 'refused' });
+    deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: 'refused', workspace: '' });
     await ack({ response_action: 'errors', errors: { [REASON_INPUT]: target.refusal } });
     return;
   }
@@ -67,7 +67,7 @@ async function handleCreateSubmit({ ack, view, body, client }: SubmitArgs, deps:
   const actor = submitter(body);
   if (!isAllowedChannel(deps, channel)) {
     deps.log.warn({ user: actor.userId }, 'create modal submitted for a channel outside IVS_CHANNELS');
-    deps.metrics.clicks.inc({ action: 'ivs_create_modal', outcome: 'refused_channel' });
+    deps.metrics.clicks.inc({ action: 'ivs_create_modal', outcome: 'refused_channel', workspace: '' });
     await ack({ response_action: 'errors', errors: { [NAME_INPUT]: 'ivs-bot does not work in this channel; open the form from one of its ops channels.' } });
     return;
   }
@@ -91,7 +91,7 @@ async function handleCreateSubmit({ ack, view, body, client }: SubmitArgs, deps:
 
 /** A label from the closed set of configured names, or '' for a request of a workspace not served. */
 function metricWorkspace(deps: ListenerDeps, request: ApprovalRequest): string {
-  return deps.workspaces.resolve(request.operation.workspace) === request.operation.workspace ? request.operation.workspace : '';
+  return workspaceLabel(deps, request.operation.workspace);
 }
 
 async function rejectTarget(

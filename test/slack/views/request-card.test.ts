@@ -33,7 +33,7 @@ describe('the request card shows', () => {
     const view = renderRequestCard(makeRequest({ approvals: ['U222'], approvalsRequired: 2 }), opts);
     const header = view.blocks[0] as { type: string; text: { text: string } };
     expect(header.type).toBe('header');
-    expect(header.text.text).toBe('R-7F3K2Q · Delete secret');
+    expect(header.text.text).toBe('R-7F3K2Q · Delete secret · default');
     const text = allText(view);
     expect(text).toContain('`102` Production Web');
     expect(text).toContain('*Platforms*\nweb');

@@ -7,47 +7,60 @@ function event(type: AuditEventType, detail: AuditEvent['detail'] = {}, actor?: 
   return actor === undefined ? { requestId: 'R-7F3K2Q', type, at: NOW, detail } : { requestId: 'R-7F3K2Q', type, at: NOW, detail, actor };
 }
 
+/** The reply without the workspace every reply starts with (checked here once for all). */
+function reply(...args: Parameters<typeof renderThreadEvent>): string {
+  const line = renderThreadEvent(...args);
+  const prefix = `\`${args[0].operation.workspace}\` · `;
+  expect(line.startsWith(prefix)).toBe(true);
+  return line.slice(prefix.length);
+}
+
 const request = makeRequest({ approvalsRequired: 2 });
 
 describe('thread replies', () => {
+  it('each starts with its workspace, so a reply read alone says where', () => {
+    const eu = makeRequest({ operation: { ...createOp(), workspace: 'eu' } });
+    expect(renderThreadEvent(eu, event('approved', { approvals: 1, required: 1 }, 'U222'))).toBe('`eu` · :white_check_mark: Approved by <@U222> (1/1).');
+  });
+
   it('requested: who asked for what, how many approvals are needed, and by when', () => {
-    const line = renderThreadEvent(makeRequest({ operation: createOp() }), event('requested', {}, 'U111'));
+    const line = reply(makeRequest({ operation: createOp() }), event('requested', {}, 'U111'));
     expect(line).toContain(':memo: <@U111> requested to create secret *Production Web* (web, ios).');
     expect(line).toContain('Needs 1 approval from someone else by <!date^');
   });
 
   it('approved and withdrawn: who, and the count from the event', () => {
-    expect(renderThreadEvent(request, event('approved', { approvals: 1, required: 2 }, 'U222'))).toBe(':white_check_mark: Approved by <@U222> (1/2).');
-    expect(renderThreadEvent(request, event('withdrawn', { approvals: 0, required: 2 }, 'U222'))).toBe(
+    expect(reply(request, event('approved', { approvals: 1, required: 2 }, 'U222'))).toBe(':white_check_mark: Approved by <@U222> (1/2).');
+    expect(reply(request, event('withdrawn', { approvals: 0, required: 2 }, 'U222'))).toBe(
       ':leftwards_arrow_with_hook: <@U222> withdrew their approval (0/2).',
     );
   });
 
   it('approved falls back to the request\'s count when the event has none', () => {
-    expect(renderThreadEvent(makeRequest({ approvals: ['U222'] }), event('approved', {}, 'U222'))).toContain('(1/1)');
+    expect(reply(makeRequest({ approvals: ['U222'] }), event('approved', {}, 'U222'))).toContain('(1/1)');
   });
 
   it('rejected: by whom and why, mentioning the requester', () => {
-    expect(renderThreadEvent(request, event('rejected', { reason: 'not in the freeze' }, 'U333'))).toBe(
+    expect(reply(request, event('rejected', { reason: 'not in the freeze' }, 'U333'))).toBe(
       ':no_entry: Rejected by <@U333>: not in the freeze <@U111>',
     );
   });
 
   it('expired and cancelled mention the requester', () => {
-    expect(renderThreadEvent(request, event('expired'))).toBe(
+    expect(reply(request, event('expired'))).toBe(
       ':hourglass: Expired without enough approvals (0/2); nothing was done. <@U111>',
     );
-    expect(renderThreadEvent(request, event('cancelled', {}, 'U111'))).toBe(':heavy_multiplication_x: Cancelled by <@U111>; nothing was done.');
+    expect(reply(request, event('cancelled', {}, 'U111'))).toBe(':heavy_multiplication_x: Cancelled by <@U111>; nothing was done.');
   });
 
   it('executing names the step and a takeover', () => {
-    expect(renderThreadEvent(request, event('executing', { step: 'delete', recovering: true }))).toBe(
+    expect(reply(request, event('executing', { step: 'delete', recovering: true }))).toBe(
       ':gear: Executing `delete` (taking over an interrupted execution)…',
     );
   });
 
   it('created: Intercom id, Vault path and version, never anything else from the detail', () => {
-    const line = renderThreadEvent(
+    const line = reply(
       makeRequest({ operation: createOp() }),
       event('created', { intercomId: '205', name: 'Production Web [R-7F3K2Q]', vaultPath: 'secret/data/intercom/identity-verification/default/secrets/205', vaultVersion: 1, secret: 'MATERIAL' }),
     );
@@ -58,39 +71,39 @@ describe('thread replies', () => {
   });
 
   it('deleted and already gone name the secret', () => {
-    expect(renderThreadEvent(request, event('deleted', { intercomId: '102', vaultPath: 'secret/data/x/secrets/102' }))).toBe(
+    expect(reply(request, event('deleted', { intercomId: '102', vaultPath: 'secret/data/x/secrets/102' }))).toBe(
       ':wastebasket: Deleted Intercom secret `102`. Vault entry `secret/data/x/secrets/102` marked deleted.',
     );
-    expect(renderThreadEvent(request, event('already_gone'))).toBe(':ghost: Intercom secret `102` was already gone (404): nothing to delete.');
+    expect(reply(request, event('already_gone'))).toBe(':ghost: Intercom secret `102` was already gone (404): nothing to delete.');
   });
 
   it('failed: what failed, what was undone, mentioning the requester', () => {
-    expect(renderThreadEvent(request, event('failed', { step: 'vault_write', error: 'Vault sealed', undone: 'deleted the new secret 205 at Intercom' }))).toBe(
+    expect(reply(request, event('failed', { step: 'vault_write', error: 'Vault sealed', undone: 'deleted the new secret 205 at Intercom' }))).toBe(
       ':x: *Failed* at `vault_write`: Vault sealed. Undone: deleted the new secret 205 at Intercom. <@U111>',
     );
-    expect(renderThreadEvent(request, event('failed', { step: 'preflight' }))).toBe(':x: *Failed* at `preflight`. <@U111>');
+    expect(reply(request, event('failed', { step: 'preflight' }))).toBe(':x: *Failed* at `preflight`. <@U111>');
   });
 
   it('rolled back, recovered and orphan say what happened', () => {
-    expect(renderThreadEvent(request, event('rolled_back', { intercomId: '205' }))).toBe(
+    expect(reply(request, event('rolled_back', { intercomId: '205' }))).toBe(
       ':leftwards_arrow_with_hook: Rolled back: deleted `205` at Intercom again because its material could not be stored in Vault.',
     );
-    expect(renderThreadEvent(request, event('recovered', { note: 'lease of replica b expired' }))).toBe(
+    expect(reply(request, event('recovered', { note: 'lease of replica b expired' }))).toBe(
       ':ambulance: Recovered an interrupted execution: lease of replica b expired.',
     );
-    expect(renderThreadEvent(request, event('orphan', { intercomId: '205', deleteRequestId: 'R-ABCDEF' }))).toBe(
+    expect(reply(request, event('orphan', { intercomId: '205', deleteRequestId: 'R-ABCDEF' }))).toBe(
       ":rotating_light: *ORPHAN:* Intercom secret `205` carries this request's id but Vault holds no material for it. Delete request `R-ABCDEF` opened for it.",
     );
   });
 
   it('succeeded states the outcome and mentions the requester', () => {
-    expect(renderThreadEvent(makeRequest({ outcome: 'deleted 102' }), event('succeeded'))).toBe(':tada: *Succeeded*: deleted 102 <@U111>');
+    expect(reply(makeRequest({ outcome: 'deleted 102' }), event('succeeded'))).toBe(':tada: *Succeeded*: deleted 102 <@U111>');
   });
 
   it('finish requested and abandoned name the person', () => {
     const rotation = makeRequest({ operation: rotateOp });
-    expect(renderThreadEvent(rotation, event('finish_requested', {}, 'U444'))).toContain(':arrow_forward: <@U444> asked to finish the rotation');
-    expect(renderThreadEvent(rotation, event('abandoned', {}, 'U444'))).toBe(
+    expect(reply(rotation, event('finish_requested', {}, 'U444'))).toContain(':arrow_forward: <@U444> asked to finish the rotation');
+    expect(reply(rotation, event('abandoned', {}, 'U444'))).toBe(
       ':octagonal_sign: <@U444> abandoned the rotation; both secrets are kept. <@U111>',
     );
   });
@@ -100,24 +113,24 @@ describe('thread replies', () => {
       'requested', 'approved', 'withdrawn', 'rejected', 'cancelled', 'expired', 'executing', 'created', 'deleted',
       'already_gone', 'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned', 'waiting', 'retrying',
     ];
-    for (const t of types) expect(renderThreadEvent(request, event(t, {}, 'U222')).length).toBeGreaterThan(10);
+    for (const t of types) expect(reply(request, event(t, {}, 'U222')).length).toBeGreaterThan(10);
   });
 
   it('escapes names, reasons and details typed by people', () => {
     const hostile = makeRequest({ operation: createOp(HOSTILE), reason: HOSTILE, outcome: HOSTILE });
-    expectNoLiveMarkupFrom(renderThreadEvent(hostile, event('requested', {}, 'U111')));
-    expectNoLiveMarkupFrom(renderThreadEvent(hostile, event('rejected', { reason: HOSTILE }, 'U222')));
-    expectNoLiveMarkupFrom(renderThreadEvent(hostile, event('created', { intercomId: '1', name: HOSTILE })));
-    expectNoLiveMarkupFrom(renderThreadEvent(hostile, event('failed', { error: HOSTILE })));
-    expectNoLiveMarkupFrom(renderThreadEvent(hostile, event('succeeded')));
+    expectNoLiveMarkupFrom(reply(hostile, event('requested', {}, 'U111')));
+    expectNoLiveMarkupFrom(reply(hostile, event('rejected', { reason: HOSTILE }, 'U222')));
+    expectNoLiveMarkupFrom(reply(hostile, event('created', { intercomId: '1', name: HOSTILE })));
+    expectNoLiveMarkupFrom(reply(hostile, event('failed', { error: HOSTILE })));
+    expectNoLiveMarkupFrom(reply(hostile, event('succeeded')));
   });
 
   it('never mentions an actor that is not a user id', () => {
-    expect(renderThreadEvent(request, event('approved', {}, '!channel'))).not.toContain('<!channel>');
+    expect(reply(request, event('approved', {}, '!channel'))).not.toContain('<!channel>');
   });
 
   it('stays within 3000 characters', () => {
-    const line = renderThreadEvent(request, event('failed', { step: 'x'.repeat(5000), error: '<'.repeat(5000), undone: '&'.repeat(5000), outcome: 'y'.repeat(5000) }));
+    const line = reply(request, event('failed', { step: 'x'.repeat(5000), error: '<'.repeat(5000), undone: '&'.repeat(5000), outcome: 'y'.repeat(5000) }));
     expect(line.length).toBeLessThanOrEqual(3000);
   });
 });
