@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
+import { startIntercomDouble } from '../../emulators/intercom';
 import type { Clock } from '../../src/core/ports';
 import { createBot, type Bot, type BotOptions } from '../../src/app';
 import type { SlackDouble, SlackMessage } from '../../emulators/slack-api';
@@ -22,6 +26,8 @@ export interface World {
   readonly redis: TestRedis;
   readonly slack: SlackDouble;
   readonly intercom: IntercomDouble;
+  /** With `workspaces`: one Intercom double per extra workspace, by name (the first uses `intercom`). */
+  readonly intercoms: ReadonlyMap<string, IntercomDouble>;
   readonly vault: VaultDouble;
   readonly logs: CapturedLogs;
   readonly env: Record<string, string>;
@@ -78,12 +84,36 @@ export interface Answer extends BoltAnswer {
 export interface WorldOptions {
   readonly env?: Record<string, string>;
   readonly bot?: Partial<BotOptions>;
+  /**
+   * Runs the bot with IVS_CONFIG: each entry becomes a workspace of the YAML file with its own
+   * Intercom double (token from an environment variable); `yaml` is the rest of its entry.
+   */
+  readonly workspaces?: ReadonlyArray<{ readonly name: string; readonly yaml: string }>;
 }
 
 export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const dependencies = await startBotDependencies();
   const { redis, slack, intercom, vault } = dependencies;
   const keyPrefix = `ivs-test-${Math.random().toString(36).slice(2, 8)}:`;
+  const intercoms = new Map<string, IntercomDouble>();
+  const fileEnv: Record<string, string> = {};
+  let configDir: string | undefined;
+  if (opts.workspaces) {
+    configDir = mkdtempSync(join(tmpdir(), 'ivs-config-'));
+    const entries: string[] = [];
+    for (const [i, w] of opts.workspaces.entries()) {
+      const double = i === 0 ? intercom : await startIntercomDouble({ tokens: { [`ic-token-${w.name}`]: { scopes: ['read_secure_mode_secret', 'write_secure_mode_secret'] } } });
+      intercoms.set(w.name, double);
+      const tokenEnv = `IC_TOKEN_${w.name.toUpperCase().replace(/-/g, '_')}`;
+      fileEnv[tokenEnv] = double.token;
+      entries.push(
+        [`  - name: ${w.name}`, '    intercom:', `      url: ${double.url}`, `      token_env: ${tokenEnv}`, ...w.yaml.trim().split('\n').map((l) => `    ${l.trim() === '' ? '' : l}`)].join('\n'),
+      );
+    }
+    const path = join(configDir, 'workspaces.yaml');
+    writeFileSync(path, `workspaces:\n${entries.join('\n')}\n`);
+    fileEnv['IVS_CONFIG'] = path;
+  }
   const env: Record<string, string> = {
     ...dependencyEnv(dependencies),
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -94,8 +124,14 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     IVS_REQUEST_TTL: '1h',
     IVS_MIN_OVERLAP: '1h',
     LOG_LEVEL: 'debug',
+    ...fileEnv,
     ...opts.env,
   };
+  if (opts.workspaces) {
+    for (const key of ['IVS_CHANNELS', 'IVS_APPROVERS', 'IVS_REQUEST_TTL', 'IVS_MIN_OVERLAP', 'INTERCOM_API_URL', 'INTERCOM_ACCESS_TOKEN']) {
+      if (!opts.env?.[key]) delete env[key];
+    }
+  }
   const first = loadConfig(env);
   if (!first.ok) throw new Error(`test config invalid: ${first.problems.join('; ')}`);
   const logs = captureLogs(first.config.secrets);
@@ -160,6 +196,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     redis,
     slack,
     intercom,
+    intercoms,
     vault,
     logs,
     env,
@@ -169,7 +206,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     startReplica,
     async close() {
       await Promise.all(replicas.map((r) => r.stop().catch(() => undefined)));
+      await Promise.all([...intercoms.values()].filter((d) => d !== intercom).map((d) => d.close()));
       await dependencies.close();
+      if (configDir) rmSync(configDir, { recursive: true, force: true });
     },
   };
 }
