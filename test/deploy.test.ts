@@ -190,7 +190,9 @@ function manifestsIn(path: string): Manifest[] {
   });
 }
 
-const k8s = yamlFiles('deploy/kubernetes').filter((p) => !p.startsWith(join('deploy/kubernetes/signer-example')));
+const k8s = yamlFiles('deploy/kubernetes').filter(
+  (p) => !p.startsWith(join('deploy/kubernetes/signer-example')) && !p.startsWith(join('deploy/kubernetes/workspaces-example')),
+);
 const botManifests = k8s.filter((p) => !p.endsWith('kustomization.yaml')).flatMap(manifestsIn);
 const one = (kind: string, list: readonly Manifest[] = botManifests) => {
   const found = list.filter((m) => m.kind === kind);
@@ -288,6 +290,96 @@ describe('Kubernetes example', () => {
     expect(loaded.ok ? [] : loaded.problems).toEqual([]);
     expect(loaded.ok && loaded.config.vault.auth.kind).toBe('kubernetes');
     expect(loaded.ok && loaded.config.port).toBe(3000);
+  });
+});
+
+describe('Kubernetes example with several workspaces', () => {
+  const dir = 'deploy/kubernetes/workspaces-example';
+  const kustomization = manifestsIn(`${dir}/kustomization.yaml`)[0] as unknown as {
+    resources: string[];
+    configMapGenerator: Array<{ name: string; files: string[] }>;
+    patches: Array<{ path: string }>;
+  };
+  const patch = (kind: string) => {
+    const found = kustomization.patches.map((p) => manifestsIn(`${dir}/${p.path}`)[0] as Manifest).filter((m) => m.kind === kind);
+    expect(found, kind).toHaveLength(1);
+    return found[0] as Manifest;
+  };
+  /** A strategic-merge patch of a flat map, as kustomize applies it: null removes the key. */
+  const merged = (base: Record<string, string>, changes: Record<string, string | null>) => {
+    const out: Record<string, string> = { ...base };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete out[k];
+      else out[k] = v;
+    }
+    return out;
+  };
+  const env = () => {
+    const configData = merged((one('ConfigMap') as unknown as { data: Record<string, string> }).data, (patch('ConfigMap') as unknown as { data: Record<string, string | null> }).data);
+    const secretData = merged((one('Secret') as unknown as { stringData: Record<string, string> }).stringData, (patch('Secret') as unknown as { stringData: Record<string, string | null> }).stringData);
+    return { configData, secretData };
+  };
+
+  it('builds on the base example and patches only what differs', () => {
+    expect(kustomization.resources).toEqual(['../']);
+    expect(kustomization.configMapGenerator).toEqual([{ name: 'ivs-bot-workspaces', files: ['workspaces.yaml'] }]);
+    expect(patch('ConfigMap').metadata.name).toBe(one('ConfigMap').metadata.name);
+    expect(patch('Secret').metadata.name).toBe(one('Secret').metadata.name);
+    expect(patch('Deployment').metadata.name).toBe(one('Deployment').metadata.name);
+  });
+
+  it('mounts the file of workspaces where IVS_CONFIG names it', () => {
+    const { configData } = env();
+    const pod = podOf(patch('Deployment')).spec as unknown as {
+      containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> }>;
+      volumes: Array<{ name: string; configMap?: { name: string } }>;
+    };
+    const volume = pod.volumes.find((v) => v.configMap?.name === 'ivs-bot-workspaces');
+    const mount = pod.containers[0]?.volumeMounts.find((m) => m.name === volume?.name);
+    expect(mount?.readOnly).toBe(true);
+    expect(configData['IVS_CONFIG']).toBe(`${mount?.mountPath}/workspaces.yaml`);
+  });
+
+  it('holds only placeholders in the Secret, one Intercom token per workspace', () => {
+    const { secretData } = env();
+    expect(Object.keys(secretData).sort()).toEqual(['INTERCOM_TOKEN_EU', 'INTERCOM_TOKEN_US', 'SLACK_APP_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET']);
+    for (const [key, value] of Object.entries(secretData)) expect(value === '' || value.includes('REPLACE-ME'), `${key}=${value}`).toBe(true);
+  });
+
+  it('makes a valid configuration of two workspaces, with tokens from the Secret', () => {
+    const { configData, secretData } = env();
+    for (const key of Object.keys(configData)) expect(SETTINGS, key).toContain(key);
+    const loaded = loadConfig({ ...configData, ...secretData, IVS_CONFIG: join(ROOT, dir, 'workspaces.yaml') });
+    expect(loaded.ok ? [] : loaded.problems).toEqual([]);
+    if (!loaded.ok) return;
+    expect(loaded.config.workspaces.map((w) => w.name)).toEqual(['us', 'eu']);
+    expect(loaded.config.workspaces.map((w) => w.intercom.apiUrl)).toEqual(['https://api.intercom.io', 'https://api.eu.intercom.io']);
+    // An approver of one workspace is nobody in the other.
+    const [us, eu] = loaded.config.workspaces;
+    expect(us?.approvers.filter((a) => eu?.approvers.includes(a))).toEqual([]);
+  });
+
+  it('is covered by the Vault policy for named workspace subtrees, and nothing beyond them', () => {
+    const rules = policyRules('deploy/vault/ivs-bot-workspaces-policy.hcl');
+    const { configData, secretData } = env();
+    const loaded = loadConfig({ ...configData, ...secretData, IVS_CONFIG: join(ROOT, dir, 'workspaces.yaml') });
+    if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+    for (const w of loaded.config.workspaces) {
+      const layout = kvLayout({ kvMount: 'secret', pathPrefix: w.vaultPathPrefix, workspace: w.name });
+      const secret = layout.secretKey('102');
+      expect(capabilitiesFor(rules, layout.data(secret)), w.name).toEqual(['create', 'read']);
+      expect(capabilitiesFor(rules, layout.metadata(secret))).toEqual(expect.arrayContaining(['update', 'read', 'patch']));
+      expect(capabilitiesFor(rules, layout.delete(secret))).toEqual(['update']);
+      for (const platform of PLATFORMS) {
+        expect(capabilitiesFor(rules, layout.data(layout.currentKey(platform)))).toEqual(expect.arrayContaining(['create', 'read', 'update']));
+        expect(capabilitiesFor(rules, layout.delete(layout.currentKey(platform)))).toEqual(['update']);
+      }
+      // Another workspace's name under this one's prefix gets nothing.
+      const other = kvLayout({ kvMount: 'secret', pathPrefix: w.vaultPathPrefix, workspace: 'au' });
+      expect(capabilitiesFor(rules, other.data(other.secretKey('102')))).toEqual([]);
+    }
+    for (const rule of rules) expect(rule.capabilities, rule.path).not.toContain('list');
+    expect(capabilitiesFor(rules, 'sys/capabilities-self')).toEqual(['update']);
   });
 });
 
@@ -428,7 +520,7 @@ describe('README and .env.example', () => {
     // The commented lines that show a default must name the default the code applies.
     const defaults = Object.fromEntries(lines.filter((l) => /^# [A-Z][A-Z0-9_]+=/.test(l)).map(pair));
     // Commented examples that are not defaults: the other auth methods, optional extras.
-    const examples = ['VAULT_TOKEN', 'VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'VAULT_CACERT', 'SLACK_APP_TOKEN', 'VAULT_NAMESPACE', 'IVS_REQUESTERS'];
+    const examples = ['VAULT_TOKEN', 'VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'VAULT_CACERT', 'SLACK_APP_TOKEN', 'VAULT_NAMESPACE', 'IVS_REQUESTERS', 'IVS_CONFIG'];
     const withDefaults = loadConfig({ ...active, ...defaults, ...Object.fromEntries(examples.map((k) => [k, undefined])) });
     expect(withDefaults.ok ? [] : withDefaults.problems).toEqual([]);
     if (loaded.ok && withDefaults.ok) {
