@@ -212,6 +212,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
       catalog,
       approvalsRequired: w.approvalsRequired,
       minOverlapMs: w.minOverlapMs,
+      ...(w.rotateAfterMs !== undefined ? { rotateAfterMs: w.rotateAfterMs } : {}),
     })),
   );
   registerListeners(app, { config, requests, audit, workspaces: served, log: logger, metrics, now: () => clock.now() });

@@ -9,6 +9,8 @@ export interface ServedWorkspace {
   readonly catalog: SecretCatalog;
   readonly approvalsRequired: number;
   readonly minOverlapMs: number;
+  /** SPEC §10: secrets older than this are due for rotation (lists and plans mark them); absent: no policy. */
+  readonly rotateAfterMs?: number;
 }
 
 /**
