@@ -10,6 +10,9 @@ import type { AuditLog, Clock, Intercom, RequestStore, SecretVault } from './cor
 import { systemClock } from './core/ports';
 import { RequestService } from './core/requests';
 import { reconcileCurrents } from './core/workflows/reconcile-currents';
+import { Journal } from './core/journal';
+import { RotationWatch, type WatchOutcome } from './core/rotation-watch';
+import { createRedisReminderClaims } from './redis/reminder-claims';
 import { operationalRoutes } from './http/routes';
 import { announcingWrites, countingAuditLog, instrumentPort } from './instrumentation';
 import { createIntercomClient } from './intercom';
@@ -31,6 +34,8 @@ export const LEASE_MS = 15_000;
 export const SWEEP_INTERVAL_MS = 5_000;
 /** How often a replica checks that every current/<platform> hands out the right secret. */
 export const RECONCILE_INTERVAL_MS = 60_000;
+/** How often a replica checks for due secrets, stalled rotations and waiting approvals (SPEC §10); also at start. */
+export const ROTATION_CHECK_INTERVAL_MS = 5 * 60_000;
 /** How long SIGTERM waits for running executions before leaving them to lease recovery. */
 export const DRAIN_TIMEOUT_MS = 20_000;
 
@@ -58,6 +63,8 @@ export interface Bot {
   stop(opts?: { drainTimeoutMs?: number }): Promise<void>;
   /** One sweep: expire due requests, recover stale leases. Runs on a timer after start(). */
   sweep(): Promise<void>;
+  /** Reminders and nudges now (SPEC §10); sweeps run it at start and every ROTATION_CHECK_INTERVAL_MS. */
+  checkRotations(): Promise<WatchOutcome>;
 }
 
 /** Builds the whole bot from a validated config: adapters at the edges, the core in the middle. */
@@ -161,6 +168,27 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     },
   });
 
+  // SPEC §10. Per-workspace settings (rotate_after, first channel) slot in here when several
+  // workspaces exist; reminders and nudges go through the Notifier and the Journal like every reply.
+  const rotationWatch = new RotationWatch({
+    store,
+    intercom,
+    notifier,
+    journal: new Journal(audit, notifier, logger),
+    claims: createRedisReminderClaims(redis, { keyPrefix: config.redis.keyPrefix }),
+    clock,
+    log: logger,
+    settings: {
+      workspace: config.ivs.workspace,
+      reminderChannel: config.ivs.channels[0] ?? '',
+      ...(config.ivs.rotateAfterMs !== undefined ? { rotateAfterMs: config.ivs.rotateAfterMs } : {}),
+      reminderIntervalMs: config.ivs.reminderIntervalMs,
+      finishReminderMs: config.ivs.finishReminderMs,
+      requestTtlMs: config.ivs.requestTtlMs,
+      approvers: config.ivs.approvers,
+    },
+  });
+
   registerListeners(app, { config, requests, audit, intercom, catalog, log: logger, metrics, now: () => clock.now() });
 
   let sweeper: NodeJS.Timeout | undefined;
@@ -169,6 +197,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
 
   let busyWithSecrets = true;
   let lastReconciled = Number.NEGATIVE_INFINITY;
+  let lastRotationCheck = Number.NEGATIVE_INFINITY;
   // Each part on its own: one that keeps failing (a request that cannot be decoded, say) must not
   // stop the others, above all the recovery of stale leases.
   const sweepParts: ReadonlyArray<readonly [string, () => Promise<void>]> = [
@@ -192,6 +221,15 @@ export function createBot(config: Config, opts: BotOptions): Bot {
         await reconcileCurrents({ intercom, vault, log: logger });
       },
     ],
+    [
+      'checking rotations (reminders, stalled rotations, waiting approvals)',
+      async () => {
+        // Asks Intercom (with a policy), so not every sweep: at start, then every few minutes.
+        if (clock.now() - lastRotationCheck < ROTATION_CHECK_INTERVAL_MS) return;
+        lastRotationCheck = clock.now();
+        await rotationWatch.check();
+      },
+    ],
   ];
   const sweep = async (): Promise<void> => {
     for (const [what, part] of sweepParts) {
@@ -210,6 +248,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     metrics,
     redis,
     sweep,
+    checkRotations: () => rotationWatch.check(),
     async start() {
       // Bolt's Socket Mode receiver listens for the health routes without waiting or handling
       // errors, so a taken PORT would crash the process with a stack trace: check it first.

@@ -93,6 +93,7 @@ function secretListMessage(listing: SecretListing, deps: ListenerDeps): SecretLi
     listedAt: listing.listedAt,
     workspace: deps.config.ivs.workspace,
     ...(listing.material ? { material: listing.material } : {}),
+    ...(deps.config.ivs.rotateAfterMs !== undefined ? { rotateAfterMs: deps.config.ivs.rotateAfterMs } : {}),
   });
   const message = { response_type: 'in_channel' as const, text: view.text, blocks: view.blocks };
   renderedListings.set(listing, message);
@@ -123,7 +124,9 @@ async function run(parsed: ParsedCommand, actor: Actor, channel: string, respond
       await say((await deps.requests.open(actor, channel, { action: 'delete', secretId: parsed.secretId, reason: parsed.reason, force: parsed.force })).text);
       return;
     case 'rotate':
-      await say((await deps.requests.open(actor, channel, { action: 'rotate', secretId: parsed.secretId, reason: parsed.reason })).text);
+      await say(
+        (await deps.requests.open(actor, channel, { action: 'rotate', secretId: parsed.secretId, reason: parsed.reason, compromised: parsed.compromised })).text,
+      );
       return;
     case 'plan':
       await say(await runPlan(parsed.target, deps));

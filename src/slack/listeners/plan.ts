@@ -1,4 +1,5 @@
 import { planOperation, type PlanSpec } from '../../core/plan';
+import { dueSecrets } from '../../core/rotation-policy';
 import { intercomProblem } from '../../core/requests';
 import { formatDuration } from '../../duration';
 import type { CreateCommand, DeleteCommand, RotateCommand } from '../command-parser';
@@ -18,6 +19,7 @@ export async function runPlan(target: CreateCommand | DeleteCommand | RotateComm
       ? { action: 'create', name: target.name, platforms: target.platforms }
       : target.kind === 'delete'
         ? { action: 'delete', secretId: target.secretId, force: target.force }
-        : { action: 'rotate', secretId: target.secretId };
-  return renderPlan(planOperation(secrets, spec, deps.config.ivs.approvalsRequired, formatDuration(deps.config.ivs.minOverlapMs)));
+        : { action: 'rotate', secretId: target.secretId, compromised: target.compromised };
+  const plan = planOperation(secrets, spec, deps.config.ivs.approvalsRequired, formatDuration(deps.config.ivs.minOverlapMs));
+  return renderPlan(plan, dueSecrets(secrets, deps.config.ivs.rotateAfterMs, deps.now()), deps.config.ivs.rotateAfterMs);
 }
