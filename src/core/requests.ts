@@ -82,7 +82,7 @@ export class RequestService {
     if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
     // The parser asks for it too; a compromised rotation skips the overlap, so its why is on record.
     if (spec.action === 'rotate' && spec.compromised && spec.reason.trim() === '') {
-      return reply(false, 'A compromised rotation needs a reason: `/ivs rotate <id> --compromised <reason…>`. Nothing was opened.');
+      return reply(false, 'A compromised rotation needs a reason (what leaked, where, when). Nothing was opened.');
     }
     const possible = await policy.approvalPossible([actor.userId]);
     if (!possible.ok) return reply(false, `This request could never be approved: ${possible.reason}. Nothing was opened.`);

@@ -53,8 +53,9 @@ export interface WatchOutcome {
 export const claimKeys = {
   reminder: (workspace: string) => `remind:secrets:${workspace}`,
   finish: (id: string) => `remind:finish:${id}`,
-  // One per step: a rotation's delete step waits for approvers of its own.
-  approval: (id: string, step: string) => `remind:approval:${id}:${step}`,
+  // One per pending period: a rotation's delete step (asked for again after a rejection, say) waits
+  // for approvers of its own, and each period has its own expiry.
+  approval: (id: string, step: string, expiresAt: number) => `remind:approval:${id}:${step}:${expiresAt}`,
 };
 
 const DAY_MS = 86_400_000;
@@ -133,7 +134,7 @@ export class RotationWatch {
     if (now < request.expiresAt - ttl / 2 || now >= request.expiresAt) return false;
     const approvers = this.approversToMention(request);
     // Once per step: the claim outlives the request's expiry (the key itself is dropped a day later).
-    if (!(await this.deps.claims.claim(claimKeys.approval(request.id, step), now, request.expiresAt + DAY_MS))) return false;
+    if (!(await this.deps.claims.claim(claimKeys.approval(request.id, step, request.expiresAt), now, request.expiresAt + DAY_MS))) return false;
     await this.deps.journal.tell(request, { type: 'approval_reminder', at: now, detail: { approvers: approvers.join(' ') } }, { updateCard: false });
     return true;
   }

@@ -23,7 +23,7 @@ export function renderRotationReminder(reminder: RotationReminder): MessageView 
     header(`Secrets due for rotation · ${truncate(reminder.workspace, 64)}`),
     section(
       `:calendar: *${due.length} identity verification secret${due.length === 1 ? ' is' : 's are'} older than the rotation policy (${policy})* ` +
-        `in Intercom workspace \`${workspace}\`. *Rotate* opens the same request as \`/ivs rotate <id>\`, in your name; it still needs its approvals.`,
+        `in Intercom workspace \`${workspace}\`. *Rotate* opens the same request as \`/ivs rotate &lt;id&gt;\`, in your name; it still needs its approvals.`,
       'ivs_reminder_summary',
     ),
   ];

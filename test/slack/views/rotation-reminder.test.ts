@@ -27,6 +27,9 @@ describe('rotation reminder', () => {
     ]);
     expect(allText(view)).toMatch(/`102` \*Secret 102\* · web · \*400 days old\*/);
     expect(allText(view)).toMatch(/older than the rotation policy \(365 days\)/);
+    // The only `<` Slack sees is its own date markup: `<id>` is shown, not parsed.
+    expect(allText(view)).toContain('`/ivs rotate &lt;id&gt;`');
+    expect(allText(view).replace(/<!date\^[^>]+>/g, '')).not.toMatch(/[<>]/);
     expect(new Set((view.blocks as Array<{ block_id?: string }>).map((b) => b.block_id).filter(Boolean)).size).toBe(
       (view.blocks as Array<{ block_id?: string }>).filter((b) => b.block_id).length,
     );
