@@ -65,7 +65,8 @@ export class RotationWatch {
 
   /** One round of every check. Each part on its own: a failing Intercom must not stop the nudges. */
   async check(): Promise<WatchOutcome> {
-    const open = await this.deps.store.listOpen();
+    // One watch per workspace: its own requests, its own secrets, its own channel.
+    const open = (await this.deps.store.listOpen()).filter((r) => r.operation.workspace === this.deps.settings.workspace);
     let reminded = false;
     try {
       reminded = await this.remindOfDueSecrets(open);

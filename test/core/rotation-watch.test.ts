@@ -129,6 +129,13 @@ describe('RotationWatch', () => {
     expect(outcome).toEqual({ reminded: false, finishReminders: 0, approvalReminders: 1 });
   });
 
+  it("looks only at its own workspace's requests", async () => {
+    const elsewhere = request({ id: 'R-OTHER0', operation: { action: 'create', workspace: 'eu', name: 'x', platforms: ['web'] } });
+    const rotatingElsewhere = rotation('1', { operation: { action: 'rotate', workspace: 'eu', secretId: '1', secretName: 'x', platforms: ['web'] } });
+    const w = world({ secrets: [secret('1', 400)], open: [elsewhere, rotatingElsewhere] });
+    expect(await w.watch.check()).toEqual({ reminded: true, finishReminders: 0, approvalReminders: 0 });
+  });
+
   it('nudges only pending requests without any approval, past half their TTL, and only once', async () => {
     const fresh = request({ id: 'R-FRESH0', createdAt: NOW - 10 * 60_000, expiresAt: NOW + 50 * 60_000 });
     const approvedOnce = request({ id: 'R-APPRVD', approvals: ['U222'], approvalsRequired: 2 });
