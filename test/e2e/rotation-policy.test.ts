@@ -19,6 +19,8 @@ import {
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 const GROUP = 'S0OPS';
+/** No timer-driven sweeps: every check in these tests is one the test makes, so none races another. */
+const NO_TIMED_SWEEPS = { sweepIntervalMs: 3_600_000 };
 
 /** Top-level reminders the bot posted in the channel. */
 function reminders(world: World): SlackMessage[] {
@@ -60,6 +62,7 @@ describe('rotation policy: due secrets, reminders, stalled rotations', () => {
         IVS_REQUESTERS: `${REQUESTER},${APPROVER},${APPROVER_2}`,
         IVS_APPROVERS: `${REQUESTER},${APPROVER},${APPROVER_2},${GROUP}`,
       },
+      bot: NO_TIMED_SWEEPS,
     });
     world.slack.setGroup(GROUP, ['U444']);
     // Started before any secret exists: their checks at start find nothing to remind of.
@@ -185,5 +188,37 @@ describe('rotation policy: due secrets, reminders, stalled rotations', () => {
     world.clock.advance(20 * MINUTE);
     await checkEverywhere();
     expect(repliesMatching(world, card, /waiting for an approval/)).toHaveLength(1);
+  });
+});
+
+describe('rotation policy: checked on start and in the sweeps', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld({ env: { IVS_ROTATE_AFTER: '30d', IVS_REMINDER_INTERVAL: '1d' }, bot: NO_TIMED_SWEEPS });
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('a replica starting with a due secret reminds at once; a sweep a day later reminds again', async () => {
+    seedSecretWithMaterial(world, 'Web', ['web'], 31, { current: true });
+    await world.startReplica();
+    await world.slack.waitFor('chat.postMessage', (c) => !c.args['thread_ts'] && /due for rotation/.test(String(c.args['text'] ?? '')));
+    expect(reminders(world)).toHaveLength(1);
+
+    world.clock.advance(DAY + MINUTE);
+    await world.bot.bot.sweep();
+    expect(reminders(world)).toHaveLength(2);
+  });
+
+  it('canary: no issued material reached Slack, the answers or the logs', async () => {
+    const { materialForms, findLeaks } = await import('../support/leak-canary');
+    const old = seedSecretWithMaterial(world, 'Android', ['android'], 400, { current: true });
+    const { id, card } = await openRequest(world, `rotate ${old}`);
+    await world.bot.click('ivs_approve', id, APPROVER);
+    await threadReply(world, card, /Step 1 done/);
+    const forms = materialForms(world.intercom.issuedMaterial());
+    expect(forms.length).toBeGreaterThan(0);
+    expect(findLeaks(forms, { slack: world.slack.everything(), answers: world.answers(), logs: world.logs.text() })).toEqual([]);
   });
 });
