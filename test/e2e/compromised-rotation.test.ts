@@ -107,7 +107,7 @@ describe('rotate --compromised: a leaked secret is replaced without waiting for 
     expect(world.vault.read(`${VAULT_BASE}/current/web`)?.['intercom_secret_id']).toBe(successor.id);
     expect(world.vault.read(`${VAULT_BASE}/current/web`)?.['secret']).toBe(successor.material);
     expect(cardText(world, card)).toMatch(/COMPROMISED/);
-  });
+  }, 60_000);
 
   it('a normal rotation still refuses an early Finish', async () => {
     const old = seedSecretWithMaterial(world, 'Normal Web', ['web'], 400, { current: true });

@@ -122,7 +122,7 @@ describe('rotation policy: due secrets, reminders, stalled rotations', () => {
 
     const again = await (await replicas[1]!.click('ivs_rotate_due', old, APPROVER, { blockId: button!.blockId })).reply();
     expect(again).toContain(`already has an open rotation: ${rotationId}`);
-  });
+  }, 60_000);
 
   it('no reminder while the rotation is open; a stalled rotation nudges its requester once per IVS_FINISH_REMINDER', async () => {
     await world.bot.click('ivs_approve', rotationId, APPROVER);
@@ -149,7 +149,7 @@ describe('rotation policy: due secrets, reminders, stalled rotations', () => {
     world.clock.advance(1 * DAY + MINUTE);
     await checkEverywhere();
     expect(repliesMatching(world, rotationCard, /waiting to be finished/)).toHaveLength(2);
-  });
+  }, 60_000);
 
   it('once the rotation is abandoned the due secret is reminded of again, and the next reminder comes only after IVS_REMINDER_INTERVAL', async () => {
     await world.bot.click('ivs_abandon', rotationId, REQUESTER);
