@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../emulators/slack-api';
+import { findLeaks, materialForms } from '../support/leak-canary';
 import {
   APPROVER,
   APPROVER_2,
@@ -212,7 +213,6 @@ describe('rotation policy: checked on start and in the sweeps', () => {
   });
 
   it('canary: no issued material reached Slack, the answers or the logs', async () => {
-    const { materialForms, findLeaks } = await import('../support/leak-canary');
     const old = seedSecretWithMaterial(world, 'Android', ['android'], 400, { current: true });
     const { id, card } = await openRequest(world, `rotate ${old}`);
     await world.bot.click('ivs_approve', id, APPROVER);
