@@ -13,6 +13,7 @@ import { reconcileCurrents } from './core/workflows/reconcile-currents';
 import { Journal } from './core/journal';
 import { RotationWatch, type WatchOutcome } from './core/rotation-watch';
 import { createRedisReminderClaims } from './redis/reminder-claims';
+import { SlackRotationReminders } from './slack/rotation-reminders';
 import { operationalRoutes } from './http/routes';
 import { announcingWrites, countingAuditLog, instrumentPort } from './instrumentation';
 import { createIntercomClient } from './intercom';
@@ -169,11 +170,12 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   });
 
   // SPEC §10. Per-workspace settings (rotate_after, first channel) slot in here when several
-  // workspaces exist; reminders and nudges go through the Notifier and the Journal like every reply.
+  // workspaces exist. Nudges are thread replies told through the Journal like every event; the
+  // reminder, which belongs to no request, is posted on its own.
   const rotationWatch = new RotationWatch({
     store,
     intercom,
-    notifier,
+    reminders: new SlackRotationReminders(slackClient, logger),
     journal: new Journal(audit, notifier, logger),
     claims: createRedisReminderClaims(redis, { keyPrefix: config.redis.keyPrefix }),
     clock,

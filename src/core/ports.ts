@@ -218,8 +218,15 @@ export interface Notifier {
   updateCard(request: ApprovalRequest): Promise<void>;
   /** A reply in the card's thread telling one event. */
   threadReply(request: ApprovalRequest, event: AuditEvent): Promise<void>;
-  /** Posts a reminder of secrets due for rotation in `channel`; false when it was not posted. */
-  postReminder(channel: string, reminder: RotationReminder): Promise<boolean>;
+}
+
+/**
+ * Posts the reminder of due secrets (SPEC §10). Not a request's notice, so not the Notifier's:
+ * a reminder that could not be posted is simply posted by the next check (its claim is given back).
+ */
+export interface RotationReminders {
+  /** Posts in `channel`; false when it was not posted. Never throws. */
+  post(channel: string, reminder: RotationReminder): Promise<boolean>;
 }
 
 /** What a reminder says (SPEC §10): the due secrets, oldest first, and the policy they broke. */

@@ -1,7 +1,7 @@
 import type { Journal } from './journal';
 import { dueSecrets, secretsWithOpenRotation } from './rotation-policy';
 import type { ApprovalRequest } from './request';
-import type { Clock, Intercom, Log, Notifier, ReminderClaims, RequestStore } from './ports';
+import type { Clock, Intercom, Log, ReminderClaims, RequestStore, RotationReminders } from './ports';
 import type { UserId } from './types';
 
 /**
@@ -35,8 +35,9 @@ export interface RotationWatchSettings {
 export interface RotationWatchDeps {
   readonly store: Pick<RequestStore, 'listOpen'>;
   readonly intercom: Pick<Intercom, 'listSecrets'>;
-  readonly notifier: Pick<Notifier, 'postReminder'>;
-  readonly journal: Journal;
+  readonly reminders: RotationReminders;
+  /** Nudges are thread replies and audit entries, told like every other event. */
+  readonly journal: Pick<Journal, 'tell'>;
   readonly claims: ReminderClaims;
   readonly clock: Clock;
   readonly log: Log;
@@ -99,7 +100,7 @@ export class RotationWatch {
     const key = claimKeys.reminder(settings.workspace);
     const until = now + settings.reminderIntervalMs;
     if (!(await this.deps.claims.claim(key, now, until))) return false;
-    const posted = await this.deps.notifier.postReminder(settings.reminderChannel, { workspace: settings.workspace, rotateAfterMs: settings.rotateAfterMs, due });
+    const posted = await this.deps.reminders.post(settings.reminderChannel, { workspace: settings.workspace, rotateAfterMs: settings.rotateAfterMs, due });
     if (!posted) {
       // Not posted: the next check (any replica) tries again rather than waiting a whole interval.
       await this.deps.claims.release(key, until);

@@ -1,7 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { ApprovalRequest, CardRef } from '../core/request';
-import type { AuditEvent, Clock, Log, Notifier, RotationReminder } from '../core/ports';
-import { renderRotationReminder } from './views/rotation-reminder';
+import type { AuditEvent, Clock, Log, Notifier } from '../core/ports';
 import { renderRequestCard } from './views/request-card';
 import { renderThreadEvent } from './views/thread-event';
 
@@ -49,17 +48,6 @@ export class SlackNotifier implements Notifier {
       });
     } catch (err) {
       this.log.error({ err: slackError(err), requestId: request.id, event: event.type }, 'thread reply failed');
-    }
-  }
-
-  async postReminder(channel: string, reminder: RotationReminder): Promise<boolean> {
-    const view = renderRotationReminder(reminder);
-    try {
-      const res = await this.client.chat.postMessage({ channel, text: view.text, blocks: view.blocks });
-      return Boolean(res.ts);
-    } catch (err) {
-      this.log.error({ err: slackError(err), channel }, 'posting the rotation reminder failed');
-      return false;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/core/journal';
-import type { AuditEvent, AuditLog, Notifier, ReminderClaims, RotationReminder } from '../../src/core/ports';
+import type { AuditEvent, AuditLog, Notifier, ReminderClaims, RotationReminders } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
 import { RotationWatch, type RotationWatchSettings } from '../../src/core/rotation-watch';
 import type { SecretInfo } from '../../src/core/types';
@@ -51,7 +51,7 @@ function memoryClaims(): ReminderClaims {
 }
 
 function world(opts: { secrets?: SecretInfo[] | Error; open?: ApprovalRequest[]; settings?: Partial<RotationWatchSettings>; postFails?: number } = {}) {
-  const posted: RotationReminder[] = [];
+  const posted: Parameters<RotationReminders['post']>[1][] = [];
   const replies: AuditEvent[] = [];
   let listCalls = 0;
   let postFails = opts.postFails ?? 0;
@@ -59,7 +59,9 @@ function world(opts: { secrets?: SecretInfo[] | Error; open?: ApprovalRequest[];
     postCard: async () => null,
     updateCard: async () => undefined,
     threadReply: async (_r, e) => void replies.push(e),
-    postReminder: async (_c, r) => {
+  };
+  const reminders: RotationReminders = {
+    post: async (_c, r) => {
       if (postFails-- > 0) return false;
       posted.push(r);
       return true;
@@ -77,7 +79,7 @@ function world(opts: { secrets?: SecretInfo[] | Error; open?: ApprovalRequest[];
         return opts.secrets ?? [];
       },
     },
-    notifier,
+    reminders,
     journal: new Journal(audit, notifier, log),
     claims: memoryClaims(),
     clock: { now: () => now, sleep: async () => undefined },
