@@ -11,6 +11,10 @@ import type { Workspace, Workspaces } from './core/workspace';
 import { systemClock } from './core/ports';
 import { RequestService } from './core/requests';
 import { reconcileCurrents } from './core/workflows/reconcile-currents';
+import { Journal } from './core/journal';
+import { RotationWatch, type WatchOutcome } from './core/rotation-watch';
+import { createRedisReminderClaims } from './redis/reminder-claims';
+import { SlackRotationReminders } from './slack/rotation-reminders';
 import { operationalRoutes } from './http/routes';
 import { announcingWrites, countingAuditLog, instrumentPort } from './instrumentation';
 import { createIntercomClient } from './intercom';
@@ -33,6 +37,8 @@ export const LEASE_MS = 15_000;
 export const SWEEP_INTERVAL_MS = 5_000;
 /** How often a replica checks that every current/<platform> hands out the right secret. */
 export const RECONCILE_INTERVAL_MS = 60_000;
+/** How often a replica checks for due secrets, stalled rotations and waiting approvals (SPEC §10); also at start. */
+export const ROTATION_CHECK_INTERVAL_MS = 5 * 60_000;
 /** How long SIGTERM waits for running executions before leaving them to lease recovery. */
 export const DRAIN_TIMEOUT_MS = 20_000;
 
@@ -60,6 +66,8 @@ export interface Bot {
   stop(opts?: { drainTimeoutMs?: number }): Promise<void>;
   /** One sweep: expire due requests, recover stale leases. Runs on a timer after start(). */
   sweep(): Promise<void>;
+  /** Reminders and nudges now (SPEC §10); sweeps run it at start and every ROTATION_CHECK_INTERVAL_MS. */
+  checkRotations(): Promise<WatchOutcome>;
 }
 
 /** Builds the whole bot from a validated config: adapters at the edges, the core in the middle. */
@@ -217,6 +225,42 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   );
   registerListeners(app, { config, requests, audit, workspaces: served, log: logger, metrics, now: () => clock.now() });
 
+  // SPEC §10, per workspace: its own rotate_after, its first channel, its approvers. Nudges are
+  // thread replies told through the Journal like every event; the reminder, which belongs to no
+  // request, is posted on its own.
+  const journal = new Journal(audit, notifier, logger);
+  const reminders = new SlackRotationReminders(slackClient, logger);
+  const claims = createRedisReminderClaims(redis, { keyPrefix: config.redis.keyPrefix });
+  const rotationWatches = perWorkspace.map(
+    ({ config: w, log, intercom }) =>
+      new RotationWatch({
+        store,
+        intercom,
+        reminders,
+        journal,
+        claims,
+        clock,
+        log,
+        settings: {
+          workspace: w.name,
+          reminderChannel: w.channels[0] ?? '',
+          ...(w.rotateAfterMs !== undefined ? { rotateAfterMs: w.rotateAfterMs } : {}),
+          reminderIntervalMs: config.ivs.reminderIntervalMs,
+          finishReminderMs: config.ivs.finishReminderMs,
+          requestTtlMs: w.requestTtlMs,
+          approvers: w.approvers,
+        },
+      }),
+  );
+  const checkRotations = async (): Promise<WatchOutcome> => {
+    const outcomes = await Promise.all(rotationWatches.map((watch) => watch.check()));
+    return {
+      reminded: outcomes.some((o) => o.reminded),
+      finishReminders: outcomes.reduce((n, o) => n + o.finishReminders, 0),
+      approvalReminders: outcomes.reduce((n, o) => n + o.approvalReminders, 0),
+    };
+  };
+
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
@@ -224,6 +268,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   // Workspaces with a create or delete approved or running (their current/<platform> is left alone).
   let busyWithSecrets: ReadonlySet<string> | 'all' = 'all';
   let lastReconciled = Number.NEGATIVE_INFINITY;
+  let lastRotationCheck = Number.NEGATIVE_INFINITY;
   // Each part on its own: one that keeps failing (a request that cannot be decoded, say) must not
   // stop the others, above all the recovery of stale leases.
   const sweepParts: ReadonlyArray<readonly [string, () => Promise<void>]> = [
@@ -254,6 +299,15 @@ export function createBot(config: Config, opts: BotOptions): Bot {
         }
       },
     ],
+    [
+      'checking rotations (reminders, stalled rotations, waiting approvals)',
+      async () => {
+        // Asks Intercom (with a policy), so not every sweep: at start, then every few minutes.
+        if (clock.now() - lastRotationCheck < ROTATION_CHECK_INTERVAL_MS) return;
+        lastRotationCheck = clock.now();
+        await checkRotations();
+      },
+    ],
   ];
   const sweep = async (): Promise<void> => {
     for (const [what, part] of sweepParts) {
@@ -272,6 +326,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     metrics,
     redis,
     sweep,
+    checkRotations,
     async start() {
       // Bolt's Socket Mode receiver listens for the health routes without waiting or handling
       // errors, so a taken PORT would crash the process with a stack trace: check it first.

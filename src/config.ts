@@ -51,6 +51,10 @@ export interface Config {
     readonly maxOpenPerRequester: number;
     /** How long a `/ivs list` answer may be shown again; 0 asks Intercom and Vault every time. */
     readonly listMaxAgeMs: number;
+    /** IVS_REMINDER_INTERVAL: at most one reminder of due secrets per this, across replicas. */
+    readonly reminderIntervalMs: number;
+    /** IVS_FINISH_REMINDER: a rotation waiting to be finished this long gets a nudge, once per this. */
+    readonly finishReminderMs: number;
   };
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Every credential in the config, so the logger can redact them wherever they appear. */
@@ -88,6 +92,31 @@ const idList = (pattern: RegExp, what: string) =>
     const bad = ids.filter((id) => !pattern.test(id));
     if (bad.length) ctx.addIssue({ code: 'custom', message: `not ${what}: ${bad.join(', ')}` });
     return ids;
+  });
+
+const DAY_MS = 86_400_000;
+
+/** A duration that may be left unset, within [min, max] when set (unset means "no such policy"). */
+const boundedOptionalDuration = (min: { ms: number; text: string }, max: { ms: number; text: string }) =>
+  optional.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const ms = parseDuration(v);
+    if (ms === null || ms < min.ms || ms > max.ms) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration from ${min.text} to ${max.text} (like 90d, 365d)` });
+      return undefined;
+    }
+    return ms;
+  });
+
+/** A duration with a default, within [min, max]. */
+const boundedDuration = (fallback: string, min: { ms: number; text: string }, max: { ms: number; text: string }) =>
+  optional.transform((v, ctx) => {
+    const ms = parseDuration(v ?? fallback);
+    if (ms === null || ms < min.ms || ms > max.ms) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration from ${min.text} to ${max.text} (like 12h, 3d, 7d)` });
+      return 0;
+    }
+    return ms;
   });
 
 const duration = (fallback: string, min: { ms: number; text: string } = { ms: 1000, text: '1s' }) =>
@@ -152,15 +181,14 @@ const schema = z.object({
   IVS_APPROVALS_REQUIRED: integer(1, 1, 10),
   IVS_REQUEST_TTL: duration('1h'),
   IVS_MIN_OVERLAP: duration('1h'),
-  IVS_ROTATE_AFTER: optional.transform((v, ctx) => {
-    if (v === undefined) return undefined;
-    const ms = parseDuration(v);
-    if (ms === null || ms < 1000) ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)` });
-    return ms ?? undefined;
-  }),
   IVS_CONFIG: optional,
   IVS_MAX_OPEN_REQUESTS: integer(3, 1, 50),
   IVS_LIST_MAX_AGE: duration('5s', { ms: 0, text: '0s' }).refine((ms) => ms <= 60_000, 'must be at most 1m: a longer-lived list would hide changes made outside the bot'),
+  // SPEC §10. A policy shorter than a day would nag about secrets minutes old; ten years is the
+  // longest that still means something. Reminders more often than hourly would be noise.
+  IVS_ROTATE_AFTER: boundedOptionalDuration({ ms: DAY_MS, text: '1d' }, { ms: 3650 * DAY_MS, text: '3650d' }),
+  IVS_REMINDER_INTERVAL: boundedDuration('7d', { ms: 3_600_000, text: '1h' }, { ms: 365 * DAY_MS, text: '365d' }),
+  IVS_FINISH_REMINDER: boundedDuration('3d', { ms: 3_600_000, text: '1h' }, { ms: 365 * DAY_MS, text: '365d' }),
   LOG_LEVEL: optional.refine((v) => v === undefined || (LOG_LEVELS as readonly string[]).includes(v), `must be one of ${LOG_LEVELS.join(', ')}`),
   DEBUG: optional.refine((v) => v === undefined || !/node-vault|\*/.test(v), 'must not enable node-vault debug output (it logs secret payloads)'),
 });
@@ -267,6 +295,8 @@ export function loadConfig(env: Env): ConfigResult {
       ...(configFile ? { configFile } : {}),
       maxOpenPerRequester: e.IVS_MAX_OPEN_REQUESTS,
       listMaxAgeMs: e.IVS_LIST_MAX_AGE,
+      reminderIntervalMs: e.IVS_REMINDER_INTERVAL,
+      finishReminderMs: e.IVS_FINISH_REMINDER,
     },
     logLevel: (e.LOG_LEVEL ?? 'info') as Config['logLevel'],
     secrets: [

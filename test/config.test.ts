@@ -177,6 +177,32 @@ describe('durations', () => {
     expect(problemsWith({ IVS_LIST_MAX_AGE: '5 seconds' })).toEqual(['IVS_LIST_MAX_AGE "5 seconds" is not a duration of at least 0s (like 90s, 15m, 1h, 2d)']);
   });
 
+  it('has no rotation policy unless IVS_ROTATE_AFTER is set; reminders every 7d, finish reminders after 3d by default', () => {
+    const ivs = configOf(MINIMAL).ivs;
+    expect(configOf(MINIMAL).workspaces[0]?.rotateAfterMs).toBeUndefined();
+    expect(ivs.reminderIntervalMs).toBe(7 * 86_400_000);
+    expect(ivs.finishReminderMs).toBe(3 * 86_400_000);
+    expect(configWith({ IVS_ROTATE_AFTER: '   ' }).workspaces[0]?.rotateAfterMs).toBeUndefined();
+  });
+
+  it('reads IVS_ROTATE_AFTER, IVS_REMINDER_INTERVAL and IVS_FINISH_REMINDER', () => {
+    const config = configWith({ IVS_ROTATE_AFTER: '365d', IVS_REMINDER_INTERVAL: '1d', IVS_FINISH_REMINDER: '12h' });
+    const ivs = config.ivs;
+    expect(config.workspaces[0]?.rotateAfterMs).toBe(365 * 86_400_000);
+    expect(ivs.reminderIntervalMs).toBe(86_400_000);
+    expect(ivs.finishReminderMs).toBe(12 * 3_600_000);
+  });
+
+  it('refuses rotation settings out of bounds or malformed, each named', () => {
+    expect(problemsWith({ IVS_ROTATE_AFTER: '12h', IVS_REMINDER_INTERVAL: '30m', IVS_FINISH_REMINDER: '999999999d' })).toEqual([
+      'IVS_ROTATE_AFTER "12h" is not a duration from 1d to 3650d (like 90d, 365d)',
+      'IVS_REMINDER_INTERVAL "30m" is not a duration from 1h to 365d (like 12h, 3d, 7d)',
+      'IVS_FINISH_REMINDER "999999999d" is not a duration from 1h to 365d (like 12h, 3d, 7d)',
+    ]);
+    expect(problemsWith({ IVS_ROTATE_AFTER: '1 year' })).toEqual(['IVS_ROTATE_AFTER "1 year" is not a duration from 1d to 3650d (like 90d, 365d)']);
+    expect(problemsWith({ IVS_ROTATE_AFTER: '3651d' })).toHaveLength(1);
+  });
+
   it('does not parse an empty duration (an empty setting means "unset" before it gets here)', () => {
     expect(parseDuration('')).toBeNull();
     expect(parseDuration('   ')).toBeNull();

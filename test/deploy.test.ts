@@ -520,7 +520,7 @@ describe('README and .env.example', () => {
     // The commented lines that show a default must name the default the code applies.
     const defaults = Object.fromEntries(lines.filter((l) => /^# [A-Z][A-Z0-9_]+=/.test(l)).map(pair));
     // Commented examples that are not defaults: the other auth methods, optional extras.
-    const examples = ['VAULT_TOKEN', 'VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'VAULT_CACERT', 'SLACK_APP_TOKEN', 'VAULT_NAMESPACE', 'IVS_REQUESTERS', 'IVS_CONFIG'];
+    const examples = ['VAULT_TOKEN', 'VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'VAULT_CACERT', 'SLACK_APP_TOKEN', 'VAULT_NAMESPACE', 'IVS_REQUESTERS', 'IVS_CONFIG', 'IVS_ROTATE_AFTER'];
     const withDefaults = loadConfig({ ...active, ...defaults, ...Object.fromEntries(examples.map((k) => [k, undefined])) });
     expect(withDefaults.ok ? [] : withDefaults.problems).toEqual([]);
     if (loaded.ok && withDefaults.ok) {

@@ -4,7 +4,7 @@ import type { Platform, SecretInfo } from './types';
 export type PlanSpec =
   | { readonly action: 'create'; readonly name: string; readonly platforms: readonly Platform[] }
   | { readonly action: 'delete'; readonly secretId: string; readonly force: boolean }
-  | { readonly action: 'rotate'; readonly secretId: string };
+  | { readonly action: 'rotate'; readonly secretId: string; readonly compromised?: boolean };
 
 export interface Plan {
   readonly action: PlanSpec['action'];
@@ -41,6 +41,22 @@ export function planOperation(secrets: readonly SecretInfo[], spec: PlanSpec, ap
         ? { ok: true, blocking: false, text: 'impact guard: every platform keeps a secret' }
         : { ok: spec.force, blocking: !spec.force, text: `impact guard: ${impact.join(', ')} would be left with no secret${spec.force ? ' (acknowledged by --force)' : ' — refused without --force'}` };
     return { action: 'delete', before, after, checks: [guard], steps: [`needs ${approvals}`, 'deletes at Intercom, marks the Vault entry deleted, repoints current/<platform>'] };
+  }
+  if (spec.compromised) {
+    return {
+      action: 'rotate',
+      before,
+      after: before,
+      checks: [
+        { ok: true, blocking: false, text: 'one rotation per secret at a time' },
+        { ok: false, blocking: false, text: `COMPROMISED: ${target.id} is treated as leaked; a reason is required to open it` },
+      ],
+      steps: [
+        `step 1 needs ${approvals}: creates a successor for ${target.platforms.join(', ')} and stores it in Vault`,
+        `finishing is allowed as soon as the successor exists (no ${minOverlap} overlap wait): roll it out to every signer first`,
+        `step 2 needs its own approval from someone other than whoever asks to finish: deletes ${target.id}, and every session signed with it breaks at once`,
+      ],
+    };
   }
   return {
     action: 'rotate',

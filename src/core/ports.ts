@@ -182,7 +182,10 @@ export type AuditEventType =
   | 'finish_requested'
   | 'abandoned'
   | 'waiting'
-  | 'retrying';
+  | 'retrying'
+  // SPEC §10 nudges in the thread: a rotation waiting to be finished, a request waiting for approvers.
+  | 'finish_reminder'
+  | 'approval_reminder';
 
 export interface AuditEvent {
   readonly requestId: RequestId;
@@ -220,6 +223,41 @@ export interface Notifier {
   updateCard(request: ApprovalRequest): Promise<void>;
   /** A reply in the card's thread telling one event. */
   threadReply(request: ApprovalRequest, event: AuditEvent): Promise<void>;
+}
+
+/**
+ * Posts the reminder of due secrets (SPEC §10). Not a request's notice, so not the Notifier's:
+ * a reminder that could not be posted is simply posted by the next check (its claim is given back).
+ */
+export interface RotationReminders {
+  /** Posts in `channel`; false when it was not posted. Never throws. */
+  post(channel: string, reminder: RotationReminder): Promise<boolean>;
+}
+
+/** What a reminder says (SPEC §10): the due secrets, oldest first, and the policy they broke. */
+export interface RotationReminder {
+  readonly workspace: string;
+  readonly rotateAfterMs: number;
+  readonly due: readonly DueSecret[];
+}
+
+export interface DueSecret {
+  readonly secret: SecretInfo;
+  readonly ageMs: number;
+}
+
+/**
+ * "At most once per interval, across all replicas" (SPEC §10). Times are the bot's clock, not
+ * Redis's, so a fast-forwarded clock (tests, the sandbox) moves them too.
+ */
+export interface ReminderClaims {
+  /**
+   * True for exactly one caller while `now` is at or past the key's last `until` (or it has none);
+   * that caller's `until` becomes the key's. Everyone else gets false.
+   */
+  claim(key: string, now: number, until: number): Promise<boolean>;
+  /** Gives a claim back (the reminder could not be posted), only if it is still the one taken with `until`. */
+  release(key: string, until: number): Promise<void>;
 }
 
 /** The slice of pino the core uses; tests pass a capturing logger. */

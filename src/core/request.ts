@@ -23,9 +23,28 @@ export type Operation =
       readonly secretId: string;
       readonly secretName: string;
       readonly platforms: readonly Platform[];
+      /**
+       * `--compromised` (SPEC §10): the old secret leaked, so its delete may follow the successor at
+       * once. Present only when true, so the fingerprints of ordinary rotations stay as they were;
+       * when present the fingerprint covers it.
+       */
+      readonly compromised?: true;
     };
 
 export type Action = Operation['action'];
+
+/** Whether this is a rotation of a secret declared compromised (`/ivs rotate <id> --compromised <reason>`). */
+export function isCompromisedRotation(op: Operation): boolean {
+  return op.action === 'rotate' && op.compromised === true;
+}
+
+/**
+ * How long both secrets must coexist before a rotation's old secret may be deleted: IVS_MIN_OVERLAP,
+ * or nothing for a compromised secret (every session it signed is to break at once).
+ */
+export function requiredOverlapMs(op: Operation, minOverlapMs: number): number {
+  return isCompromisedRotation(op) ? 0 : minOverlapMs;
+}
 
 export const OPEN_STATES = ['pending', 'approved', 'executing', 'awaiting_finish'] as const;
 export const FINAL_STATES = ['succeeded', 'failed', 'rejected', 'cancelled', 'expired'] as const;

@@ -4,7 +4,7 @@ import { Executor } from './executor';
 import { platformsLeftWithout } from './impact';
 import { Journal } from './journal';
 import { confirmingLostAnswer } from './lost-answer';
-import type { ApprovalRequest, Operation } from './request';
+import { requiredOverlapMs, type ApprovalRequest, type Operation } from './request';
 import { fingerprint, newRequestId } from './request-id';
 import type { AuditLog, Clock, Log, Notifier, RequestStore } from './ports';
 import type { Platform, RequestId, SecretInfo, UserId } from './types';
@@ -27,7 +27,7 @@ export interface Reply {
 export type OpenSpec =
   | { readonly action: 'create'; readonly name: string; readonly platforms: readonly Platform[]; readonly reason: string }
   | { readonly action: 'delete'; readonly secretId: string; readonly reason: string; readonly force: boolean }
-  | { readonly action: 'rotate'; readonly secretId: string; readonly reason: string };
+  | { readonly action: 'rotate'; readonly secretId: string; readonly reason: string; readonly compromised?: boolean };
 
 export interface RequestSettings {
   readonly maxOpenPerRequester: number;
@@ -77,6 +77,10 @@ export class RequestService {
     const { policy } = ws;
     const allowed = await policy.mayRequest(actor.userId, actor.teamId);
     if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
+    // The parser asks for it too; a compromised rotation skips the overlap, so its why is on record.
+    if (spec.action === 'rotate' && spec.compromised && spec.reason.trim() === '') {
+      return reply(false, 'A compromised rotation needs a reason (what leaked, where, when). Nothing was opened.');
+    }
     const possible = await policy.approvalPossible([actor.userId]);
     if (!possible.ok) return reply(false, `This request could never be approved: ${possible.reason}. Nothing was opened.`);
 
@@ -98,7 +102,14 @@ export class RequestService {
       operation =
         spec.action === 'delete'
           ? { action: 'delete', workspace, secretId: target.id, secretName: target.name, platforms: target.platforms, force: spec.force }
-          : { action: 'rotate', workspace, secretId: target.id, secretName: target.name, platforms: target.platforms };
+          : {
+              action: 'rotate',
+              workspace,
+              secretId: target.id,
+              secretName: target.name,
+              platforms: target.platforms,
+              ...(spec.compromised ? { compromised: true as const } : {}),
+            };
       if (spec.action === 'rotate') impact = [];
     }
     return (await this.openRequest(ws, actor, channel, operation, spec.reason, impact, this.deps.settings.maxOpenPerRequester)).reply;
@@ -178,7 +189,10 @@ export class RequestService {
     return { ...reply(true, `You withdrew your approval of ${id}.`), workspace: result.request.operation.workspace };
   }
 
-  /** A rotation's second step: any requester may ask; refused until IVS_MIN_OVERLAP has passed. */
+  /**
+   * A rotation's second step: any requester may ask; refused until IVS_MIN_OVERLAP has passed,
+   * except for a compromised secret (allowed as soon as the successor exists).
+   */
   async finishRotation(actor: Actor, id: RequestId): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
@@ -189,9 +203,10 @@ export class RequestService {
     const allowed = await ws.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
     if (!allowed.ok) return say(false, `Not allowed: ${allowed.reason}.`);
     const now = this.deps.clock.now();
-    const allowedAt = (request.rotation.successorCreatedAt ?? now) + ws.minOverlapMs;
+    const overlapMs = requiredOverlapMs(request.operation, ws.minOverlapMs);
+    const allowedAt = (request.rotation.successorCreatedAt ?? now) + overlapMs;
     if (now < allowedAt) {
-      return say(false, `Too early: both secrets must coexist for ${formatDuration(ws.minOverlapMs)}; ${formatDuration(allowedAt - now)} left.`);
+      return say(false, `Too early: both secrets must coexist for ${formatDuration(overlapMs)}; ${formatDuration(allowedAt - now)} left.`);
     }
     const possible = await ws.policy.approvalPossible([request.requester, actor.userId]);
     if (!possible.ok) return say(false, `The delete step could never be approved: ${possible.reason}.`);

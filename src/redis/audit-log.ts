@@ -134,6 +134,7 @@ function checkDetail(detail: AuditEvent['detail']): void {
 const EVENT_TYPES: ReadonlySet<string> = new Set<AuditEventType>([
   'requested', 'approved', 'withdrawn', 'rejected', 'cancelled', 'expired', 'executing', 'created', 'deleted',
   'already_gone', 'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned', 'waiting', 'retrying',
+  'finish_reminder', 'approval_reminder',
 ]);
 
 function parseEntry(entryId: string, flat: string[]): AuditEntry | { entryId: string; malformed: string } {

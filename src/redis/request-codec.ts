@@ -23,7 +23,14 @@ const operation = z.discriminatedUnion('action', [
     platforms,
     force: z.boolean(),
   }),
-  z.object({ action: z.literal('rotate'), workspace: z.string(), secretId: z.string(), secretName: z.string(), platforms }),
+  z.object({
+    action: z.literal('rotate'),
+    workspace: z.string(),
+    secretId: z.string(),
+    secretName: z.string(),
+    platforms,
+    compromised: z.literal(true).optional(),
+  }),
 ]);
 
 const body = z.object({

@@ -42,6 +42,8 @@ export interface RotateCommand {
   readonly kind: 'rotate';
   readonly secretId: string;
   readonly reason: string;
+  /** `--compromised`: the old secret leaked (SPEC §10); a reason is then required (except in a plan). */
+  readonly compromised: boolean;
 }
 
 export type ParsedCommand =
@@ -68,6 +70,7 @@ const SECRET_ID = /^[A-Za-z0-9_-]{1,32}$/;
 /** A tag like the one the bot appends to Intercom names; a typed one could fool orphan reconciliation. */
 const REQUEST_TAG = /\[\s*R-[0-9A-Z]{6}\s*\]/i;
 const FORCE_FLAG = /^(--|—)force$/i;
+const COMPROMISED_FLAG = /^(--|—)compromised$/i;
 const REASON_SEPARATOR = /(?:^|\s)--(?:\s+|$)/;
 
 /** Shown (escaped) inside error messages: enough to recognise, never a wall of text. */
@@ -216,9 +219,10 @@ function parseCreate(args: string): Result<CreateCommand> {
  * Splits `<id> [--force] [reason…]`; `--force` counts wherever it stands, and after a bare `--`
  * everything is reason text (so a reason may mention `--anything`).
  */
-function splitIdArgs(args: string): { id: string | undefined; force: boolean; unknownOption?: string; reason: string } {
+function splitIdArgs(args: string): { id: string | undefined; force: boolean; compromised: boolean; unknownOption?: string; reason: string } {
   const tokens = args.split(/\s+/).filter((t) => t !== '');
   let force = false;
+  let compromised = false;
   let unknownOption: string | undefined;
   const kept: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
@@ -228,18 +232,23 @@ function splitIdArgs(args: string): { id: string | undefined; force: boolean; un
       break;
     }
     if (FORCE_FLAG.test(token)) force = true;
+    else if (COMPROMISED_FLAG.test(token)) compromised = true;
     else if (/^(--|—)\S/.test(token)) unknownOption ??= token;
     else kept.push(token);
   }
   const [id, ...reasonWords] = kept;
   const reason = reasonWords.join(' ');
-  return unknownOption === undefined ? { id, force, reason } : { id, force, reason, unknownOption };
+  return unknownOption === undefined ? { id, force, compromised, reason } : { id, force, compromised, reason, unknownOption };
 }
 
 function parseDelete(args: string): Result<DeleteCommand> {
-  const { id, force, unknownOption, reason } = splitIdArgs(args);
-  if (unknownOption !== undefined) {
-    return { ok: false, message: `Unknown option ${echo(unknownOption)}: the only option of delete is \`--force\`.` };
+  const { id, force, compromised, unknownOption, reason } = splitIdArgs(args);
+  if (unknownOption !== undefined || compromised) {
+    const option = unknownOption ?? '--compromised';
+    return {
+      ok: false,
+      message: `Unknown option ${echo(option)}: the only option of delete is \`--force\`${compromised ? ' (`--compromised` is for rotate)' : ''}.`,
+    };
   }
   const secretId = validateSecretId(id, 'delete');
   if (!secretId.ok) return secretId;
@@ -248,19 +257,30 @@ function parseDelete(args: string): Result<DeleteCommand> {
   return { ok: true, value: { kind: 'delete', secretId: secretId.value, reason: checkedReason.value, force } };
 }
 
-function parseRotate(args: string): Result<RotateCommand> {
-  const { id, force, unknownOption, reason } = splitIdArgs(args);
+/** `<id> [--compromised] [reason…]`; with `--compromised` the reason is required, unless only planning. */
+function parseRotate(args: string, opts: { planning?: boolean } = {}): Result<RotateCommand> {
+  const { id, force, compromised, unknownOption, reason } = splitIdArgs(args);
   if (force || unknownOption !== undefined) {
     return {
       ok: false,
-      message: `Rotate takes no options${unknownOption ? ` (got ${echo(unknownOption)})` : ' (`--force` is for delete)'}: \`/ivs rotate &lt;id&gt; [reason…]\`.`,
+      message:
+        `Rotate takes only \`--compromised\`${unknownOption ? ` (got ${echo(unknownOption)})` : ' (`--force` is for delete)'}: ` +
+        '`/ivs rotate &lt;id&gt; [reason…]` or `/ivs rotate &lt;id&gt; --compromised &lt;reason…&gt;`.',
     };
   }
   const secretId = validateSecretId(id, 'rotate');
   if (!secretId.ok) return secretId;
   const checkedReason = validateReason(reason);
   if (!checkedReason.ok) return checkedReason;
-  return { ok: true, value: { kind: 'rotate', secretId: secretId.value, reason: checkedReason.value } };
+  if (compromised && checkedReason.value === '' && !opts.planning) {
+    return {
+      ok: false,
+      message:
+        `A compromised rotation needs a reason: \`/ivs rotate ${escapeBounded(secretId.value, 40)} --compromised &lt;reason…&gt;\` ` +
+        '(what leaked, where, when). Its old secret may then be deleted without waiting for the overlap.',
+    };
+  }
+  return { ok: true, value: { kind: 'rotate', secretId: secretId.value, reason: checkedReason.value, compromised } };
 }
 
 function parsePlan(args: string): ParsedCommand {
@@ -272,7 +292,7 @@ function parsePlan(args: string): ParsedCommand {
     return target.ok ? { kind: 'plan', target: target.value } : invalid(target.message, 'plan');
   }
   if (sub === 'delete' || sub === 'rotate') {
-    const target = sub === 'delete' ? parseDelete(rest) : parseRotate(rest);
+    const target = sub === 'delete' ? parseDelete(rest) : parseRotate(rest, { planning: true });
     return target.ok ? { kind: 'plan', target: target.value } : invalid(target.message, 'plan');
   }
   const got = word === '' ? '' : ` (got ${echo(word)})`;

@@ -53,6 +53,13 @@ export function userMention(id: string): string {
   return isUserId(id) ? `<@${id}>` : escapeBounded(id, 40);
 }
 
+const GROUP_ID = /^S[A-Z0-9]{2,20}$/;
+
+/** `<!subteam^S…>` for a user group, `<@U…>` for a user: how Slack pings each (anything else stays text). */
+export function mention(id: string): string {
+  return GROUP_ID.test(id) ? `<!subteam^${id}>` : userMention(id);
+}
+
 /** An ISO-like UTC timestamp for clients that cannot render `<!date>`. */
 export function utcText(epochMs: number): string {
   const iso = new Date(epochMs).toISOString();
@@ -86,6 +93,12 @@ export function roughDuration(ms: number): string {
     if (n >= 1) return `${n} ${unit}${n === 1 ? '' : 's'}`;
   }
   return 'less than a minute';
+}
+
+/** An age or a policy in whole days ("400 days", "1 day"), as rotation policies are read; under a day, roughly. */
+export function daysText(ms: number): string {
+  const days = Math.floor(Math.abs(ms) / 86_400_000);
+  return days >= 1 ? `${days} day${days === 1 ? '' : 's'}` : roughDuration(ms);
 }
 
 /** "3 days ago", "in 45 minutes", "just now". */

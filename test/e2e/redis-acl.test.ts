@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPEND_LUA } from '../../src/redis/audit-log';
 import { connectRedis } from '../../src/redis/connection';
+import { CLAIM_LUA, RELEASE_LUA } from '../../src/redis/reminder-claims';
 import { REQUEST_SCRIPTS } from '../../src/redis/request-scripts';
 import { APPROVER, openRequest, seedSecretWithMaterial, startWorld, threadReply, type RunningBot, type World } from '../support/bot-harness';
 
@@ -27,7 +28,7 @@ describe('deploy/redis/users.acl', () => {
   it('allows every command the Lua scripts call', () => {
     const allowed = new Set(documentedRules('ivs:').filter((r) => r.startsWith('+')).map((r) => r.slice(1).toLowerCase()));
     const called = new Set<string>();
-    for (const lua of [...Object.values(REQUEST_SCRIPTS), APPEND_LUA]) {
+    for (const lua of [...Object.values(REQUEST_SCRIPTS), APPEND_LUA, CLAIM_LUA, RELEASE_LUA]) {
       for (const m of lua.matchAll(/redis\.call\('([A-Za-z]+)'/g)) called.add((m[1] ?? '').toLowerCase());
     }
     expect(called.size).toBeGreaterThan(10);
@@ -47,7 +48,11 @@ describe('ivs-bot as the Redis ACL user of deploy/redis/users.acl', () => {
     } finally {
       admin.disconnect();
     }
-    restricted = await world.startReplica({}, { REDIS_URL: `redis://ivs-bot:${PASSWORD}@127.0.0.1:${world.redis.port}` });
+    restricted = await world.startReplica({}, {
+      REDIS_URL: `redis://ivs-bot:${PASSWORD}@127.0.0.1:${world.redis.port}`,
+      // So that the reminder claim script runs as this user too.
+      IVS_ROTATE_AFTER: '1d',
+    });
   });
   afterAll(async () => {
     await world?.close();
@@ -72,6 +77,7 @@ describe('ivs-bot as the Redis ACL user of deploy/redis/users.acl', () => {
     expect((await restricted.command('list')).text).toContain('Restricted User');
     expect(await (await restricted.command(`audit ${id}`)).reply()).toMatch(/chain verified|verified/i);
     await restricted.bot.sweep();
+    expect((await restricted.bot.checkRotations()).reminded).toBe(true);
     expect(world.logs.text()).not.toMatch(/NOPERM/);
   });
 });

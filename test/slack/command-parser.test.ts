@@ -200,18 +200,44 @@ describe('delete', () => {
 
 describe('rotate', () => {
   it('reads the id and an optional reason', () => {
-    expect(parseCommand('rotate 102 yearly')).toEqual({ kind: 'rotate', secretId: '102', reason: 'yearly' });
-    expect(parseCommand('rotate 102')).toEqual({ kind: 'rotate', secretId: '102', reason: '' });
+    expect(parseCommand('rotate 102 yearly')).toEqual({ kind: 'rotate', secretId: '102', reason: 'yearly', compromised: false });
+    expect(parseCommand('rotate 102')).toEqual({ kind: 'rotate', secretId: '102', reason: '', compromised: false });
   });
 
   it('refuses --force, which only delete has', () => {
     expect(parseCommand('rotate 102 --force')).toEqual({
       kind: 'invalid',
-      message: 'Rotate takes no options (`--force` is for delete): `/ivs rotate &lt;id&gt; [reason…]`.',
+      message:
+        'Rotate takes only `--compromised` (`--force` is for delete): `/ivs rotate &lt;id&gt; [reason…]` or `/ivs rotate &lt;id&gt; --compromised &lt;reason…&gt;`.',
       usageFor: 'rotate',
     });
     expect(invalidMessage(parseCommand('rotate 102 --now'))).toBe(
-      'Rotate takes no options (got `--now`): `/ivs rotate &lt;id&gt; [reason…]`.',
+      'Rotate takes only `--compromised` (got `--now`): `/ivs rotate &lt;id&gt; [reason…]` or `/ivs rotate &lt;id&gt; --compromised &lt;reason…&gt;`.',
+    );
+  });
+
+  it('reads --compromised wherever it stands, with its reason', () => {
+    const leaked = { kind: 'rotate', secretId: '102', reason: 'pasted in a gist', compromised: true };
+    expect(parseCommand('rotate 102 --compromised pasted in a gist')).toEqual(leaked);
+    expect(parseCommand('rotate 102 pasted in a gist --COMPROMISED')).toEqual(leaked);
+    expect(parseCommand('rotate 102 —compromised pasted in a gist')).toEqual(leaked);
+  });
+
+  it('refuses --compromised without a reason, saying what to type', () => {
+    expect(parseCommand('rotate 102 --compromised')).toEqual({
+      kind: 'invalid',
+      message:
+        'A compromised rotation needs a reason: `/ivs rotate 102 --compromised &lt;reason…&gt;` (what leaked, where, when). ' +
+        'Its old secret may then be deleted without waiting for the overlap.',
+      usageFor: 'rotate',
+    });
+    expect(invalidMessage(parseCommand('rotate 102 --compromised   '))).toMatch(/needs a reason/);
+    expect(invalidMessage(parseCommand('rotate 102 --compromised --'))).toMatch(/needs a reason/);
+  });
+
+  it('keeps --compromised to rotate: delete refuses it', () => {
+    expect(invalidMessage(parseCommand('delete 102 --compromised leaked'))).toBe(
+      'Unknown option `--compromised`: the only option of delete is `--force` (`--compromised` is for rotate).',
     );
   });
 
@@ -231,7 +257,9 @@ describe('plan', () => {
       kind: 'plan',
       target: { kind: 'delete', secretId: '102', reason: '', force: true },
     });
-    expect(parseCommand('PLAN Rotate 102')).toEqual({ kind: 'plan', target: { kind: 'rotate', secretId: '102', reason: '' } });
+    expect(parseCommand('PLAN Rotate 102')).toEqual({ kind: 'plan', target: { kind: 'rotate', secretId: '102', reason: '', compromised: false } });
+    // A plan needs no reason, even for a compromised secret.
+    expect(parseCommand('plan rotate 102 --compromised')).toEqual({ kind: 'plan', target: { kind: 'rotate', secretId: '102', reason: '', compromised: true } });
   });
 
   it('says what to plan when the target is missing or unknown', () => {

@@ -49,7 +49,7 @@ export interface RunningBot {
   /** `/ivs <text>` typed by `user`; resolves with Bolt's HTTP answer (the ack). */
   command(text: string, user?: string, opts?: { channel?: string; teamId?: string }): Promise<Answer>;
   /** A click on a card button. */
-  click(actionId: string, requestId: string, user: string, opts?: { teamId?: string; userTeamId?: string; messageTs?: string; channel?: string }): Promise<Answer>;
+  click(actionId: string, requestId: string, user: string, opts?: { teamId?: string; userTeamId?: string; messageTs?: string; channel?: string; blockId?: string }): Promise<Answer>;
   submitView(callbackId: string, user: string, privateMetadata: string, values: ViewStateValues): Promise<BoltAnswer>;
   stop(): Promise<void>;
   /** Stops at once without waiting for running executions, as close to a crash as one process allows. */
@@ -179,6 +179,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
           channelId: o.channel ?? CHANNEL,
           ...(o.teamId ? { teamId: o.teamId } : {}),
           ...(o.userTeamId ? { userTeamId: o.userTeamId } : {}),
+          ...(o.blockId ? { blockId: o.blockId } : {}),
         });
         return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, recorded(answer), responseUrlId));
       },

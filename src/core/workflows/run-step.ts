@@ -2,6 +2,7 @@ import { formatDuration } from '../../duration';
 import { RetryLaterError } from '../errors';
 import type { SecretInfo } from '../types';
 import { baseName } from '../request-id';
+import { requiredOverlapMs } from '../request';
 import { createSecretIntoVault } from './create-secret';
 import { deleteSecretEverywhere } from './delete-secret';
 import { describeError, failed, type StepContext, type StepResult, succeeded } from './step';
@@ -40,7 +41,7 @@ async function createSuccessor(ctx: StepContext): Promise<StepResult> {
     state: 'awaiting_finish',
     outcome:
       `successor ${created.secret.id} created and stored at ${created.vaultPath}; roll it out to every signer, then finish the rotation ` +
-      `(allowed after ${formatDuration(ctx.minOverlapMs)})` +
+      (op.compromised ? '(allowed now: the old secret is compromised)' : `(allowed after ${formatDuration(ctx.minOverlapMs)})`) +
       (created.warnings.length ? `; ${created.warnings.join('; ')}` : ''),
     rotation: {
       step: 'successor',
@@ -70,7 +71,8 @@ async function retireOld(ctx: StepContext): Promise<StepResult> {
     }
     if (!listed.some((s) => s.id === op.secretId)) return retire(ctx, rotation.successor.id);
   }
-  const allowedAt = rotation.successorCreatedAt + ctx.minOverlapMs;
+  // A compromised secret is deleted as soon as its successor exists (SPEC §10); both steps still needed approval.
+  const allowedAt = rotation.successorCreatedAt + requiredOverlapMs(op, ctx.minOverlapMs);
   if (ctx.clock.now() < allowedAt) {
     return failed(`refused: the overlap has ${formatDuration(allowedAt - ctx.clock.now())} left: nothing was deleted`);
   }

@@ -1,7 +1,8 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Actor, Reply } from '../../core/requests';
 import type { RequestId } from '../../core/types';
-import { parseRequestId } from '../command-parser';
+import { isSecretId, parseRequestId } from '../command-parser';
+import { parseRotateDueValue, ROTATE_DUE_ACTION_ID } from '../views/rotation-reminder';
 import { rejectReasonModal } from '../views/modals';
 import {
   ABANDON_ACTION_ID,
@@ -28,6 +29,43 @@ export function registerActions(app: App, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>({ block_id: DECISION_BLOCK_ID }, (args) =>
     args.action.action_id === REJECT_ACTION_ID ? handleReject(args, deps) : handleDecision(args, deps),
   );
+  app.action<BlockAction<ButtonAction>>({ action_id: ROTATE_DUE_ACTION_ID }, (args) => handleRotateDue(args, deps));
+}
+
+/**
+ * A reminder's **Rotate** button (SPEC §10): exactly what `/ivs rotate <id>` opens, in the clicker's
+ * name, with every requester rule and the one-rotation-per-secret rule. The button carries only the
+ * secret id; the secret is looked up at Intercom as for the command.
+ */
+async function handleRotateDue({ ack, action, body, respond }: ButtonArgs, deps: ListenerDeps): Promise<void> {
+  await ack();
+  const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+  const count = (outcome: string) => deps.metrics.clicks.inc({ action: action.action_id, outcome });
+  const channel = clickedChannel(body);
+  if (!channel || !isAllowedChannel(deps, channel)) {
+    count('refused_channel');
+    await tell(notHereText(deps));
+    return;
+  }
+  const { workspace: named, secretId } = parseRotateDueValue(action.value ?? '');
+  if (!isSecretId(secretId)) {
+    count('invalid');
+    await tell('That button does not name a secret.');
+    return;
+  }
+  // The workspace the reminder was about, and only where this channel serves it.
+  const served = deps.workspaces.in(channel);
+  const workspace = named === undefined ? (served.length === 1 ? served[0] : undefined) : served.find((w) => w.name === named);
+  if (!workspace) {
+    count('refused_channel');
+    await tell('That reminder is about a workspace this channel does not serve; use `/ivs <workspace> rotate <id>`.');
+    return;
+  }
+  await afterAck(deps, tell, async () => {
+    const result = await deps.requests.open(clicker(body), channel, workspace.name, { action: 'rotate', secretId, reason: '' });
+    count(result.ok ? 'ok' : 'refused');
+    await tell(result.text);
+  });
 }
 
 /** The clicker as Slack identifies them: their user id and their own team (not the channel's). */

@@ -154,11 +154,13 @@ function secretListMessage(listing: SecretListing, workspace: string, deps: List
   if (rendered) return rendered;
   const counts = countByPlatform(listing.secrets);
   for (const platform of PLATFORMS) deps.metrics.secretsPerPlatform.set({ platform, workspace }, counts[platform]);
+  const rotateAfterMs = deps.workspaces.get(workspace)?.rotateAfterMs;
   const view = renderSecretList(listing.secrets, {
     now: listing.listedAt,
     listedAt: listing.listedAt,
     workspace,
     ...(listing.material ? { material: listing.material } : {}),
+    ...(rotateAfterMs !== undefined ? { rotateAfterMs } : {}),
   });
   const message = { response_type: 'in_channel' as const, text: view.text, blocks: view.blocks };
   renderedListings.set(listing, message);
@@ -181,10 +183,12 @@ async function run(parsed: ParsedCommand, workspace: ServedWorkspace, actor: Act
       await say((await deps.requests.open(actor, channel, ws, { action: 'delete', secretId: parsed.secretId, reason: parsed.reason, force: parsed.force })).text);
       return;
     case 'rotate':
-      await say((await deps.requests.open(actor, channel, ws, { action: 'rotate', secretId: parsed.secretId, reason: parsed.reason })).text);
+      await say(
+        (await deps.requests.open(actor, channel, ws, { action: 'rotate', secretId: parsed.secretId, reason: parsed.reason, compromised: parsed.compromised })).text,
+      );
       return;
     case 'plan':
-      await say(await runPlan(parsed.target, workspace));
+      await say(await runPlan(parsed.target, workspace, deps.now()));
       return;
     case 'requests': {
       const open = (await deps.requests.listOpen()).filter((r) => r.operation.workspace === ws);

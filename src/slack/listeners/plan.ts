@@ -1,4 +1,5 @@
 import { planOperation, type PlanSpec } from '../../core/plan';
+import { dueSecrets } from '../../core/rotation-policy';
 import { intercomProblem } from '../../core/requests';
 import { formatDuration } from '../../duration';
 import type { CreateCommand, DeleteCommand, RotateCommand } from '../command-parser';
@@ -6,7 +7,7 @@ import { renderPlan } from '../views/plan';
 import type { ServedWorkspace } from '../workspaces';
 
 /** Lists once (a read) and computes; no write anywhere. */
-export async function runPlan(target: CreateCommand | DeleteCommand | RotateCommand, workspace: ServedWorkspace): Promise<string> {
+export async function runPlan(target: CreateCommand | DeleteCommand | RotateCommand, workspace: ServedWorkspace, now: number): Promise<string> {
   let secrets;
   try {
     secrets = await workspace.intercom.listSecrets();
@@ -18,6 +19,7 @@ export async function runPlan(target: CreateCommand | DeleteCommand | RotateComm
       ? { action: 'create', name: target.name, platforms: target.platforms }
       : target.kind === 'delete'
         ? { action: 'delete', secretId: target.secretId, force: target.force }
-        : { action: 'rotate', secretId: target.secretId };
-  return renderPlan(planOperation(secrets, spec, workspace.approvalsRequired, formatDuration(workspace.minOverlapMs)), workspace.name);
+        : { action: 'rotate', secretId: target.secretId, compromised: target.compromised };
+  const plan = planOperation(secrets, spec, workspace.approvalsRequired, formatDuration(workspace.minOverlapMs));
+  return renderPlan(plan, workspace.name, dueSecrets(secrets, workspace.rotateAfterMs, now), workspace.rotateAfterMs);
 }

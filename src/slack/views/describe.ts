@@ -30,7 +30,7 @@ export function actionTitle(op: Operation): string {
     case 'delete':
       return 'Delete secret';
     case 'rotate':
-      return 'Rotate secret';
+      return op.compromised ? 'Rotate COMPROMISED secret' : 'Rotate secret';
   }
 }
 
@@ -42,7 +42,7 @@ export function operationText(op: Operation): string {
     case 'delete':
       return `delete secret ${secretIdText(op.secretId)} *${nameText(op.secretName)}*`;
     case 'rotate':
-      return `rotate secret ${secretIdText(op.secretId)} *${nameText(op.secretName)}*`;
+      return `rotate ${op.compromised ? '*COMPROMISED* ' : ''}secret ${secretIdText(op.secretId)} *${nameText(op.secretName)}*`;
   }
 }
 
@@ -54,7 +54,7 @@ export function stepPlain(request: Pick<ApprovalRequest, 'operation' | 'rotation
   const op = request.operation;
   if (op.action === 'rotate' && request.rotation?.step === 'retire') {
     // The successor first: a long name must not push it out of a bounded dialog.
-    return `delete rotated secret ${op.secretId} (successor ${request.rotation.successor?.id ?? '?'} stays) "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
+    return `delete rotated ${op.compromised ? 'COMPROMISED ' : ''}secret ${op.secretId} (successor ${request.rotation.successor?.id ?? '?'} stays) "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
   }
   return operationPlain(op);
 }
@@ -66,7 +66,7 @@ export function operationPlain(op: Operation): string {
     case 'delete':
       return `delete secret ${op.secretId} "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
     case 'rotate':
-      return `rotate secret ${op.secretId} "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
+      return `rotate ${op.compromised ? 'COMPROMISED ' : ''}secret ${op.secretId} "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
   }
 }
 

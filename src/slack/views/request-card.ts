@@ -3,7 +3,7 @@
  * (never from what a button carries); buttons carry the request id and nothing else.
  */
 import type { ApprovalRequest } from '../../core/request';
-import { isFinal } from '../../core/request';
+import { isCompromisedRotation, isFinal, requiredOverlapMs } from '../../core/request';
 import { stepFingerprint } from '../../core/request-id';
 import { escapeBounded, preciseDuration, relativeAge, slackDate, truncate, userMention } from '../mrkdwn';
 import {
@@ -67,9 +67,13 @@ export function cardBody(request: ApprovalRequest, opts: CardOptions): KnownBloc
     // The workspace in the header: nobody approves an EU delete believing it is the test workspace.
     header(`${request.id} · ${actionTitle(op)} · ${truncate(op.workspace, 64)}`),
     section(`${userMention(request.requester)} asks to ${operationText(op)} (${platformsText(op.platforms)}).`, 'ivs_summary'),
+  ];
+  const compromised = compromisedBlock(request);
+  if (compromised) blocks.push(compromised);
+  blocks.push(
     fields(cardFields(request)),
     section(`*Reason*\n${reasonText(request.reason)}`, 'ivs_reason'),
-  ];
+  );
   const impact = impactBlock(request);
   if (impact) blocks.push(impact);
   const rotation = rotationBlock(request, opts);
@@ -127,6 +131,18 @@ function impactBlock(request: ApprovalRequest): KnownBlock | undefined {
   );
 }
 
+/** A compromised rotation says so before anything else on the card (SPEC §10). */
+function compromisedBlock(request: ApprovalRequest): KnownBlock | undefined {
+  const op = request.operation;
+  if (op.action !== 'rotate' || !isCompromisedRotation(op)) return undefined;
+  const text = isFinal(request.state)
+    ? `:rotating_light: *COMPROMISED:* secret ${secretIdText(op.secretId)} was rotated because it leaked.`
+    : `:rotating_light: *COMPROMISED: secret ${secretIdText(op.secretId)} is treated as leaked.* ` +
+      'Its delete may be asked for as soon as the successor exists (no overlap wait), and still needs its own approval. ' +
+      '*Every session signed with the old secret breaks at once* when it is deleted.';
+  return section(text, 'ivs_compromised');
+}
+
 function rotationBlock(request: ApprovalRequest, opts: CardOptions): KnownBlock | undefined {
   const rotation = request.rotation;
   if (request.operation.action !== 'rotate' || rotation === undefined) return undefined;
@@ -140,7 +156,7 @@ function rotationBlock(request: ApprovalRequest, opts: CardOptions): KnownBlock 
       '*Roll the new secret out to every signer, then finish* (finishing deletes the old secret and needs its own approval).',
     ];
     if (createdAt !== undefined && opts.minOverlapMs !== undefined) {
-      const allowedAt = createdAt + opts.minOverlapMs;
+      const allowedAt = createdAt + requiredOverlapMs(request.operation, opts.minOverlapMs);
       lines.push(
         allowedAt <= opts.now
           ? 'Finishing is allowed now.'
@@ -181,6 +197,11 @@ function pendingButtons(request: ApprovalRequest) {
   const deletes = op.action === 'delete' || request.rotation?.step === 'retire';
   const impactNote =
     request.impact.length > 0 && op.action !== 'create' ? ` This leaves ${request.impact.join(', ')} with NO secret.` : '';
+  // The delete of a compromised secret skips the overlap: whoever approves must know what breaks.
+  const compromisedNote =
+    request.rotation?.step === 'retire' && isCompromisedRotation(op)
+      ? ' The old secret is COMPROMISED: every session signed with it breaks at once.'
+      : '';
   const elements = [
     button({
       actionId: APPROVE_ACTION_ID,
@@ -189,7 +210,7 @@ function pendingButtons(request: ApprovalRequest) {
       style: 'primary',
       confirm: confirmDialog({
         title: `Approve ${request.id}?`,
-        text: `You approve: ${what} in workspace ${truncate(op.workspace, 64)}. Fingerprint ${stepFingerprint(request)}.${impactNote}`,
+        text: `You approve: ${what} in workspace ${truncate(op.workspace, 64)}. Fingerprint ${stepFingerprint(request)}.${compromisedNote}${impactNote}`,
         confirm: 'Approve',
         style: deletes ? 'danger' : 'primary',
       }),

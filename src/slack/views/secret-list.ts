@@ -6,7 +6,8 @@
 import type { MaterialStatus } from '../../core/ports';
 import { requestIdInName as coreRequestIdInName } from '../../core/request-id';
 import { PLATFORMS, type SecretInfo } from '../../core/types';
-import { escapeBounded, relativeAge, slackDate, truncate } from '../mrkdwn';
+import { isDue, secretAgeMs } from '../../core/rotation-policy';
+import { escapeBounded, relativeAge, daysText, slackDate, truncate } from '../mrkdwn';
 import { context, header, LIMITS, linesToSections, section, type KnownBlock, type MessageView } from './block-kit';
 import { nameText, platformsText, secretIdText } from './describe';
 
@@ -18,6 +19,8 @@ export interface SecretListOptions {
   readonly material?: ReadonlyMap<string, MaterialStatus>;
   /** IVS_WORKSPACE label. */
   readonly workspace: string;
+  /** The rotation policy (SPEC §10): secrets older than this are marked due, with their age. */
+  readonly rotateAfterMs?: number;
 }
 
 /** The request id the bot put into a secret's name, if any. */
@@ -82,18 +85,21 @@ function summaryText(secrets: readonly SecretInfo[], opts: SecretListOptions, or
     return `${p}: *${n}*`;
   }).join(' · ');
   const total = `*${secrets.length}* secret${secrets.length === 1 ? '' : 's'}`;
+  const dueCount = secrets.filter((s) => isDue(s, opts.rotateAfterMs, opts.now)).length;
+  const due = dueCount && opts.rotateAfterMs !== undefined ? ` · :calendar: *${dueCount} due for rotation* (older than ${daysText(opts.rotateAfterMs)})` : '';
   const vault = opts.material
     ? orphanCount
       ? ` · :rotating_light: ${orphanCount} orphan${orphanCount === 1 ? '' : 's'}`
       : ''
     : '';
-  return `${total} · ${perPlatform}${vault}`;
+  return `${total} · ${perPlatform}${vault}${due}`;
 }
 
 function secretLine(secret: SecretInfo, opts: SecretListOptions): string {
   const createdMs = secret.createdAt * 1000;
   const created = `created ${relativeAge(createdMs, opts.now)} (${slackDate(createdMs)})`;
   const parts = [secretIdText(secret.id), `*${nameText(secret.name)}*`, platformsText(secret.platforms), created];
+  if (isDue(secret, opts.rotateAfterMs, opts.now)) parts.push(`:calendar: *due for rotation* (${daysText(secretAgeMs(secret, opts.now))} old)`);
   if (opts.material) parts.push(materialText(secret, opts.material.get(secret.id)));
   return parts.join(' · ');
 }

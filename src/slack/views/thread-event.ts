@@ -11,10 +11,12 @@
  *   failed: step|what, error|code, undone    rolled_back: intercomId|secretId, why
  *   recovered: note|what                      orphan: intercomId|secretId, deleteRequestId
  *   succeeded / failed: outcome (else request.outcome)
+ *   finish_reminder: waitingMs, successorId   approval_reminder: approvers (ids, space-separated)
  */
 import type { AuditEvent } from '../../core/ports';
 import type { ApprovalRequest } from '../../core/request';
-import { escapeBounded, slackDate, truncate, userMention } from '../mrkdwn';
+import { isCompromisedRotation } from '../../core/request';
+import { escapeBounded, mention, daysText, slackDate, truncate, userMention } from '../mrkdwn';
 import { LIMITS } from './block-kit';
 import { operationText, platformsText, REASON_DISPLAY_MAX, secretIdText } from './describe';
 
@@ -40,6 +42,12 @@ function num(detail: Detail, key: string): number | undefined {
 
 function code(value: string): string {
   return '`' + value.replace(/`/g, "'") + '`';
+}
+
+/** Said first, loudly, wherever a compromised rotation is introduced. */
+function compromisedBanner(request: ApprovalRequest): string {
+  if (!isCompromisedRotation(request.operation) || request.operation.action !== 'rotate') return '';
+  return `:rotating_light: *COMPROMISED: secret ${secretIdText(request.operation.secretId)} is treated as leaked.* Its delete may follow the successor at once; every session signed with it breaks then.\n`;
 }
 
 function by(event: AuditEvent): string {
@@ -70,6 +78,7 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
   switch (event.type) {
     case 'requested':
       return (
+        compromisedBanner(request) +
         `:memo: ${requester} requested to ${operationText(request.operation)} (${platformsText(request.operation.platforms)}). ` +
         `Needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from someone else by ${slackDate(request.expiresAt)}.`
       );
@@ -130,7 +139,8 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
     }
     case 'succeeded': {
       if (d['state'] === 'awaiting_finish') {
-        return `:arrow_right: *Step 1 done*: ${text(d, REASON_DISPLAY_MAX, 'outcome') ?? 'successor created'}. ${requester}`;
+        const urgent = isCompromisedRotation(request.operation) ? ' The old secret is compromised: finish as soon as the signers use the successor (no overlap wait).' : '';
+        return `:arrow_right: *Step 1 done*: ${text(d, REASON_DISPLAY_MAX, 'outcome') ?? 'successor created'}.${urgent} ${requester}`;
       }
       const outcome = text(d, REASON_DISPLAY_MAX, 'outcome') ?? (request.outcome ? escapeBounded(request.outcome, REASON_DISPLAY_MAX) : undefined);
       return `:tada: *Succeeded*${outcome ? `: ${outcome}` : '.'} ${requester}`;
@@ -142,6 +152,21 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
     case 'retrying': {
       const why = text(d, 300, 'why');
       return `:repeat: Not finished yet${why ? `: ${why}` : ''}. Nothing is decided on a guess: the bot looks again within about half a minute.`;
+    }
+    case 'finish_reminder': {
+      const waiting = num(d, 'waitingMs');
+      const successor = text(d, 40, 'successorId');
+      const old = request.operation.action === 'create' ? 'the old secret' : secretIdText(request.operation.secretId);
+      return (
+        `:alarm_clock: ${requester}: this rotation has been waiting to be finished${waiting !== undefined ? ` for ${daysText(waiting)}` : ''}. ` +
+        `*Both secrets are still active* (${old}${successor ? ` and its successor ${code(successor)}` : ' and its successor'}): ` +
+        '*Finish rotation* once every signer uses the successor, or *Abandon* it.'
+      );
+    }
+    case 'approval_reminder': {
+      const ids = (pick(d, 'approvers') ?? '').split(/\s+/).filter(Boolean).slice(0, 20);
+      const who = ids.length ? ids.map(mention).join(' ') : 'approvers';
+      return `:bell: ${who}: ${request.id} is still waiting for an approval and expires ${slackDate(request.expiresAt)}. Approve or reject it on the card.`;
     }
     case 'waiting': {
       const holder = text(d, 20, 'holder');

@@ -24,8 +24,10 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   },
   {
     word: 'rotate',
-    syntax: '/ivs rotate &lt;id&gt; [reason…]',
-    explanation: 'creates a successor with the same platforms, then, after cut-over and a second approval, deletes the old one.',
+    syntax: '/ivs rotate &lt;id&gt; [--compromised] [reason…]',
+    explanation:
+      'creates a successor with the same platforms, then, after cut-over and a second approval, deletes the old one. ' +
+      '`--compromised &lt;reason…&gt;`: the old secret leaked, so its delete may follow at once (no overlap wait).',
   },
   { word: 'plan', syntax: '/ivs plan create|delete|rotate …', explanation: 'dry run: secrets per platform before and after, guard results. Changes nothing.' },
   { word: 'requests', syntax: '/ivs requests', explanation: 'the open requests.' },

@@ -112,6 +112,7 @@ describe('thread replies', () => {
     const types: AuditEventType[] = [
       'requested', 'approved', 'withdrawn', 'rejected', 'cancelled', 'expired', 'executing', 'created', 'deleted',
       'already_gone', 'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned', 'waiting', 'retrying',
+      'finish_reminder', 'approval_reminder',
     ];
     for (const t of types) expect(reply(request, event(t, {}, 'U222')).length).toBeGreaterThan(10);
   });
