@@ -6,7 +6,7 @@ import { Journal } from './journal';
 import { confirmingLostAnswer } from './lost-answer';
 import type { Policy } from './policy';
 import type { ApprovalRequest, Operation } from './request';
-import { fingerprint, newRequestId } from './request-id';
+import { fingerprint, newRequestId, stepFingerprint } from './request-id';
 import type { AuditLog, Clock, Intercom, Log, Notifier, RequestStore, SecretVault } from './ports';
 import type { Platform, RequestId, SecretInfo, UserId } from './types';
 
@@ -107,7 +107,8 @@ export class RequestService {
     return (await this.openRequest(actor, channel, operation, spec.reason, impact, this.deps.settings.maxOpenPerRequester)).reply;
   }
 
-  async approve(actor: Actor, id: RequestId): Promise<Reply> {
+  /** `seenStep`: the fingerprint of the step the approver's card showed; the approval counts for that step only. */
+  async approve(actor: Actor, id: RequestId, seenStep: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     if (request.state !== 'pending') return reply(false, `${id} is ${request.state.replace('_', ' ')}: it cannot be approved now.`);
@@ -116,7 +117,7 @@ export class RequestService {
 
     const now = this.deps.clock.now();
     const result = await confirmingLostAnswer(
-      () => this.deps.store.approve(id, actor.userId, now),
+      () => this.deps.store.approve(id, actor.userId, now, seenStep),
       async () => {
         const stored = await this.deps.store.get(id);
         if (!stored?.approvals.includes(actor.userId)) return undefined;
@@ -134,6 +135,8 @@ export class RequestService {
         return reply(false, `${id} is ${result.request.state.replace('_', ' ')}: it cannot be approved now.`);
       case 'expired':
         return reply(false, `${id} has expired.`);
+      case 'changed':
+        return this.cardChanged(result.request, 'counted');
       case 'recorded':
       case 'approved': {
         const r = result.request;
@@ -144,14 +147,15 @@ export class RequestService {
     }
   }
 
-  async reject(actor: Actor, id: RequestId, reason: string): Promise<Reply> {
+  async reject(actor: Actor, id: RequestId, reason: string, seenStep?: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     const decision = await this.deps.policy.mayDecide(actor.userId, actor.teamId, request);
     if (!decision.ok) return reply(false, `You cannot reject ${id}: ${decision.reason}.`);
     const now = this.deps.clock.now();
-    const result = await this.deps.store.reject(id, actor.userId, reason, now);
+    const result = await this.deps.store.reject(id, actor.userId, reason, now, seenStep);
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'changed') return this.cardChanged(result.request, 'rejected');
     if (result.kind === 'refused') return reply(false, `${id} cannot be rejected: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'rejected', actor: actor.userId, at: now, detail: { reason } });
     return reply(true, `You rejected ${id}.`);
@@ -166,17 +170,18 @@ export class RequestService {
     return reply(true, `You cancelled ${id}.`);
   }
 
-  async withdraw(actor: Actor, id: RequestId): Promise<Reply> {
+  async withdraw(actor: Actor, id: RequestId, seenStep?: string): Promise<Reply> {
     const now = this.deps.clock.now();
-    const result = await this.deps.store.withdraw(id, actor.userId, now);
+    const result = await this.deps.store.withdraw(id, actor.userId, now, seenStep);
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'changed') return this.cardChanged(result.request, 'withdrawn');
     if (result.kind === 'refused') return reply(false, `You cannot withdraw an approval of ${id}: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'withdrawn', actor: actor.userId, at: now, detail: { approvals: result.request.approvals.length, required: result.request.approvalsRequired } });
     return reply(true, `You withdrew your approval of ${id}.`);
   }
 
   /** A rotation's second step: any requester may ask; refused until IVS_MIN_OVERLAP has passed. */
-  async finishRotation(actor: Actor, id: RequestId): Promise<Reply> {
+  async finishRotation(actor: Actor, id: RequestId, seenStep?: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     if (request.state !== 'awaiting_finish' || !request.rotation) return reply(false, `${id} is not a rotation waiting to be finished.`);
@@ -189,25 +194,40 @@ export class RequestService {
     }
     const possible = await this.deps.policy.approvalPossible([request.requester, actor.userId]);
     if (!possible.ok) return reply(false, `The delete step could never be approved: ${possible.reason}.`);
-    const result = await this.deps.store.startRetireStep(id, actor.userId, now + this.deps.settings.requestTtlMs, now);
+    const retire = stepFingerprint({ fingerprint: request.fingerprint, rotation: { ...request.rotation, step: 'retire' } });
+    const result = await this.deps.store.startRetireStep(id, actor.userId, now + this.deps.settings.requestTtlMs, now, { ...(seenStep !== undefined ? { seen: seenStep } : {}), retire });
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'changed') return this.cardChanged(result.request, 'finished');
     if (result.kind === 'refused') return reply(false, `${id} cannot be finished: ${result.why}.`);
     const oldSecret = request.operation.action === 'rotate' ? request.operation.secretId : '';
     await this.journal.tell(result.request, { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: oldSecret } });
     return reply(true, `The delete of the old secret in ${id} now needs approval from someone other than you.`);
   }
 
-  async abandon(actor: Actor, id: RequestId): Promise<Reply> {
+  async abandon(actor: Actor, id: RequestId, seenStep?: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     const allowed = await this.deps.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
     if (!allowed.ok) return reply(false, `Not allowed: ${allowed.reason}.`);
     const now = this.deps.clock.now();
-    const result = await this.deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now);
+    const result = await this.deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now, seenStep);
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'changed') return this.cardChanged(result.request, 'abandoned');
     if (result.kind === 'refused') return reply(false, `${id} cannot be abandoned: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'abandoned', actor: actor.userId, at: now, detail: {} });
     return reply(true, `You abandoned the rotation ${id}; both secrets stay.`);
+  }
+
+  /**
+   * A click from a version of the card that showed another step: nothing happened. The card is
+   * re-rendered, so the person's Slack shows what is pending now before they click again.
+   */
+  private async cardChanged(request: ApprovalRequest, nothing: string): Promise<Reply> {
+    await this.deps.notifier.updateCard(request);
+    return reply(
+      false,
+      `The card of ${request.id} changed since you saw it (it now shows fingerprint ${stepFingerprint(request)}), so nothing was ${nothing}. Read the card again before you decide.`,
+    );
   }
 
   /** Sweeper: expires pending requests past their TTL. Safe on every replica (the store transition is atomic). */

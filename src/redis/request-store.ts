@@ -65,6 +65,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     if (reply.kind === 'not_found') return { kind: 'not_found' };
     const request = requestOf(id, reply);
     if (reply.kind === 'ok') return { kind: 'ok', request };
+    if (reply.kind === 'changed') return { kind: 'changed', request };
     return { kind: 'refused', request, why: reply.extra };
   }
 
@@ -115,8 +116,8 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       await run('ivsSetCard', id, Date.now(), card.channel, card.ts);
     },
 
-    async approve(id, user, now): Promise<ApproveResult> {
-      const reply = await run('ivsApprove', id, now, user, String(now + claimGraceMs));
+    async approve(id, user, now, seenStep): Promise<ApproveResult> {
+      const reply = await run('ivsApprove', id, now, user, String(now + claimGraceMs), seenStep);
       if (reply.kind === 'not_found') return { kind: 'not_found' };
       const request = requestOf(id, reply);
       switch (reply.kind) {
@@ -126,18 +127,19 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
         case 'self':
         case 'not_pending':
         case 'expired':
+        case 'changed':
           return { kind: reply.kind, request };
         default:
           throw new StoreUnavailableError(`Redis answered approve with ${reply.kind}`);
       }
     },
 
-    async withdraw(id, user, now) {
-      return transition(id, await run('ivsWithdraw', id, now, user));
+    async withdraw(id, user, now, seenStep) {
+      return transition(id, await run('ivsWithdraw', id, now, user, seenStep ?? ''));
     },
 
-    async reject(id, user, reason, now) {
-      return transition(id, await run('ivsReject', id, now, user, reason));
+    async reject(id, user, reason, now, seenStep) {
+      return transition(id, await run('ivsReject', id, now, user, reason, seenStep ?? ''));
     },
 
     async cancel(id, user, now) {
@@ -202,12 +204,12 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return finished.kind === 'ok' && reply.extra === 'waiters' ? { ...finished, someoneWaits: true } : finished;
     },
 
-    async startRetireStep(id, user, expiresAt, now) {
-      return transition(id, await run('ivsStartRetireStep', id, now, user, String(expiresAt)));
+    async startRetireStep(id, user, expiresAt, now, step) {
+      return transition(id, await run('ivsStartRetireStep', id, now, user, String(expiresAt), step.seen ?? '', step.retire));
     },
 
-    async abandon(id, user, outcome, now) {
-      return transition(id, await run('ivsAbandon', id, now, user, outcome));
+    async abandon(id, user, outcome, now, seenStep) {
+      return transition(id, await run('ivsAbandon', id, now, user, outcome, seenStep ?? ''));
     },
   };
   return store;

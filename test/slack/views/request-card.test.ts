@@ -87,7 +87,7 @@ describe('escaping on the card', () => {
 });
 
 describe('buttons per state', () => {
-  it('pending: Approve and Reject with confirm dialogs, carrying only the request id', () => {
+  it('pending: Approve and Reject with confirm dialogs, carrying the request id and the step fingerprint', () => {
     const view = renderRequestCard(makeRequest(), opts);
     const block = actionsBlock(view)!;
     expect(block.block_id).toBe(DECISION_BLOCK_ID);
@@ -95,7 +95,7 @@ describe('buttons per state', () => {
     expect(els.map((b) => b['action_id'])).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
     expect(els.map((b) => b['style'])).toEqual(['primary', 'danger']);
     for (const b of els) {
-      expect(b['value']).toBe('R-7F3K2Q');
+      expect(b['value']).toBe('R-7F3K2Q/a1b2c3d4');
       expect(b['confirm']).toBeDefined();
     }
   });
@@ -104,7 +104,7 @@ describe('buttons per state', () => {
     const els = buttons(renderRequestCard(makeRequest({ approvals: ['U222'], approvalsRequired: 2 }), opts));
     expect(els.map((b) => b.action_id)).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID]);
     expect(els[2]!.text!.text).toBe('Withdraw my approval');
-    expect(els[2]!.value).toBe('R-7F3K2Q');
+    expect(els[2]!.value).toBe('R-7F3K2Q/a1b2c3d4');
   });
 
   it('the approve confirm dialog names the exact operation, escaped, with the fingerprint', () => {
@@ -129,7 +129,7 @@ describe('buttons per state', () => {
     expect(els.map((b) => b['action_id'])).toEqual([FINISH_ACTION_ID, ABANDON_ACTION_ID]);
     expect(els[0]!['style']).toBe('primary');
     for (const b of els) {
-      expect(b['value']).toBe('R-7F3K2Q');
+      expect(b['value']).toBe('R-7F3K2Q/a1b2c3d4');
       expect(b['confirm']).toBeDefined();
     }
   });
