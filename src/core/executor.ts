@@ -1,3 +1,4 @@
+import { formatDuration } from '../duration';
 import { LeaseLostError, RetryLaterError } from './errors';
 import { confirmingLostAnswer } from './lost-answer';
 import type { ApprovalRequest } from './request';
@@ -146,6 +147,11 @@ export class Executor {
     const started = recovering && Boolean(request.progress['phase']);
     if (!stillApproved.ok && !started) {
       return { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
+    }
+    // An approval holds until the request's expiry: one that waited past it (for the workspace slot,
+    // or for a recovery) starts nothing. A step already begun is still finished or cleaned up.
+    if (!started && clock.now() >= request.expiresAt) {
+      return { state: 'failed', outcome: `re-check at execution refused it: the request expired ${formatDuration(clock.now() - request.expiresAt)} ago before it could start; nothing was changed` };
     }
     return runStep({
       request,
