@@ -72,11 +72,17 @@ const idList = (pattern: RegExp, what: string) =>
     return ids;
   });
 
-const duration = (fallback: string, min: { ms: number; text: string } = { ms: 1000, text: '1s' }) =>
+/**
+ * Every duration has an upper bound too: a time beyond what a Date holds (`100000000d`) would make
+ * every card unrenderable, and one of years means a request that is never settled.
+ */
+const DAY_MS = 86_400_000;
+
+const duration = (fallback: string, min: { ms: number; text: string } = { ms: 1000, text: '1s' }, max: { ms: number; text: string } = { ms: 30 * DAY_MS, text: '30d' }) =>
   optional.transform((v, ctx) => {
     const ms = parseDuration(v ?? fallback);
-    if (ms === null || ms < min.ms) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least ${min.text} (like 90s, 15m, 1h, 2d)` });
+    if (ms === null || ms < min.ms || ms > max.ms) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration from ${min.text} to ${max.text} (like 90s, 15m, 1h, 2d)` });
       return 0;
     }
     return ms;
@@ -136,9 +142,11 @@ const schema = z.object({
   ),
   IVS_APPROVALS_REQUIRED: integer(1, 1, 10),
   IVS_REQUEST_TTL: duration('1h'),
-  IVS_MIN_OVERLAP: duration('1h'),
+  // Signers may need weeks to roll a secret out; longer than a quarter is a rotation nobody finishes.
+  IVS_MIN_OVERLAP: duration('1h', undefined, { ms: 90 * DAY_MS, text: '90d' }),
   IVS_MAX_OPEN_REQUESTS: integer(3, 1, 50),
-  IVS_LIST_MAX_AGE: duration('5s', { ms: 0, text: '0s' }).refine((ms) => ms <= 60_000, 'must be at most 1m: a longer-lived list would hide changes made outside the bot'),
+  // At most 1m: a longer-lived list would hide changes made outside the bot.
+  IVS_LIST_MAX_AGE: duration('5s', { ms: 0, text: '0s' }, { ms: 60_000, text: '1m' }),
   LOG_LEVEL: optional.refine((v) => v === undefined || (LOG_LEVELS as readonly string[]).includes(v), `must be one of ${LOG_LEVELS.join(', ')}`),
   DEBUG: optional.refine((v) => v === undefined || !/node-vault|\*/.test(v), 'must not enable node-vault debug output (it logs secret payloads)'),
 });

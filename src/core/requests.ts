@@ -312,7 +312,12 @@ export class RequestService {
         const secretId = operation.action === 'create' ? '' : operation.secretId;
         return { reply: reply(false, `Secret ${secretId} already has an open rotation: ${created.existing} (see \`/ivs status ${created.existing}\`).`) };
       }
-      const card = await this.deps.notifier.postCard(created.request);
+      // Whatever goes wrong posting the card (a rendering error included) cancels the request: none
+      // may stay open without a card people can see and decide on.
+      const card = await this.deps.notifier.postCard(created.request).catch((err: unknown) => {
+        this.deps.log.error({ err, requestId: id }, 'posting the request card failed');
+        return null;
+      });
       if (!card) {
         await this.deps.store.cancel(id, actor.userId, this.deps.clock.now());
         return { reply: reply(false, `Could not post the request card in this channel, so ${id} was cancelled. Is the bot a member of the channel?`) };

@@ -17,8 +17,10 @@ export class SlackNotifier implements Notifier {
   ) {}
 
   async postCard(request: ApprovalRequest): Promise<CardRef | null> {
-    const card = renderRequestCard(request, { now: this.clock.now(), minOverlapMs: this.minOverlapMs });
     try {
+      // Rendered inside the try: a card that cannot render is a card not posted (the request is then
+      // cancelled), never a request left without one.
+      const card = renderRequestCard(request, { now: this.clock.now(), minOverlapMs: this.minOverlapMs });
       const res = await this.client.chat.postMessage({ channel: request.channel, text: card.text, blocks: card.blocks });
       if (!res.ts || !res.channel) return null;
       return { channel: res.channel, ts: res.ts };
@@ -30,8 +32,8 @@ export class SlackNotifier implements Notifier {
 
   async updateCard(request: ApprovalRequest): Promise<void> {
     if (!request.card) return;
-    const card = renderRequestCard(request, { now: this.clock.now(), minOverlapMs: this.minOverlapMs });
     try {
+      const card = renderRequestCard(request, { now: this.clock.now(), minOverlapMs: this.minOverlapMs });
       await this.client.chat.update({ channel: request.card.channel, ts: request.card.ts, text: card.text, blocks: card.blocks });
     } catch (err) {
       this.log.error({ err: slackError(err), requestId: request.id }, 'updating the request card failed');
