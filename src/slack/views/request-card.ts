@@ -154,7 +154,7 @@ function rotationBlock(request: ApprovalRequest, opts: CardOptions): KnownBlock 
   const rotation = request.rotation;
   if (request.operation.action !== 'rotate' || rotation === undefined) return undefined;
   const successor = rotation.successor
-    ? `Successor ${secretIdText(rotation.successor.id)} *${nameText(rotation.successor.name)}*`
+    ? `Successor ${secretIdText(rotation.successor.id)} ${nameText(rotation.successor.name)}`
     : 'The successor';
   if (request.state === 'awaiting_finish') {
     const createdAt = rotation.successorCreatedAt;

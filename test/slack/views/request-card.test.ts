@@ -35,7 +35,7 @@ describe('the request card shows', () => {
     expect(header.type).toBe('header');
     expect(header.text.text).toBe('R-7F3K2Q · Delete secret');
     const text = allText(view);
-    expect(text).toContain('`102` Production Web');
+    expect(text).toContain('`102` `Production Web`');
     expect(text).toContain('*Platforms*\nweb');
     expect(text).toContain('*Requested by*\n<@U111>');
     expect(text).toContain('*Approvals*\n1/2: <@U222>');
@@ -48,7 +48,7 @@ describe('the request card shows', () => {
 
   it('the name as the target of a create', () => {
     const view = renderRequestCard(makeRequest({ operation: createOp('Mobile Apps') }), opts);
-    expect(allText(view)).toContain('*Target*\nMobile Apps');
+    expect(allText(view)).toContain('*Target*\n`Mobile Apps`');
     expect(allText(view)).toContain('*Platforms*\nweb, ios');
   });
 
@@ -77,6 +77,28 @@ describe('escaping on the card', () => {
     expectNoLiveMarkupFrom(allText(rejected));
     const failed = renderRequestCard(makeRequest({ state: 'failed', outcome: HOSTILE }), opts);
     expectNoLiveMarkupFrom(allText(failed));
+  });
+
+  it('shows a name in a code span, so *, _ and ~ in it cannot bold, italicise or strike the sentence around it', () => {
+    const name = 'Prod* web _old~ or ~not';
+    const view = renderRequestCard(makeRequest({ operation: { action: 'delete', workspace: 'default', secretId: '102', secretName: name, platforms: ['web'], force: false } }), opts);
+    const summary = (view.blocks[1] as { text: { text: string } }).text.text;
+    expect(summary).toBe('<@U111> asks to delete secret `102` `Prod* web _old~ or ~not` (web).');
+    // A backtick in a name cannot end the code span early.
+    const ticked = renderRequestCard(makeRequest({ operation: createOp('a`*b*`c') }), opts);
+    expect(allText(ticked)).toContain("`a'*b*'c`");
+  });
+
+  it('shows bidi overrides and zero-width characters of a name made elsewhere (at Intercom) as U+FFFD, in the card and its dialogs', () => {
+    const view = renderRequestCard(
+      makeRequest({ operation: { action: 'delete', workspace: 'default', secretId: '102', secretName: 'Prod\u202Ebew\u200B\u2066', platforms: ['web'], force: false } }),
+      opts,
+    );
+    const text = allText(view);
+    expect(text).not.toMatch(/[\u202E\u200B\u2066]/);
+    expect(text).toContain('Prod\uFFFDbew\uFFFD\uFFFD');
+    const approve = actionsBlock(view).elements[0] as { confirm?: { text: { text: string } } };
+    expect(approve.confirm?.text.text).toContain('"Prod\uFFFDbew\uFFFD\uFFFD"');
   });
 
   it('bounds a huge reason and stays within Slack limits', () => {
