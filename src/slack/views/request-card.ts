@@ -200,7 +200,7 @@ function cardFooter(request: ApprovalRequest): KnownBlock[] {
 function pendingButtons(request: ApprovalRequest) {
   const op = request.operation;
   // Bounded so the dialog (300 characters) keeps the fingerprint and impact visible.
-  const what = escapeBounded(stepPlain(request), 150);
+  const what = truncate(stepPlain(request), 150);
   const deletes = op.action === 'delete' || request.rotation?.step === 'retire';
   const impactNote =
     request.impact.length > 0 && op.action !== 'create' ? ` This leaves ${request.impact.join(', ')} with NO secret.` : '';
@@ -247,7 +247,7 @@ function finishButtons(request: ApprovalRequest) {
       style: 'primary',
       confirm: confirmDialog({
         title: 'Finish the rotation?',
-        text: `This asks to delete the old secret ${escapeBounded(oldId, 40)}. Do it only when every signer uses the new secret. Someone else must approve.`,
+        text: `This asks to delete the old secret ${truncate(oldId, 40)}. Do it only when every signer uses the new secret. Someone else must approve.`,
         confirm: 'Finish rotation',
       }),
     }),
@@ -257,7 +257,7 @@ function finishButtons(request: ApprovalRequest) {
       value: decisionValue(request),
       confirm: confirmDialog({
         title: 'Abandon the rotation?',
-        text: `Ends ${request.id} and keeps both secrets, the old ${escapeBounded(oldId, 40)} and its successor.`,
+        text: `Ends ${request.id} and keeps both secrets, the old ${truncate(oldId, 40)} and its successor.`,
         confirm: 'Abandon',
         style: 'danger',
       }),
