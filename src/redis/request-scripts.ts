@@ -106,6 +106,13 @@ local function saw_another_step(seen)
   return current == '' or seen ~= current
 end
 
+-- Every decision that applies stamps what it did, who did it and when: a caller whose answer was
+-- lost reads the stamp back to learn that it happened, instead of running it twice or saying
+-- "nothing was changed".
+local function stamp(kind, actor)
+  redis.call('HSET', key, 'last_transition', kind .. ' ' .. actor .. ' ' .. now)
+end
+
 local function has_approved(user)
   for a in string.gmatch(field('approvals'), '%S+') do
     if a == user then return true end
@@ -188,6 +195,7 @@ for a in string.gmatch(field('approvals'), '%S+') do
   if a ~= user then kept[#kept + 1] = a end
 end
 redis.call('HSET', key, 'approvals', table.concat(kept, ' '), 'updated_at', now)
+stamp('withdrawn', user)
 return reply('ok')
 `;
 
@@ -195,6 +203,7 @@ return reply('ok')
 const REJECT = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
 if saw_another_step(ARGV[7]) then return reply('changed') end
+stamp('rejected', ARGV[5])
 if field('rotation_step') == 'retire' then
   back_to_finish()
   return reply('ok')
@@ -213,6 +222,7 @@ if state ~= 'pending' and state ~= 'approved' and state ~= 'awaiting_finish' the
 end
 if ARGV[5] ~= field('requester') then return reply('refused', 'only the requester can cancel') end
 redis.call('HSET', key, 'cancelled_by', ARGV[5])
+stamp('cancelled', ARGV[5])
 close_request('cancelled')
 return reply('ok')
 `;
@@ -220,6 +230,7 @@ return reply('ok')
 const EXPIRE = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
 if tonumber(field('expires_at')) > tonumber(now) then return reply('refused', 'the request has not expired yet') end
+stamp('expired', 'bot')
 if field('rotation_step') == 'retire' then
   back_to_finish()
   return reply('ok')
@@ -332,6 +343,7 @@ if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotatio
 if saw_another_step(ARGV[7]) then return reply('changed') end
 redis.call('HSET', key, 'state', 'pending', 'approvals', '', 'expires_at', ARGV[6], 'updated_at', now,
   'rotation_step', 'retire', 'finish_requested_by', ARGV[5], 'retire_fingerprint', ARGV[8])
+stamp('finish_requested', ARGV[5])
 redis.call('ZADD', PENDING, ARGV[6], id)
 -- The first step's breadcrumbs must not make a recovery of this step think it had begun.
 for _, name in ipairs(redis.call('HKEYS', key)) do
@@ -345,6 +357,7 @@ const ABANDON = `
 if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotation is not waiting to finish') end
 if saw_another_step(ARGV[7]) then return reply('changed') end
 redis.call('HSET', key, 'outcome', ARGV[6])
+stamp('abandoned', ARGV[5])
 close_request('succeeded')
 return reply('ok')
 `;

@@ -69,6 +69,29 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     return { kind: 'refused', request, why: reply.extra };
   }
 
+  /**
+   * A decision whose answer was lost (the connection dropped after Redis ran the script) is read back,
+   * never resent: the script stamps `last_transition` with what it did, who and when, so finding our
+   * own stamp means it happened and the hash read now is its result. Anything else: it did not
+   * happen (or cannot be told), and the original error stands.
+   */
+  async function decide(name: RequestScriptName, what: { kind: string; actor: string }, id: string, now: number, ...args: string[]): Promise<TransitionResult> {
+    try {
+      return transition(id, await run(name, id, now, ...args));
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      let fields: Record<string, string>;
+      try {
+        // ioredis answers HGETALL as an object of field → value.
+        fields = await redis.hgetall(`${prefix}req:${id}`);
+      } catch {
+        throw err;
+      }
+      if (fields['last_transition'] !== `${what.kind} ${what.actor} ${now}`) throw err;
+      return { kind: 'ok', request: decodeRequest(id, fields) };
+    }
+  }
+
   async function idsBelow(key: string, now: number): Promise<string[]> {
     try {
       return await redis.zrangebyscore(key, '-inf', String(now));
@@ -135,19 +158,19 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     },
 
     async withdraw(id, user, now, seenStep) {
-      return transition(id, await run('ivsWithdraw', id, now, user, seenStep ?? ''));
+      return decide('ivsWithdraw', { kind: 'withdrawn', actor: user }, id, now, user, seenStep ?? '');
     },
 
     async reject(id, user, reason, now, seenStep) {
-      return transition(id, await run('ivsReject', id, now, user, reason, seenStep ?? ''));
+      return decide('ivsReject', { kind: 'rejected', actor: user }, id, now, user, reason, seenStep ?? '');
     },
 
     async cancel(id, user, now) {
-      return transition(id, await run('ivsCancel', id, now, user));
+      return decide('ivsCancel', { kind: 'cancelled', actor: user }, id, now, user);
     },
 
     async expire(id, now) {
-      return transition(id, await run('ivsExpire', id, now));
+      return decide('ivsExpire', { kind: 'expired', actor: 'bot' }, id, now);
     },
 
     async dueForExpiry(now) {
@@ -205,11 +228,11 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     },
 
     async startRetireStep(id, user, expiresAt, now, step) {
-      return transition(id, await run('ivsStartRetireStep', id, now, user, String(expiresAt), step.seen ?? '', step.retire));
+      return decide('ivsStartRetireStep', { kind: 'finish_requested', actor: user }, id, now, user, String(expiresAt), step.seen ?? '', step.retire);
     },
 
     async abandon(id, user, outcome, now, seenStep) {
-      return transition(id, await run('ivsAbandon', id, now, user, outcome, seenStep ?? ''));
+      return decide('ivsAbandon', { kind: 'abandoned', actor: user }, id, now, user, outcome, seenStep ?? '');
     },
   };
   return store;
