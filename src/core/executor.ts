@@ -1,5 +1,5 @@
 import { formatDuration } from '../duration';
-import { LeaseLostError, RetryLaterError } from './errors';
+import { DirectoryUnavailableError, LeaseLostError, RetryLaterError } from './errors';
 import { confirmingLostAnswer } from './lost-answer';
 import type { ApprovalRequest } from './request';
 import type { Journal } from './journal';
@@ -115,7 +115,9 @@ export class Executor {
       });
 
       const takeovers = Number(request.progress['takeovers'] ?? '0');
-      if (recovering && takeovers > MAX_TAKEOVERS) {
+      // Only a step that sent something gives up: one that never started waits, bounded by the
+      // request's expiry (checked in carryOut), for whatever kept it from starting (Slack, say).
+      if (recovering && takeovers > MAX_TAKEOVERS && request.progress['phase']) {
         await this.giveUp(request, takeovers);
         return;
       }
@@ -127,7 +129,11 @@ export class Executor {
         if (!(err instanceof RetryLaterError)) throw err;
         // Left unfinished on purpose: the lease runs out and a sweep (here or elsewhere) looks again.
         log.warn({ requestId: id, why: err.message }, 'execution left for recovery to look again');
-        await journal.tell(request, { type: 'retrying', at: clock.now(), detail: { why: err.message } }, { updateCard: false });
+        // Told once per reason: a long outage is one thread reply, not one per takeover.
+        if (request.progress['retrying'] !== err.message) {
+          await store.recordProgress(id, owner, { retrying: err.message }, clock.now()).catch(() => false);
+          await journal.tell(request, { type: 'retrying', at: clock.now(), detail: { why: err.message } }, { updateCard: false });
+        }
         return;
       }
 
@@ -141,7 +147,16 @@ export class Executor {
   private async carryOut(request: ApprovalRequest, recovering: boolean): Promise<StepResult> {
     const { store, clock, owner, log, journal } = this.deps;
     const id = request.id;
-    const stillApproved = await this.deps.policy.stillApproved(request);
+    let stillApproved: Awaited<ReturnType<Policy['stillApproved']>>;
+    try {
+      stillApproved = await this.deps.policy.stillApproved(request);
+    } catch (err) {
+      // Not knowing who may approve is not "nobody may": wait for Slack, never decide on a guess.
+      if (err instanceof DirectoryUnavailableError) {
+        throw new RetryLaterError(`Slack could not say who may approve right now (${err.message}); nothing new was sent, trying again shortly`);
+      }
+      throw err;
+    }
     // A takeover after a side effect may have happened (a POST or DELETE sent) still finishes or
     // cleans up what was started, even when the approval no longer holds; it starts nothing new.
     const started = recovering && Boolean(request.progress['phase']);

@@ -3,7 +3,7 @@ import type { SecretCatalog } from '../../core/catalog';
 import type { AuditLog, Intercom } from '../../core/ports';
 import type { RequestService } from '../../core/requests';
 import type { Config } from '../../config';
-import { StoreUnavailableError } from '../../core/errors';
+import { DirectoryUnavailableError, StoreUnavailableError } from '../../core/errors';
 import type { Metrics } from '../../metrics';
 
 /** What every listener may use. Built once in app.ts. */
@@ -20,6 +20,9 @@ export interface ListenerDeps {
 
 /** The text people see when Redis is down: nothing was half-written, because every change is one atomic step. */
 export const STORE_DOWN_TEXT = 'The request store (Redis) is unavailable right now, so nothing was changed. Try again in a minute.';
+
+/** Slack's own directory failing while we check who someone is: nothing was decided on a guess. */
+export const DIRECTORY_DOWN_TEXT = 'Slack could not tell ivs-bot who you are (or who is in a user group) right now, so nothing was changed. Try again in a minute.';
 
 export function isAllowedChannel(deps: ListenerDeps, channel: string | undefined): boolean {
   return channel !== undefined && deps.config.ivs.channels.includes(channel);
@@ -40,6 +43,11 @@ export async function afterAck(deps: ListenerDeps, tell: (text: string) => Promi
     if (err instanceof StoreUnavailableError) {
       deps.log.warn({ err }, 'request store unavailable');
       await tell(STORE_DOWN_TEXT).catch(() => undefined);
+      return;
+    }
+    if (err instanceof DirectoryUnavailableError) {
+      deps.log.warn({ err }, 'Slack directory unavailable');
+      await tell(DIRECTORY_DOWN_TEXT).catch(() => undefined);
       return;
     }
     deps.log.error({ err }, 'listener failed after ack');
