@@ -22,6 +22,7 @@ export interface ExecutorDeps {
   /** About 15 s; renewed at a third of that while the step runs. */
   readonly leaseMs: number;
   readonly minOverlapMs: number;
+  readonly holderWindowMs: number;
   openOrphanDelete(request: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null>;
 }
 
@@ -159,7 +160,10 @@ export class Executor {
     }
     // A takeover after a side effect may have happened (a POST or DELETE sent) still finishes or
     // cleans up what was started, even when the approval no longer holds; it starts nothing new.
-    const started = recovering && Boolean(request.progress['phase']);
+    // A create taken over counts as possibly started even without breadcrumbs (they can be lost on a
+    // Redis failover): it looks at Intercom first, and sends nothing new if the re-check fails.
+    const creates = request.operation.action === 'create' || (request.operation.action === 'rotate' && request.rotation?.step !== 'retire');
+    const started = recovering && (Boolean(request.progress['phase']) || creates);
     if (!stillApproved.ok && !started) {
       return { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
     }
@@ -177,10 +181,11 @@ export class Executor {
       clock,
       log,
       minOverlapMs: this.deps.minOverlapMs,
+      holderWindowMs: this.deps.holderWindowMs,
       tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
-      progress: async (crumbs) => {
+      progress: async (crumbs, opts) => {
         // Another replica took the request over, or the lease ran out: stop before touching Intercom or Vault again.
-        if (!(await store.recordProgress(id, owner, crumbs, clock.now()))) throw new LeaseLostError(id);
+        if (!(await store.recordProgress(id, owner, crumbs, clock.now(), opts))) throw new LeaseLostError(id);
       },
       openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
     });

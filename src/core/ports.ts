@@ -149,8 +149,12 @@ export interface RequestStore {
   renewLease(id: RequestId, owner: string, leaseMs: number, now: number): Promise<boolean>;
   /** Requests in approved/executing whose lease ran out (or that were never claimed in time). */
   staleLeases(now: number): Promise<RequestId[]>;
-  /** Merges executor breadcrumbs; only while `owner` holds the lease and it has not run out at `now`. */
-  recordProgress(id: RequestId, owner: string, progress: Record<string, string>, now: number): Promise<boolean>;
+  /**
+   * Merges executor breadcrumbs; only while `owner` holds the lease and it has not run out at `now`.
+   * `replicated`: where Redis has replicas, also wait (briefly, best effort) until one has the write,
+   * so a failover right after it is less likely to lose it (the breadcrumb announcing a POST).
+   */
+  recordProgress(id: RequestId, owner: string, progress: Record<string, string>, now: number, opts?: { replicated?: boolean }): Promise<boolean>;
   /**
    * executing → final (succeeded/failed), or → awaiting_finish for a rotation's first step; releases
    * the lease and the workspace slot. Only while `owner` holds the lease.

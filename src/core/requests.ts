@@ -33,6 +33,12 @@ export interface RequestSettings {
   readonly minOverlapMs: number;
   readonly maxOpenPerRequester: number;
   readonly leaseMs: number;
+  /**
+   * How long an executor that lost its lease (a takeover fenced it off) may still be sending a create
+   * or storing its material: a takeover waits this long before concluding "nothing was created" or
+   * "orphan".
+   */
+  readonly holderWindowMs: number;
   /** Identifies this replica as a lease holder. */
   readonly replicaId: string;
 }
@@ -72,6 +78,7 @@ export class RequestService {
       owner: deps.settings.replicaId,
       leaseMs: deps.settings.leaseMs,
       minOverlapMs: deps.settings.minOverlapMs,
+      holderWindowMs: deps.settings.holderWindowMs,
       openOrphanDelete: (request, secret, why) => this.openOrphanDelete(request, secret, why),
     });
   }

@@ -19,6 +19,8 @@ export interface RedisRequestStoreOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long a breadcrumb before a POST waits for a replica to have it. */
+const REPLICA_WAIT_MS = 500;
 
 interface ScriptReply {
   readonly kind: string;
@@ -89,6 +91,27 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       }
       if (fields['last_transition'] !== `${what.kind} ${what.actor} ${now}`) throw err;
       return { kind: 'ok', request: decodeRequest(id, fields) };
+    }
+  }
+
+  let replicas = { count: 0, checkedAt: Number.NEGATIVE_INFINITY };
+  /**
+   * WAIT until one replica has this connection's writes, when the server has replicas (asked with
+   * INFO, at most once a minute). Best effort and bounded: a replica that lags makes the write no
+   * less done, and a takeover lists Intercom before it POSTs whatever Redis lost. Redis Cluster is
+   * left out: WAIT there answers for one node, not for the key's.
+   */
+  async function onAReplica(): Promise<void> {
+    if ('isCluster' in redis && redis.isCluster) return;
+    const single = redis as Exclude<RedisClient, { isCluster: true }>;
+    try {
+      if (Date.now() - replicas.checkedAt > 60_000) {
+        const info = await single.info('replication');
+        replicas = { count: Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? '0'), checkedAt: Date.now() };
+      }
+      if (replicas.count > 0) await single.wait(1, REPLICA_WAIT_MS);
+    } catch {
+      // NOPERM (an ACL without +wait), a timeout: the write stands as it is.
     }
   }
 
@@ -214,9 +237,10 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return idsBelow(keys.leases, now);
     },
 
-    async recordProgress(id, owner, progress, now) {
+    async recordProgress(id, owner, progress, now, recordOpts) {
       const pairs = Object.entries(encodeProgress(progress)).flat();
       const reply = await run('ivsRecordProgress', id, now, owner, ...pairs);
+      if (reply.kind === 'ok' && recordOpts?.replicated) await onAReplica();
       return reply.kind === 'ok';
     },
 

@@ -486,6 +486,17 @@ describe('rotations', () => {
   });
 });
 
+describe('the breadcrumb before a POST', () => {
+  it('is recorded at once on a Redis without replicas (WAIT is asked for only where replicas exist)', async () => {
+    const { store } = stores();
+    const request = await executingRequest(store, 'replica-1');
+    const started = Date.now();
+    expect(await store.recordProgress(request.id, 'replica-1', { phase: 'posting' }, T0 + 3, { replicated: true })).toBe(true);
+    expect(Date.now() - started).toBeLessThan(400);
+    expect((await store.get(request.id))?.progress['phase']).toBe('posting');
+  });
+});
+
 describe('decisions bound to the step the card showed', () => {
   it('a decision naming another step than the current one changes nothing, inside the same transition', async () => {
     const { store } = stores();

@@ -123,6 +123,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       clock,
       intercomRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 2_000 },
       intercomTimeoutMs: 2_000,
+      // The doubles answer at once: a fenced-off executor is done writing well within 3 s.
+      holderWindowMs: 3_000,
       // Tests seed current/<platform> as they need it; the one test of the reconciler turns it on.
       reconcileCurrents: false,
       ...opts.bot,
