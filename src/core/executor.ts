@@ -116,9 +116,11 @@ export class Executor {
       });
 
       const takeovers = Number(request.progress['takeovers'] ?? '0');
-      // Only a step that sent something gives up: one that never started waits, bounded by the
-      // request's expiry (checked in carryOut), for whatever kept it from starting (Slack, say).
-      if (recovering && takeovers > MAX_TAKEOVERS && request.progress['phase']) {
+      // Only a step that may have sent something (a breadcrumb says so, or a takeover already had to
+      // look at Intercom) gives up: one that never started waits, bounded by the request's expiry,
+      // for whatever kept it from starting (Slack's directory, say).
+      const mayHaveSent = Boolean(request.progress['phase'] || request.progress['firstLookAt']);
+      if (recovering && takeovers > MAX_TAKEOVERS && mayHaveSent) {
         await this.giveUp(request, takeovers);
         return;
       }
