@@ -122,6 +122,8 @@ export interface SlackDouble {
   waitForResponse(predicate?: (post: SlackResponsePost) => boolean, timeoutMs?: number): Promise<SlackResponsePost>;
 
   message(channel: string, ts: string): SlackMessage | undefined;
+  /** The `value` of button `actionId` on the message as it is now: what a client showing it sends on a click. */
+  buttonValue(channel: string, ts: string, actionId: string): string | undefined;
   /** Every message the bot posted (replies included), in posting order; optionally in one channel. */
   messages(channel?: string): SlackMessage[];
   threadReplies(channel: string, ts: string): SlackMessage[];
@@ -543,6 +545,13 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     message: (channel, ts) => {
       const m = messages.get(key(channel, ts));
       return m === undefined ? undefined : snapshot(m);
+    },
+    buttonValue: (channel, ts, actionId) => {
+      const blocks = (messages.get(key(channel, ts))?.blocks ?? []) as Array<{ elements?: Array<{ action_id?: unknown; value?: unknown }> }>;
+      for (const block of blocks) {
+        for (const element of block.elements ?? []) if (element.action_id === actionId && typeof element.value === 'string') return element.value;
+      }
+      return undefined;
     },
     messages: (channel) => allMessages().filter((m) => channel === undefined || m.channel === channel),
     threadReplies: (channel, ts) => allMessages().filter((m) => m.channel === channel && m.threadTs === ts),

@@ -50,6 +50,8 @@ export interface BotOptions {
   readonly sweepIntervalMs?: number;
   readonly intercomRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxRateLimitWaitMs?: number };
   readonly intercomTimeoutMs?: number;
+  /** How long a fenced-off executor may still be writing (see RequestSettings.holderWindowMs). */
+  readonly holderWindowMs?: number;
   readonly replicaId?: string;
   /** Whether sweeps check current/<platform> (default true); the test harness turns it off unless a test wants it. */
   readonly reconcileCurrents?: boolean;
@@ -208,6 +210,9 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     settings: {
       maxOpenPerRequester: config.ivs.maxOpenPerRequester,
       leaseMs: opts.leaseMs ?? LEASE_MS,
+      // An executor's POST ends within the Intercom timeout, and its Vault write within three
+      // attempts of the Vault timeout (5 s) and their pauses: that is how long it may still write.
+      holderWindowMs: opts.holderWindowMs ?? (opts.intercomTimeoutMs ?? 10_000) + 3 * 5_000 + 5_000,
       replicaId,
     },
   });

@@ -143,9 +143,11 @@ function validateWorkspace(entry: unknown, index: number, ctx: Context): { probl
   const requesters = idList(w['requesters'], USER_OR_GROUP_ID, 'user (U…/W…) or user-group (S…) ids', true, (m) => problem('requesters', m));
   const approvers = idList(w['approvers'], USER_OR_GROUP_ID, 'user (U…/W…) or user-group (S…) ids', true, (m) => problem('approvers', m));
   const approvalsRequired = wholeNumber(w['approvals_required'], 1, 1, 10, (m) => problem('approvals_required', m));
-  const requestTtlMs = duration(w['request_ttl'], '1h', (m) => problem('request_ttl', m));
-  const minOverlapMs = duration(w['min_overlap'], '1h', (m) => problem('min_overlap', m));
-  const rotateAfterMs = w['rotate_after'] === undefined || w['rotate_after'] === null ? undefined : duration(w['rotate_after'], '', (m) => problem('rotate_after', m));
+  // The same bounds as IVS_REQUEST_TTL, IVS_MIN_OVERLAP and IVS_ROTATE_AFTER in the environment.
+  const requestTtlMs = duration(w['request_ttl'], '1h', (m) => problem('request_ttl', m), ['1s', '30d']);
+  const minOverlapMs = duration(w['min_overlap'], '1h', (m) => problem('min_overlap', m), ['1s', '90d']);
+  const rotateAfterMs =
+    w['rotate_after'] === undefined || w['rotate_after'] === null ? undefined : duration(w['rotate_after'], '', (m) => problem('rotate_after', m), ['1d', '3650d']);
   let vaultPathPrefix = ctx.defaults.vaultPathPrefix;
   const prefix = w['vault_path_prefix'];
   if (prefix !== undefined && prefix !== null) {
@@ -300,11 +302,11 @@ function wholeNumber(raw: unknown, fallback: number, min: number, max: number, p
   return raw;
 }
 
-function duration(raw: unknown, fallback: string, problem: (m: string) => void): number {
+function duration(raw: unknown, fallback: string, problem: (m: string) => void, [min, max]: readonly [string, string]): number {
   if (raw === undefined || raw === null) return parseDuration(fallback) ?? 0;
   const ms = typeof raw === 'string' ? parseDuration(raw) : null;
-  if (ms === null || ms < 1000) {
-    problem(`${typeof raw === 'string' ? `"${raw.slice(0, 20)}" ` : ''}is not a duration of at least 1s (like 90s, 15m, 1h, 2d)`);
+  if (ms === null || ms < (parseDuration(min) ?? 0) || ms > (parseDuration(max) ?? 0)) {
+    problem(`${typeof raw === 'string' ? `"${raw.slice(0, 20)}" ` : ''}is not a duration from ${min} to ${max} (like 90s, 15m, 1h, 2d)`);
     return 0;
   }
   return ms;

@@ -119,11 +119,15 @@ const boundedDuration = (fallback: string, min: { ms: number; text: string }, ma
     return ms;
   });
 
-const duration = (fallback: string, min: { ms: number; text: string } = { ms: 1000, text: '1s' }) =>
+/**
+ * Every duration has an upper bound too: a time beyond what a Date holds (`100000000d`) would make
+ * every card unrenderable, and one of years means a request that is never settled.
+ */
+const duration = (fallback: string, min: { ms: number; text: string } = { ms: 1000, text: '1s' }, max: { ms: number; text: string } = { ms: 30 * DAY_MS, text: '30d' }) =>
   optional.transform((v, ctx) => {
     const ms = parseDuration(v ?? fallback);
-    if (ms === null || ms < min.ms) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least ${min.text} (like 90s, 15m, 1h, 2d)` });
+    if (ms === null || ms < min.ms || ms > max.ms) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration from ${min.text} to ${max.text} (like 90s, 15m, 1h, 2d)` });
       return 0;
     }
     return ms;
@@ -180,10 +184,12 @@ const schema = z.object({
   IVS_APPROVERS: idList(new RegExp(`${USER_ID.source}|${GROUP_ID.source}`), 'user (U…/W…) or user-group (S…) ids'),
   IVS_APPROVALS_REQUIRED: integer(1, 1, 10),
   IVS_REQUEST_TTL: duration('1h'),
-  IVS_MIN_OVERLAP: duration('1h'),
+  // Signers may need weeks to roll a secret out; longer than a quarter is a rotation nobody finishes.
+  IVS_MIN_OVERLAP: duration('1h', undefined, { ms: 90 * DAY_MS, text: '90d' }),
   IVS_CONFIG: optional,
   IVS_MAX_OPEN_REQUESTS: integer(3, 1, 50),
-  IVS_LIST_MAX_AGE: duration('5s', { ms: 0, text: '0s' }).refine((ms) => ms <= 60_000, 'must be at most 1m: a longer-lived list would hide changes made outside the bot'),
+  // At most 1m: a longer-lived list would hide changes made outside the bot.
+  IVS_LIST_MAX_AGE: duration('5s', { ms: 0, text: '0s' }, { ms: 60_000, text: '1m' }),
   // SPEC §10. A policy shorter than a day would nag about secrets minutes old; ten years is the
   // longest that still means something. Reminders more often than hourly would be noise.
   IVS_ROTATE_AFTER: boundedOptionalDuration({ ms: DAY_MS, text: '1d' }, { ms: 3650 * DAY_MS, text: '3650d' }),

@@ -142,9 +142,10 @@ describe('IVS_CONFIG: a YAML file of workspaces', () => {
     ['no approvers', euWith('    approvers: [U0CCC, U0DDD]\n', ''), /\(eu\)\.approvers is required/],
     ['approvals_required 0', euWith('approvals_required: 2', 'approvals_required: 0'), /\(eu\)\.approvals_required must be a whole number from 1 to 10/],
     ['approvals_required as text', euWith('approvals_required: 2', 'approvals_required: "two"'), /\(eu\)\.approvals_required must be a whole number from 1 to 10/],
-    ['a malformed duration', euWith('request_ttl: 30m', 'request_ttl: 30 minutes'), /\(eu\)\.request_ttl "30 minutes" is not a duration of at least 1s/],
-    ['a duration as a bare number', euWith('min_overlap: 2d', 'min_overlap: 3600'), /\(eu\)\.min_overlap is not a duration of at least 1s/],
-    ['a malformed rotate_after', euWith('rotate_after: 90d', 'rotate_after: 0s'), /\(eu\)\.rotate_after "0s" is not a duration of at least 1s/],
+    ['a malformed duration', euWith('request_ttl: 30m', 'request_ttl: 30 minutes'), /\(eu\)\.request_ttl "30 minutes" is not a duration from 1s to 30d/],
+    ['a request_ttl beyond the bound', euWith('request_ttl: 30m', 'request_ttl: 31d'), /\(eu\)\.request_ttl "31d" is not a duration from 1s to 30d/],
+    ['a duration as a bare number', euWith('min_overlap: 2d', 'min_overlap: 3600'), /\(eu\)\.min_overlap is not a duration from 1s to 90d/],
+    ['a malformed rotate_after', euWith('rotate_after: 90d', 'rotate_after: 0s'), /\(eu\)\.rotate_after "0s" is not a duration from 1d to 3650d/],
     ['a vault_path_prefix that is not relative', euWith('vault_path_prefix: intercom/eu-ivs', 'vault_path_prefix: /abs/../x'), /\(eu\)\.vault_path_prefix must be a relative path/],
     ['an empty list', 'workspaces: []\n', /workspaces must be a list of at least one workspace/],
     ['not YAML', 'workspaces: [\n', /is not valid YAML: \w+ at line \d+/],
@@ -167,7 +168,7 @@ describe('IVS_CONFIG: a YAML file of workspaces', () => {
 
   it('refuses per-workspace environment settings next to the file instead of guessing which one wins', () => {
     for (const key of ['IVS_WORKSPACE', 'IVS_CHANNELS', 'IVS_APPROVERS', 'IVS_REQUESTERS', 'IVS_APPROVALS_REQUIRED', 'IVS_REQUEST_TTL', 'IVS_MIN_OVERLAP', 'IVS_ROTATE_AFTER', 'INTERCOM_API_URL']) {
-      expect(problems(TWO, { [key]: key === 'IVS_CHANNELS' ? 'C0OPS' : key === 'IVS_APPROVERS' || key === 'IVS_REQUESTERS' ? 'U0AAA' : key === 'INTERCOM_API_URL' ? 'eu' : key === 'IVS_APPROVALS_REQUIRED' ? '1' : key === 'IVS_WORKSPACE' ? 'x' : '1h' })).toEqual([
+      expect(problems(TWO, { [key]: key === 'IVS_CHANNELS' ? 'C0OPS' : key === 'IVS_APPROVERS' || key === 'IVS_REQUESTERS' ? 'U0AAA' : key === 'INTERCOM_API_URL' ? 'eu' : key === 'IVS_APPROVALS_REQUIRED' ? '1' : key === 'IVS_WORKSPACE' ? 'x' : key === 'IVS_ROTATE_AFTER' ? '365d' : '1h' })).toEqual([
         expect.stringMatching(new RegExp(`^${key} is set, but with IVS_CONFIG every workspace setting comes from .*: unset ${key}$`)),
       ]);
     }

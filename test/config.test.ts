@@ -159,9 +159,19 @@ describe('durations', () => {
 
   it.each(['0s', '1ms', '5x', '1.5h', '1h30m', '-1h', 'h'])('refuses %s, naming the value and the expected shape', (value) => {
     expect(problemsWith({ IVS_REQUEST_TTL: value, IVS_MIN_OVERLAP: value })).toEqual([
-      `IVS_REQUEST_TTL "${value}" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)`,
-      `IVS_MIN_OVERLAP "${value}" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)`,
+      `IVS_REQUEST_TTL "${value}" is not a duration from 1s to 30d (like 90s, 15m, 1h, 2d)`,
+      `IVS_MIN_OVERLAP "${value}" is not a duration from 1s to 90d (like 90s, 15m, 1h, 2d)`,
     ]);
+  });
+
+  it('bounds every duration from above: a request TTL of at most 30d, an overlap of at most 90d', () => {
+    expect(configWith({ IVS_REQUEST_TTL: '30d', IVS_MIN_OVERLAP: '90d' }).workspaces[0]).toMatchObject({ requestTtlMs: 30 * 86_400_000, minOverlapMs: 90 * 86_400_000 });
+    // 100000000d is about 274,000 years: beyond what a Date holds, so no card could render it.
+    expect(problemsWith({ IVS_REQUEST_TTL: '100000000d', IVS_MIN_OVERLAP: '999999999d' })).toEqual([
+      'IVS_REQUEST_TTL "100000000d" is not a duration from 1s to 30d (like 90s, 15m, 1h, 2d)',
+      'IVS_MIN_OVERLAP "999999999d" is not a duration from 1s to 90d (like 90s, 15m, 1h, 2d)',
+    ]);
+    expect(problemsWith({ IVS_REQUEST_TTL: '31d', IVS_MIN_OVERLAP: '2161h' })).toHaveLength(2);
   });
 
   it.each([
@@ -173,8 +183,8 @@ describe('durations', () => {
   });
 
   it('refuses an IVS_LIST_MAX_AGE above 1m or malformed, saying why', () => {
-    expect(problemsWith({ IVS_LIST_MAX_AGE: '2m' })).toEqual(['IVS_LIST_MAX_AGE must be at most 1m: a longer-lived list would hide changes made outside the bot']);
-    expect(problemsWith({ IVS_LIST_MAX_AGE: '5 seconds' })).toEqual(['IVS_LIST_MAX_AGE "5 seconds" is not a duration of at least 0s (like 90s, 15m, 1h, 2d)']);
+    expect(problemsWith({ IVS_LIST_MAX_AGE: '2m' })).toEqual(['IVS_LIST_MAX_AGE "2m" is not a duration from 0s to 1m (like 90s, 15m, 1h, 2d)']);
+    expect(problemsWith({ IVS_LIST_MAX_AGE: '5 seconds' })).toEqual(['IVS_LIST_MAX_AGE "5 seconds" is not a duration from 0s to 1m (like 90s, 15m, 1h, 2d)']);
   });
 
   it('has no rotation policy unless IVS_ROTATE_AFTER is set; reminders every 7d, finish reminders after 3d by default', () => {
@@ -414,7 +424,7 @@ describe('describeProblems', () => {
       'VAULT_SKIP_VERIFY is not supported: TLS to Vault is always verified (use VAULT_CACERT)',
       'IVS_CHANNELS not channel ids (C…/G…): general',
       'IVS_APPROVALS_REQUIRED "0" must be a whole number from 1 to 10',
-      'IVS_REQUEST_TTL "5x" is not a duration of at least 1s (like 90s, 15m, 1h, 2d)',
+      'IVS_REQUEST_TTL "5x" is not a duration from 1s to 30d (like 90s, 15m, 1h, 2d)',
       'DEBUG must not enable node-vault debug output (it logs secret payloads)',
       'SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
       'set only one Vault auth method: VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_K8S_ROLE',

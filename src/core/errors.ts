@@ -63,6 +63,15 @@ export class LeaseLostError extends Error {
 }
 
 /**
+ * Slack's directory (users.info, usergroups.users.list) could not answer: who someone is, or who is in
+ * a group, is unknown for now. Not an answer: a decision that needs it waits or is refused, never
+ * taken on a guess.
+ */
+export class DirectoryUnavailableError extends Error {
+  override readonly name = 'DirectoryUnavailableError';
+}
+
+/**
  * A step cannot tell right now what a side effect already sent did (Intercom cannot be listed, say).
  * Deciding would mean guessing, so the execution stops unfinished: its lease runs out and recovery
  * looks again, a bounded number of times.

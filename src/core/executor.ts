@@ -1,6 +1,8 @@
-import { LeaseLostError, RetryLaterError } from './errors';
+import { formatDuration } from '../duration';
+import { DirectoryUnavailableError, LeaseLostError, RetryLaterError } from './errors';
 import { confirmingLostAnswer } from './lost-answer';
 import type { ApprovalRequest } from './request';
+import type { Policy } from './policy';
 import type { Journal } from './journal';
 import type { Clock, Log, RequestStore } from './ports';
 import type { RequestId, SecretInfo } from './types';
@@ -19,6 +21,7 @@ export interface ExecutorDeps {
   readonly owner: string;
   /** About 15 s; renewed at a third of that while the step runs. */
   readonly leaseMs: number;
+  readonly holderWindowMs: number;
   openOrphanDelete(request: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null>;
 }
 
@@ -120,7 +123,11 @@ export class Executor {
       });
 
       const takeovers = Number(request.progress['takeovers'] ?? '0');
-      if (recovering && takeovers > MAX_TAKEOVERS) {
+      // Only a step that may have sent something (a breadcrumb says so, or a takeover already had to
+      // look at Intercom) gives up: one that never started waits, bounded by the request's expiry,
+      // for whatever kept it from starting (Slack's directory, say).
+      const mayHaveSent = Boolean(request.progress['phase'] || request.progress['firstLookAt']);
+      if (recovering && takeovers > MAX_TAKEOVERS && mayHaveSent) {
         await this.giveUp(request, takeovers);
         return;
       }
@@ -132,7 +139,11 @@ export class Executor {
         if (!(err instanceof RetryLaterError)) throw err;
         // Left unfinished on purpose: the lease runs out and a sweep (here or elsewhere) looks again.
         log.warn({ requestId: id, why: err.message }, 'execution left for recovery to look again');
-        await journal.tell(request, { type: 'retrying', at: clock.now(), detail: { why: err.message } }, { updateCard: false });
+        // Told once per reason: a long outage is one thread reply, not one per takeover.
+        if (request.progress['retrying'] !== err.message) {
+          await store.recordProgress(id, owner, { retrying: err.message }, clock.now()).catch(() => false);
+          await journal.tell(request, { type: 'retrying', at: clock.now(), detail: { why: err.message } }, { updateCard: false });
+        }
         return;
       }
 
@@ -147,12 +158,29 @@ export class Executor {
     const { store, clock, owner, journal } = this.deps;
     const log = ws.log;
     const id = request.id;
-    const stillApproved = await ws.policy.stillApproved(request);
+    let stillApproved: Awaited<ReturnType<Policy['stillApproved']>>;
+    try {
+      stillApproved = await ws.policy.stillApproved(request);
+    } catch (err) {
+      // Not knowing who may approve is not "nobody may": wait for Slack, never decide on a guess.
+      if (err instanceof DirectoryUnavailableError) {
+        throw new RetryLaterError(`Slack could not say who may approve right now (${err.message}); nothing new was sent, trying again shortly`);
+      }
+      throw err;
+    }
     // A takeover after a side effect may have happened (a POST or DELETE sent) still finishes or
     // cleans up what was started, even when the approval no longer holds; it starts nothing new.
-    const started = recovering && Boolean(request.progress['phase']);
+    // A create taken over counts as possibly started even without breadcrumbs (they can be lost on a
+    // Redis failover): it looks at Intercom first, and sends nothing new if the re-check fails.
+    const creates = request.operation.action === 'create' || (request.operation.action === 'rotate' && request.rotation?.step !== 'retire');
+    const started = recovering && (Boolean(request.progress['phase']) || creates);
     if (!stillApproved.ok && !started) {
       return { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
+    }
+    // An approval holds until the request's expiry: one that waited past it (for the workspace slot,
+    // or for a recovery) starts nothing. A step already begun is still finished or cleaned up.
+    if (!started && clock.now() >= request.expiresAt) {
+      return { state: 'failed', outcome: `re-check at execution refused it: the request expired ${formatDuration(clock.now() - request.expiresAt)} ago before it could start; nothing was changed` };
     }
     return runStep({
       request,
@@ -163,10 +191,11 @@ export class Executor {
       clock,
       log,
       minOverlapMs: ws.minOverlapMs,
+      holderWindowMs: this.deps.holderWindowMs,
       tell: (event) => journal.tell(request, { ...event, at: clock.now() }, { updateCard: false }),
-      progress: async (crumbs) => {
+      progress: async (crumbs, opts) => {
         // Another replica took the request over, or the lease ran out: stop before touching Intercom or Vault again.
-        if (!(await store.recordProgress(id, owner, crumbs, clock.now()))) throw new LeaseLostError(id);
+        if (!(await store.recordProgress(id, owner, crumbs, clock.now(), opts))) throw new LeaseLostError(id);
       },
       openOrphanDelete: (secret, why) => this.deps.openOrphanDelete(request, secret, why),
     });

@@ -21,6 +21,12 @@ export interface PolicySettings {
   readonly listNames?: { readonly requesters: string; readonly approvers: string };
 }
 
+/**
+ * What a group Slack cannot expand means: on a click it grants nothing (the person may click again);
+ * at execution the error is thrown, so an approved request waits instead of failing for good.
+ */
+type GroupFailure = 'deny' | 'throw';
+
 export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 const ALLOWED: Decision = { ok: true };
@@ -41,24 +47,24 @@ export class Policy {
   }
 
   /** May `user` (clicking or typing from `teamId`) open create/delete/rotate requests, or finish a rotation? */
-  async mayRequest(user: UserId, teamId: string, requestTeamId?: string): Promise<Decision> {
+  async mayRequest(user: UserId, teamId: string, requestTeamId?: string, groups: GroupFailure = 'deny'): Promise<Decision> {
     const person = await this.checkPerson(user, teamId, requestTeamId ?? teamId);
     if (!person.ok) return person;
-    if (!(await this.isListed(user, this.settings.requesters))) {
+    if (!(await this.isListed(user, this.settings.requesters, groups))) {
       return refuse(`you are not in ${this.names.requesters}, so you cannot open requests`);
     }
     return ALLOWED;
   }
 
   /** May `user`, clicking from `clickTeamId`, approve or reject the current step of `request`? */
-  async mayDecide(user: UserId, clickTeamId: string, request: ApprovalRequest): Promise<Decision> {
+  async mayDecide(user: UserId, clickTeamId: string, request: ApprovalRequest, groups: GroupFailure = 'deny'): Promise<Decision> {
     if (user === request.requester) return refuse('you cannot approve or reject your own request (use `/ivs cancel` to withdraw it)');
     if (request.rotation?.finishRequestedBy === user) {
       return refuse('you asked to finish this rotation, so someone else must approve the delete');
     }
     const person = await this.checkPerson(user, clickTeamId, request.teamId);
     if (!person.ok) return person;
-    if (!(await this.isListed(user, this.settings.approvers))) return refuse(`you are not in ${this.names.approvers}`);
+    if (!(await this.isListed(user, this.settings.approvers, groups))) return refuse(`you are not in ${this.names.approvers}`);
     return ALLOWED;
   }
 
@@ -66,18 +72,20 @@ export class Policy {
    * At execution: whoever asked (the requester; for a rotation's delete step whoever asked to finish
    * it) may still ask, and the approvals recorded for the current step still come from enough
    * people who may approve it now (someone removed from IVS_APPROVERS or deactivated no longer counts).
+   * Throws DirectoryUnavailableError when Slack cannot say (a group included): an execution then
+   * waits for Slack rather than failing a request that was approved.
    */
   async stillApproved(request: ApprovalRequest): Promise<Decision> {
     // A rotation's delete step was asked for by whoever clicked Finish (possibly days after step 1).
     const asker = request.rotation?.step === 'retire' ? request.rotation.finishRequestedBy : request.requester;
     if (asker) {
-      const d = await this.mayRequest(asker, request.teamId);
+      const d = await this.mayRequest(asker, request.teamId, undefined, 'throw');
       if (!d.ok) return refuse(`${asker}, who asked for it, may no longer ask (${d.reason})`);
     }
     const valid: UserId[] = [];
     const dropped: string[] = [];
     for (const approver of new Set(request.approvals)) {
-      const d = await this.mayDecide(approver, request.teamId, request);
+      const d = await this.mayDecide(approver, request.teamId, request, 'throw');
       if (d.ok) valid.push(approver);
       else dropped.push(`${approver}: ${d.reason}`);
     }
@@ -118,10 +126,12 @@ export class Policy {
     return ALLOWED;
   }
 
-  private async isListed(user: UserId, list: readonly string[]): Promise<boolean> {
+  private async isListed(user: UserId, list: readonly string[], groups: GroupFailure): Promise<boolean> {
     if (list.includes(user)) return true;
     for (const id of list) {
-      if (id.startsWith('S') && (await this.safeGroupMembers(id)).includes(user)) return true;
+      if (!id.startsWith('S')) continue;
+      const members = groups === 'deny' ? await this.safeGroupMembers(id) : await this.directory.groupMembers(id);
+      if (members.includes(user)) return true;
     }
     return false;
   }

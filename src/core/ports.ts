@@ -81,6 +81,8 @@ export type ApproveResult =
   | { readonly kind: 'self'; readonly request: ApprovalRequest }
   | { readonly kind: 'not_pending'; readonly request: ApprovalRequest }
   | { readonly kind: 'expired'; readonly request: ApprovalRequest } // pending but past expiresAt (not yet swept)
+  // The card the approver clicked showed another step (fingerprint) than the one pending now: nothing counted.
+  | { readonly kind: 'changed'; readonly request: ApprovalRequest }
   | { readonly kind: 'not_found' };
 
 /** Outcome of a guarded transition: `ok` with the new request, or why it did not apply. */
@@ -88,6 +90,8 @@ export type TransitionResult =
   // `someoneWaits` (finish only): a request approved meanwhile waits for the workspace this one freed.
   | { readonly kind: 'ok'; readonly request: ApprovalRequest; readonly someoneWaits?: boolean }
   | { readonly kind: 'refused'; readonly request: ApprovalRequest; readonly why: string }
+  // The click came from a card showing another step (fingerprint) than the current one: nothing changed.
+  | { readonly kind: 'changed'; readonly request: ApprovalRequest }
   | { readonly kind: 'not_found' };
 
 export type ClaimResult =
@@ -116,12 +120,17 @@ export interface RequestStore {
   create(input: NewRequest): Promise<CreateResult>;
   get(id: RequestId): Promise<ApprovalRequest | null>;
   setCard(id: RequestId, card: CardRef): Promise<void>;
-  /** pending + not expired + user ≠ requester + not already counted → counted; quorum → 'approved'. */
-  approve(id: RequestId, user: UserId, now: number): Promise<ApproveResult>;
+  /*
+   * `seenStep` below is the fingerprint of the step the person's card showed (stepFingerprint), checked
+   * inside the transition: a click on an older version of the card is 'changed', never counted for
+   * the step pending now. Omitted (typed commands) means no card was involved.
+   */
+  /** pending + same step + not expired + user ≠ requester + not already counted → counted; quorum → 'approved'. */
+  approve(id: RequestId, user: UserId, now: number, seenStep: string): Promise<ApproveResult>;
   /** Removes the user's approval while still pending. */
-  withdraw(id: RequestId, user: UserId, now: number): Promise<TransitionResult>;
+  withdraw(id: RequestId, user: UserId, now: number, seenStep?: string): Promise<TransitionResult>;
   /** pending → rejected (by anyone the caller has checked may reject). */
-  reject(id: RequestId, user: UserId, reason: string, now: number): Promise<TransitionResult>;
+  reject(id: RequestId, user: UserId, reason: string, now: number, seenStep?: string): Promise<TransitionResult>;
   /** pending (or awaiting_finish) → cancelled, only by the requester. */
   cancel(id: RequestId, user: UserId, now: number): Promise<TransitionResult>;
   /** pending and past expiresAt → expired. */
@@ -140,8 +149,12 @@ export interface RequestStore {
   renewLease(id: RequestId, owner: string, leaseMs: number, now: number): Promise<boolean>;
   /** Requests in approved/executing whose lease ran out (or that were never claimed in time). */
   staleLeases(now: number): Promise<RequestId[]>;
-  /** Merges executor breadcrumbs; only while `owner` holds the lease and it has not run out at `now`. */
-  recordProgress(id: RequestId, owner: string, progress: Record<string, string>, now: number): Promise<boolean>;
+  /**
+   * Merges executor breadcrumbs; only while `owner` holds the lease and it has not run out at `now`.
+   * `replicated`: where Redis has replicas, also wait (briefly, best effort) until one has the write,
+   * so a failover right after it is less likely to lose it (the breadcrumb announcing a POST).
+   */
+  recordProgress(id: RequestId, owner: string, progress: Record<string, string>, now: number, opts?: { replicated?: boolean }): Promise<boolean>;
   /**
    * executing → final (succeeded/failed), or → awaiting_finish for a rotation's first step; releases
    * the lease and the workspace slot. Only while `owner` holds the lease.
@@ -154,11 +167,11 @@ export interface RequestStore {
   ): Promise<TransitionResult>;
   /**
    * awaiting_finish → pending for the rotation's second step: approvals cleared, new expiry,
-   * rotation.step = 'retire', finishRequestedBy = user.
+   * rotation.step = 'retire', finishRequestedBy = user; `retireStep` is the new step's fingerprint.
    */
-  startRetireStep(id: RequestId, user: UserId, expiresAt: number, now: number): Promise<TransitionResult>;
+  startRetireStep(id: RequestId, user: UserId, expiresAt: number, now: number, step: { seen?: string; retire: string }): Promise<TransitionResult>;
   /** awaiting_finish → succeeded ("abandoned: both secrets kept"). */
-  abandon(id: RequestId, user: UserId, outcome: string, now: number): Promise<TransitionResult>;
+  abandon(id: RequestId, user: UserId, outcome: string, now: number, seenStep?: string): Promise<TransitionResult>;
 }
 
 // ---------------------------------------------------------------------------------------------

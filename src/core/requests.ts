@@ -5,7 +5,7 @@ import { platformsLeftWithout } from './impact';
 import { Journal } from './journal';
 import { confirmingLostAnswer } from './lost-answer';
 import { requiredOverlapMs, type ApprovalRequest, type Operation } from './request';
-import { fingerprint, newRequestId } from './request-id';
+import { fingerprint, newRequestId, stepFingerprint } from './request-id';
 import type { AuditLog, Clock, Log, Notifier, RequestStore } from './ports';
 import type { Platform, RequestId, SecretInfo, UserId } from './types';
 import type { Workspace, Workspaces } from './workspace';
@@ -32,6 +32,12 @@ export type OpenSpec =
 export interface RequestSettings {
   readonly maxOpenPerRequester: number;
   readonly leaseMs: number;
+  /**
+   * How long an executor that lost its lease (a takeover fenced it off) may still be sending a create
+   * or storing its material: a takeover waits this long before concluding "nothing was created" or
+   * "orphan".
+   */
+  readonly holderWindowMs: number;
   /** Identifies this replica as a lease holder. */
   readonly replicaId: string;
 }
@@ -67,6 +73,7 @@ export class RequestService {
       log: deps.log,
       owner: deps.settings.replicaId,
       leaseMs: deps.settings.leaseMs,
+      holderWindowMs: deps.settings.holderWindowMs,
       openOrphanDelete: (request, secret, why) => this.openOrphanDelete(request, secret, why),
     });
   }
@@ -115,7 +122,8 @@ export class RequestService {
     return (await this.openRequest(ws, actor, channel, operation, spec.reason, impact, this.deps.settings.maxOpenPerRequester)).reply;
   }
 
-  async approve(actor: Actor, id: RequestId): Promise<Reply> {
+  /** `seenStep`: the fingerprint of the step the approver's card showed; the approval counts for that step only. */
+  async approve(actor: Actor, id: RequestId, seenStep: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     const say = (ok: boolean, text: string): Reply => ({ ok, text, workspace: request.operation.workspace });
@@ -127,7 +135,7 @@ export class RequestService {
 
     const now = this.deps.clock.now();
     const result = await confirmingLostAnswer(
-      () => this.deps.store.approve(id, actor.userId, now),
+      () => this.deps.store.approve(id, actor.userId, now, seenStep),
       async () => {
         const stored = await this.deps.store.get(id);
         if (!stored?.approvals.includes(actor.userId)) return undefined;
@@ -145,6 +153,8 @@ export class RequestService {
         return say(false, `${id} is ${result.request.state.replace('_', ' ')}: it cannot be approved now.`);
       case 'expired':
         return say(false, `${id} has expired.`);
+      case 'changed':
+        return this.cardChanged(result.request, 'counted');
       case 'recorded':
       case 'approved': {
         const r = result.request;
@@ -155,7 +165,7 @@ export class RequestService {
     }
   }
 
-  async reject(actor: Actor, id: RequestId, reason: string): Promise<Reply> {
+  async reject(actor: Actor, id: RequestId, reason: string, seenStep?: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     const say = (ok: boolean, text: string): Reply => ({ ok, text, workspace: request.operation.workspace });
@@ -164,8 +174,9 @@ export class RequestService {
     const decision = await ws.policy.mayDecide(actor.userId, actor.teamId, request);
     if (!decision.ok) return say(false, `You cannot reject ${id}: ${decision.reason}.`);
     const now = this.deps.clock.now();
-    const result = await this.deps.store.reject(id, actor.userId, reason, now);
+    const result = await this.deps.store.reject(id, actor.userId, reason, now, seenStep);
     if (result.kind === 'not_found') return say(false, `There is no request ${id}.`);
+    if (result.kind === 'changed') return this.cardChanged(result.request, 'rejected');
     if (result.kind === 'refused') return say(false, `${id} cannot be rejected: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'rejected', actor: actor.userId, at: now, detail: { reason } });
     return say(true, `You rejected ${id}.`);
@@ -180,10 +191,11 @@ export class RequestService {
     return { ...reply(true, `You cancelled ${id}.`), workspace: result.request.operation.workspace };
   }
 
-  async withdraw(actor: Actor, id: RequestId): Promise<Reply> {
+  async withdraw(actor: Actor, id: RequestId, seenStep?: string): Promise<Reply> {
     const now = this.deps.clock.now();
-    const result = await this.deps.store.withdraw(id, actor.userId, now);
+    const result = await this.deps.store.withdraw(id, actor.userId, now, seenStep);
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
+    if (result.kind === 'changed') return this.cardChanged(result.request, 'withdrawn');
     if (result.kind === 'refused') return reply(false, `You cannot withdraw an approval of ${id}: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'withdrawn', actor: actor.userId, at: now, detail: { approvals: result.request.approvals.length, required: result.request.approvalsRequired } });
     return { ...reply(true, `You withdrew your approval of ${id}.`), workspace: result.request.operation.workspace };
@@ -193,7 +205,7 @@ export class RequestService {
    * A rotation's second step: any requester may ask; refused until IVS_MIN_OVERLAP has passed,
    * except for a compromised secret (allowed as soon as the successor exists).
    */
-  async finishRotation(actor: Actor, id: RequestId): Promise<Reply> {
+  async finishRotation(actor: Actor, id: RequestId, seenStep?: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     const say = (ok: boolean, text: string): Reply => ({ ok, text, workspace: request.operation.workspace });
@@ -210,15 +222,17 @@ export class RequestService {
     }
     const possible = await ws.policy.approvalPossible([request.requester, actor.userId]);
     if (!possible.ok) return say(false, `The delete step could never be approved: ${possible.reason}.`);
-    const result = await this.deps.store.startRetireStep(id, actor.userId, now + ws.requestTtlMs, now);
+    const retire = stepFingerprint({ fingerprint: request.fingerprint, rotation: { ...request.rotation, step: 'retire' } });
+    const result = await this.deps.store.startRetireStep(id, actor.userId, now + ws.requestTtlMs, now, { ...(seenStep !== undefined ? { seen: seenStep } : {}), retire });
     if (result.kind === 'not_found') return say(false, `There is no request ${id}.`);
+    if (result.kind === 'changed') return this.cardChanged(result.request, 'finished');
     if (result.kind === 'refused') return say(false, `${id} cannot be finished: ${result.why}.`);
     const oldSecret = request.operation.action === 'rotate' ? request.operation.secretId : '';
     await this.journal.tell(result.request, { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: oldSecret } });
     return say(true, `The delete of the old secret in ${id} now needs approval from someone other than you.`);
   }
 
-  async abandon(actor: Actor, id: RequestId): Promise<Reply> {
+  async abandon(actor: Actor, id: RequestId, seenStep?: string): Promise<Reply> {
     const request = await this.deps.store.get(id);
     if (!request) return reply(false, `There is no request ${id}.`);
     const say = (ok: boolean, text: string): Reply => ({ ok, text, workspace: request.operation.workspace });
@@ -227,11 +241,24 @@ export class RequestService {
     const allowed = await ws.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
     if (!allowed.ok) return say(false, `Not allowed: ${allowed.reason}.`);
     const now = this.deps.clock.now();
-    const result = await this.deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now);
+    const result = await this.deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now, seenStep);
     if (result.kind === 'not_found') return say(false, `There is no request ${id}.`);
+    if (result.kind === 'changed') return this.cardChanged(result.request, 'abandoned');
     if (result.kind === 'refused') return say(false, `${id} cannot be abandoned: ${result.why}.`);
     await this.journal.tell(result.request, { type: 'abandoned', actor: actor.userId, at: now, detail: {} });
     return say(true, `You abandoned the rotation ${id}; both secrets stay.`);
+  }
+
+  /**
+   * A click from a version of the card that showed another step: nothing happened. The card is
+   * re-rendered, so the person's Slack shows what is pending now before they click again.
+   */
+  private async cardChanged(request: ApprovalRequest, nothing: string): Promise<Reply> {
+    await this.deps.notifier.updateCard(request);
+    return reply(
+      false,
+      `The card of ${request.id} changed since you saw it (it now shows fingerprint ${stepFingerprint(request)}), so nothing was ${nothing}. Read the card again before you decide.`,
+    );
   }
 
   /** Sweeper: expires pending requests past their TTL. Safe on every replica (the store transition is atomic). */
@@ -322,7 +349,12 @@ export class RequestService {
         const secretId = operation.action === 'create' ? '' : operation.secretId;
         return { reply: reply(false, `Secret ${secretId} already has an open rotation: ${created.existing} (see \`/ivs status ${created.existing}\`).`) };
       }
-      const card = await this.deps.notifier.postCard(created.request);
+      // Whatever goes wrong posting the card (a rendering error included) cancels the request: none
+      // may stay open without a card people can see and decide on.
+      const card = await this.deps.notifier.postCard(created.request).catch((err: unknown) => {
+        this.deps.log.error({ err, requestId: id }, 'posting the request card failed');
+        return null;
+      });
       if (!card) {
         await this.deps.store.cancel(id, actor.userId, this.deps.clock.now());
         return { reply: reply(false, `Could not post the request card in this channel, so ${id} was cancelled. Is the bot a member of the channel?`) };

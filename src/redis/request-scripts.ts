@@ -85,8 +85,32 @@ end
 -- the old secret is untouched, so Finish (later) and Abandon must stay possible.
 local function back_to_finish()
   redis.call('HSET', key, 'state', 'awaiting_finish', 'approvals', '', 'updated_at', now)
-  redis.call('HDEL', key, 'rotation_step', 'finish_requested_by')
+  redis.call('HDEL', key, 'rotation_step', 'finish_requested_by', 'retire_fingerprint')
   redis.call('ZREM', PENDING, id)
+end
+
+-- The fingerprint of the step the card's buttons decide now: the operation's own, or, for a
+-- rotation's delete step, the one startRetireStep recorded (it covers the successor too).
+local function current_step()
+  if field('rotation_step') == 'retire' then return field('retire_fingerprint') end
+  local ok, body = pcall(cjson.decode, field('body'))
+  if ok and type(body) == 'table' and type(body.fingerprint) == 'string' then return body.fingerprint end
+  return ''
+end
+
+-- A click counts only for the step its card showed (the button carries that step's fingerprint):
+-- a person must not decide a step they never saw. A typed command names no step ('').
+local function saw_another_step(seen)
+  if seen == '' then return false end
+  local current = current_step()
+  return current == '' or seen ~= current
+end
+
+-- Every decision that applies stamps what it did, who did it and when: a caller whose answer was
+-- lost reads the stamp back to learn that it happened, instead of running it twice or saying
+-- "nothing was changed".
+local function stamp(kind, actor)
+  redis.call('HSET', key, 'last_transition', kind .. ' ' .. actor .. ' ' .. now)
 end
 
 local function has_approved(user)
@@ -136,10 +160,14 @@ redis.call('HSET', key, 'card_channel', ARGV[5], 'card_ts', ARGV[6])
 return reply('ok')
 `;
 
-/** ARGV[5] user, ARGV[6] lease_until for an approved request nobody has claimed yet. */
+/**
+ * ARGV[5] user, ARGV[6] lease_until for an approved request nobody has claimed yet, ARGV[7] the
+ * fingerprint of the step the approver saw (required: an approval is always given on a card).
+ */
 const APPROVE = `
 local user = ARGV[5]
 if field('state') ~= 'pending' then return reply('not_pending') end
+if ARGV[7] == '' or saw_another_step(ARGV[7]) then return reply('changed') end
 if tonumber(field('expires_at')) <= tonumber(now) then return reply('expired') end
 -- The person who asked to finish a rotation cannot approve its retire step either.
 if user == field('requester') or user == field('finish_requested_by') then return reply('self') end
@@ -156,22 +184,26 @@ redis.call('ZADD', LEASES, ARGV[6], id)
 return reply('approved')
 `;
 
-/** ARGV[5] user. */
+/** ARGV[5] user, ARGV[6] fingerprint of the step the card showed ('' for the typed command). */
 const WITHDRAW = `
 local user = ARGV[5]
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
+if saw_another_step(ARGV[6]) then return reply('changed') end
 if not has_approved(user) then return reply('refused', 'you have not approved this request') end
 local kept = {}
 for a in string.gmatch(field('approvals'), '%S+') do
   if a ~= user then kept[#kept + 1] = a end
 end
 redis.call('HSET', key, 'approvals', table.concat(kept, ' '), 'updated_at', now)
+stamp('withdrawn', user)
 return reply('ok')
 `;
 
-/** ARGV[5] user, ARGV[6] reason. */
+/** ARGV[5] user, ARGV[6] reason, ARGV[7] fingerprint of the step the card showed. */
 const REJECT = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
+if saw_another_step(ARGV[7]) then return reply('changed') end
+stamp('rejected', ARGV[5])
 if field('rotation_step') == 'retire' then
   back_to_finish()
   return reply('ok')
@@ -190,6 +222,7 @@ if state ~= 'pending' and state ~= 'approved' and state ~= 'awaiting_finish' the
 end
 if ARGV[5] ~= field('requester') then return reply('refused', 'only the requester can cancel') end
 redis.call('HSET', key, 'cancelled_by', ARGV[5])
+stamp('cancelled', ARGV[5])
 close_request('cancelled')
 return reply('ok')
 `;
@@ -197,6 +230,7 @@ return reply('ok')
 const EXPIRE = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
 if tonumber(field('expires_at')) > tonumber(now) then return reply('refused', 'the request has not expired yet') end
+stamp('expired', 'bot')
 if field('rotation_step') == 'retire' then
   back_to_finish()
   return reply('ok')
@@ -279,7 +313,7 @@ if retire_failed then
   -- waits to be finished again or abandoned.
   to = 'awaiting_finish'
   redis.call('HSET', key, 'approvals', '')
-  redis.call('HDEL', key, 'rotation_step', 'finish_requested_by')
+  redis.call('HDEL', key, 'rotation_step', 'finish_requested_by', 'retire_fingerprint')
 end
 if to == 'awaiting_finish' and field('action') ~= 'rotate' then
   return reply('refused', 'only a rotation can wait to finish')
@@ -300,11 +334,16 @@ if someone_waits() then return reply('ok', 'waiters') end
 return reply('ok')
 `;
 
-/** ARGV[5] user, ARGV[6] expires_at of the retire step. */
+/**
+ * ARGV[5] user, ARGV[6] expires_at of the retire step, ARGV[7] fingerprint of the step the card
+ * showed, ARGV[8] fingerprint of the retire step (what its Approve buttons will carry).
+ */
 const START_RETIRE_STEP = `
 if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotation is not waiting to finish') end
+if saw_another_step(ARGV[7]) then return reply('changed') end
 redis.call('HSET', key, 'state', 'pending', 'approvals', '', 'expires_at', ARGV[6], 'updated_at', now,
-  'rotation_step', 'retire', 'finish_requested_by', ARGV[5])
+  'rotation_step', 'retire', 'finish_requested_by', ARGV[5], 'retire_fingerprint', ARGV[8])
+stamp('finish_requested', ARGV[5])
 redis.call('ZADD', PENDING, ARGV[6], id)
 -- The first step's breadcrumbs must not make a recovery of this step think it had begun.
 for _, name in ipairs(redis.call('HKEYS', key)) do
@@ -313,10 +352,12 @@ end
 return reply('ok')
 `;
 
-/** ARGV[5] user, ARGV[6] outcome. */
+/** ARGV[5] user, ARGV[6] outcome, ARGV[7] fingerprint of the step the card showed. */
 const ABANDON = `
 if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotation is not waiting to finish') end
+if saw_another_step(ARGV[7]) then return reply('changed') end
 redis.call('HSET', key, 'outcome', ARGV[6])
+stamp('abandoned', ARGV[5])
 close_request('succeeded')
 return reply('ok')
 `;

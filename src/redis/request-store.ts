@@ -25,6 +25,8 @@ export interface RedisRequestStoreOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long a breadcrumb before a POST waits for a replica to have it. */
+const REPLICA_WAIT_MS = 500;
 
 interface ScriptReply {
   readonly kind: string;
@@ -71,7 +73,52 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     if (reply.kind === 'not_found') return { kind: 'not_found' };
     const request = requestOf(id, reply);
     if (reply.kind === 'ok') return { kind: 'ok', request };
+    if (reply.kind === 'changed') return { kind: 'changed', request };
     return { kind: 'refused', request, why: reply.extra };
+  }
+
+  /**
+   * A decision whose answer was lost (the connection dropped after Redis ran the script) is read back,
+   * never resent: the script stamps `last_transition` with what it did, who and when, so finding our
+   * own stamp means it happened and the hash read now is its result. Anything else: it did not
+   * happen (or cannot be told), and the original error stands.
+   */
+  async function decide(name: RequestScriptName, what: { kind: string; actor: string }, id: string, now: number, ...args: string[]): Promise<TransitionResult> {
+    try {
+      return transition(id, await run(name, id, now, ...args));
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      let fields: Record<string, string>;
+      try {
+        // ioredis answers HGETALL as an object of field → value.
+        fields = await redis.hgetall(`${prefix}req:${id}`);
+      } catch {
+        throw err;
+      }
+      if (fields['last_transition'] !== `${what.kind} ${what.actor} ${now}`) throw err;
+      return { kind: 'ok', request: decodeRequest(id, fields) };
+    }
+  }
+
+  let replicas = { count: 0, checkedAt: Number.NEGATIVE_INFINITY };
+  /**
+   * WAIT until one replica has this connection's writes, when the server has replicas (asked with
+   * INFO, at most once a minute). Best effort and bounded: a replica that lags makes the write no
+   * less done, and a takeover lists Intercom before it POSTs whatever Redis lost. Redis Cluster is
+   * left out: WAIT there answers for one node, not for the key's.
+   */
+  async function onAReplica(): Promise<void> {
+    if ('isCluster' in redis && redis.isCluster) return;
+    const single = redis as Exclude<RedisClient, { isCluster: true }>;
+    try {
+      if (Date.now() - replicas.checkedAt > 60_000) {
+        const info = await single.info('replication');
+        replicas = { count: Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? '0'), checkedAt: Date.now() };
+      }
+      if (replicas.count > 0) await single.wait(1, REPLICA_WAIT_MS);
+    } catch {
+      // NOPERM (an ACL without +wait), a timeout: the write stands as it is.
+    }
   }
 
   async function idsBelow(key: string, now: number): Promise<string[]> {
@@ -149,8 +196,8 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       await run('ivsSetCard', id, Date.now(), card.channel, card.ts);
     },
 
-    async approve(id, user, now): Promise<ApproveResult> {
-      const reply = await run('ivsApprove', id, now, user, String(now + claimGraceMs));
+    async approve(id, user, now, seenStep): Promise<ApproveResult> {
+      const reply = await run('ivsApprove', id, now, user, String(now + claimGraceMs), seenStep);
       if (reply.kind === 'not_found') return { kind: 'not_found' };
       const request = requestOf(id, reply);
       switch (reply.kind) {
@@ -160,26 +207,27 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
         case 'self':
         case 'not_pending':
         case 'expired':
+        case 'changed':
           return { kind: reply.kind, request };
         default:
           throw new StoreUnavailableError(`Redis answered approve with ${reply.kind}`);
       }
     },
 
-    async withdraw(id, user, now) {
-      return transition(id, await run('ivsWithdraw', id, now, user));
+    async withdraw(id, user, now, seenStep) {
+      return decide('ivsWithdraw', { kind: 'withdrawn', actor: user }, id, now, user, seenStep ?? '');
     },
 
-    async reject(id, user, reason, now) {
-      return transition(id, await run('ivsReject', id, now, user, reason));
+    async reject(id, user, reason, now, seenStep) {
+      return decide('ivsReject', { kind: 'rejected', actor: user }, id, now, user, reason, seenStep ?? '');
     },
 
     async cancel(id, user, now) {
-      return transition(id, await run('ivsCancel', id, now, user));
+      return decide('ivsCancel', { kind: 'cancelled', actor: user }, id, now, user);
     },
 
     async expire(id, now) {
-      return transition(id, await run('ivsExpire', id, now));
+      return decide('ivsExpire', { kind: 'expired', actor: 'bot' }, id, now);
     },
 
     async dueForExpiry(now) {
@@ -223,9 +271,10 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return idsBelow(keys.leases, now);
     },
 
-    async recordProgress(id, owner, progress, now) {
+    async recordProgress(id, owner, progress, now, recordOpts) {
       const pairs = Object.entries(encodeProgress(progress)).flat();
       const reply = await run('ivsRecordProgress', id, now, owner, ...pairs);
+      if (reply.kind === 'ok' && recordOpts?.replicated) await onAReplica();
       return reply.kind === 'ok';
     },
 
@@ -236,12 +285,12 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return finished.kind === 'ok' && reply.extra === 'waiters' ? { ...finished, someoneWaits: true } : finished;
     },
 
-    async startRetireStep(id, user, expiresAt, now) {
-      return transition(id, await run('ivsStartRetireStep', id, now, user, String(expiresAt)));
+    async startRetireStep(id, user, expiresAt, now, step) {
+      return decide('ivsStartRetireStep', { kind: 'finish_requested', actor: user }, id, now, user, String(expiresAt), step.seen ?? '', step.retire);
     },
 
-    async abandon(id, user, outcome, now) {
-      return transition(id, await run('ivsAbandon', id, now, user, outcome));
+    async abandon(id, user, outcome, now, seenStep) {
+      return decide('ivsAbandon', { kind: 'abandoned', actor: user }, id, now, user, outcome, seenStep ?? '');
     },
   };
   return store;

@@ -168,6 +168,8 @@ export function validateName(raw: string): Result<string> {
   if (REQUEST_TAG.test(name)) {
     return { ok: false, message: 'The name may not contain a request id tag such as `[R-7F3K2Q]`: the bot adds its own.' };
   }
+  const hidden = invisibleCharacter(name, '');
+  if (hidden) return { ok: false, message: `The name contains ${hidden}; type it without.` };
   return { ok: true, value: name };
 }
 
@@ -177,7 +179,26 @@ export function validateReason(raw: string): Result<string> {
   if (reason.length > MAX_REASON_LENGTH) {
     return { ok: false, message: `The reason is ${reason.length} characters long; the limit is ${MAX_REASON_LENGTH}.` };
   }
+  const hidden = invisibleCharacter(reason, '\n\r\t');
+  if (hidden) return { ok: false, message: `The reason contains ${hidden}; type it without.` };
   return { ok: true, value: reason };
+}
+
+/**
+ * The first control or format character (Unicode Cc, Cf) in `text`, described, other than the
+ * `allowed` ones. A right-to-left override (U+202E) would reverse what the confirm dialog says, a
+ * zero-width space would make two names look alike; nobody needs them in a name or a reason.
+ */
+function invisibleCharacter(text: string, allowed: string): string | undefined {
+  let position = 0;
+  for (const ch of text) {
+    position++;
+    if (!allowed.includes(ch) && /[\p{Cc}\p{Cf}]/u.test(ch)) {
+      const code = `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+      return `an invisible or control character (${code}, at position ${position})`;
+    }
+  }
+  return undefined;
 }
 
 function validateSecretId(word: string | undefined, command: 'delete' | 'rotate'): Result<string> {

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Clock, Directory, SlackUser } from '../core/ports';
+import { DirectoryUnavailableError } from '../core/errors';
 import type { UserId } from '../core/types';
 
 /** How long a users.info or usergroups.users.list answer is trusted ("cached briefly", SPEC §3). */
@@ -11,8 +12,9 @@ interface Cached<T> {
 }
 
 /**
- * People and user groups as Slack knows them. A failure to ask Slack is thrown (the policy treats an
- * unknown person as not allowed); an unknown user or group is an answer, not an error.
+ * People and user groups as Slack knows them. A failure to ask Slack is thrown as
+ * DirectoryUnavailableError (the WebClient's error carries its whole request, so it stays here); an
+ * unknown user or group is an answer, not an error.
  */
 export class SlackDirectory implements Directory {
   private readonly users = new Map<UserId, Cached<SlackUser | null>>();
@@ -34,7 +36,7 @@ export class SlackDirectory implements Directory {
       value = u?.id ? { id: u.id, teamId: u.team_id ?? '', isBot: Boolean(u.is_bot) || u.id === 'USLACKBOT', deleted: Boolean(u.deleted) } : null;
     } catch (err) {
       if (platformError(err) === 'user_not_found') value = null;
-      else throw err;
+      else throw unavailable('users.info', err);
     }
     this.users.set(id, { value, until: this.clock.now() + this.ttlMs });
     return value;
@@ -49,11 +51,16 @@ export class SlackDirectory implements Directory {
       value = res.users ?? [];
     } catch (err) {
       if (platformError(err) === 'no_such_subteam') value = [];
-      else throw err;
+      else throw unavailable('usergroups.users.list', err);
     }
     this.groups.set(groupId, { value, until: this.clock.now() + this.ttlMs });
     return value;
   }
+}
+
+function unavailable(method: string, err: unknown): DirectoryUnavailableError {
+  const code = platformError(err) ?? (err as { code?: unknown } | null)?.code;
+  return new DirectoryUnavailableError(`Slack ${method} failed${typeof code === 'string' ? ` (${code.slice(0, 60)})` : ''}`);
 }
 
 function platformError(err: unknown): string | undefined {

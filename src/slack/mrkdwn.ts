@@ -37,6 +37,15 @@ export function escapeBounded(text: string, max: number): string {
   return out + ELLIPSIS;
 }
 
+/**
+ * Control and format characters (Unicode Cc, Cf: bidi overrides such as U+202E, zero-width spaces)
+ * shown as U+FFFD: they could reverse or hide what a dialog says. Input refuses them; this is for
+ * text that came from elsewhere (a name given at Intercom).
+ */
+export function visibleText(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}]/gu, (ch) => (ch === '\n' || ch === '\t' ? ch : '\uFFFD'));
+}
+
 /** Collapses newlines and runs of whitespace so a name fits on one line of a list. */
 export function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();

@@ -23,8 +23,10 @@ export class SlackNotifier implements Notifier {
   }
 
   async postCard(request: ApprovalRequest): Promise<CardRef | null> {
-    const card = this.render(request);
     try {
+      // Rendered inside the try: a card that cannot render is a card not posted (the request is then
+      // cancelled), never a request left without one.
+      const card = this.render(request);
       const res = await this.client.chat.postMessage({ channel: request.channel, text: card.text, blocks: card.blocks });
       if (!res.ts || !res.channel) return null;
       return { channel: res.channel, ts: res.ts };
@@ -36,8 +38,8 @@ export class SlackNotifier implements Notifier {
 
   async updateCard(request: ApprovalRequest): Promise<void> {
     if (!request.card) return;
-    const card = this.render(request);
     try {
+      const card = this.render(request);
       await this.client.chat.update({ channel: request.card.channel, ts: request.card.ts, text: card.text, blocks: card.blocks });
     } catch (err) {
       this.log.error({ err: slackError(err), requestId: request.id }, 'updating the request card failed');

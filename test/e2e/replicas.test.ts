@@ -48,6 +48,31 @@ describe('several replicas against one Redis', () => {
     expect(w.intercom.callsTo('create')).toHaveLength(2);
   });
 
+  it('an approved create whose expiry passes while it waits for the workspace slot starts nothing when the slot frees', async () => {
+    world = await startWorld({ bot: { sweepIntervalMs: 3_600_000, intercomTimeoutMs: 30_000 } });
+    const w = world;
+    const first = await openRequest(w, 'create web Holds The Slot');
+    const second = await openRequest(w, 'create ios Waits Too Long');
+    w.intercom.failNext('create', { kind: 'apply-then-stall', ms: 3_000 });
+    await w.bot.click('ivs_approve', first.id, APPROVER);
+    await threadReply(w, first.card, /Executing/);
+    await w.bot.click('ivs_approve', second.id, APPROVER);
+    await threadReply(w, second.card, /waiting/);
+
+    // Days pass for the second request while it waits (its expiry moved into the past, the clocks kept).
+    const admin = connectRedis(w.redis.url);
+    try {
+      await admin.hset(`${w.env['REDIS_KEY_PREFIX'] ?? ''}req:${second.id}`, 'expires_at', String(Date.now() - 2 * 86_400_000));
+    } finally {
+      admin.disconnect();
+    }
+    await threadReply(w, first.card, /Succeeded/);
+    const failed = await threadReply(w, second.card, /Failed/);
+    expect(failed).toMatch(/expired .* before it could start; nothing was changed/);
+    expect((await w.bot.bot.requests.get(second.id))?.state).toBe('failed');
+    expect(w.intercom.callsTo('create')).toHaveLength(1);
+  });
+
   it('ten approvers clicking at once on two replicas produce exactly one execution', async () => {
     world = await startWorld({ env: { IVS_APPROVERS: [REQUESTER, ...TEN_APPROVERS].join(','), IVS_APPROVALS_REQUIRED: '3' } });
     const w = world;

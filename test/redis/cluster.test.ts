@@ -51,7 +51,7 @@ describe('Redis Cluster', () => {
       const audit = createRedisAuditLog(cluster, { keyPrefix, logger: pino({ enabled: false }) });
       const request = newRequest();
       expect((await store.create({ request, maxOpenPerRequester: 3 })).kind).toBe('created');
-      expect((await store.approve(request.id, 'U_APP', T0 + 1)).kind).toBe('approved');
+      expect((await store.approve(request.id, 'U_APP', T0 + 1, request.fingerprint)).kind).toBe('approved');
       expect((await store.claim(request.id, 'replica-1', 15_000, T0 + 2)).kind).toBe('claimed');
       expect((await store.finish(request.id, 'replica-1', { state: 'succeeded', outcome: 'done' }, T0 + 3)).kind).toBe('ok');
       await audit.append({ requestId: request.id, type: 'requested', actor: 'U_REQ', at: T0, detail: {} });

@@ -72,7 +72,7 @@ describe('when Redis is down', () => {
     const store = createRedisRequestStore(redis, { keyPrefix: uniquePrefix() });
     await server.stop();
     await expect(store.get('R-AAAAAA')).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(store.approve('R-AAAAAA', 'U_APP', T0)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.approve('R-AAAAAA', 'U_APP', T0, 'abcd-0123')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.listOpen()).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestStore } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
+import { stepFingerprint } from '../../src/core/request-id';
 import { createRedisRequestStore } from '../../src/redis/request-store';
 import { HOUR, T0, newRequest, rotationRequest, uniquePrefix, useTwoConnections } from './fixtures';
 
@@ -19,6 +20,18 @@ function stores(): { store: RequestStore; other: RequestStore; prefix: string } 
   };
 }
 
+/** The step fingerprint a card of the request shows now: what an approver's button carries. */
+async function seen(store: RequestStore, id: string): Promise<string> {
+  const request = await store.get(id);
+  return request ? stepFingerprint(request) : 'no-such-request';
+}
+
+/** What finishRotation passes: the fingerprint the retire step's buttons will carry. */
+async function retireOf(store: RequestStore, id: string): Promise<{ retire: string }> {
+  const request = await store.get(id);
+  return { retire: request ? stepFingerprint({ fingerprint: request.fingerprint, rotation: { ...request.rotation, step: 'retire' } }) : 'none' };
+}
+
 async function created(store: RequestStore, request: ApprovalRequest, rotationOf?: string): Promise<ApprovalRequest> {
   const result = await store.create({ request, maxOpenPerRequester: 5, ...(rotationOf ? { rotationOf } : {}) });
   if (result.kind !== 'created') throw new Error(`expected created, got ${result.kind}`);
@@ -27,7 +40,7 @@ async function created(store: RequestStore, request: ApprovalRequest, rotationOf
 
 async function approvedRequest(store: RequestStore, overrides: Partial<ApprovalRequest> = {}): Promise<ApprovalRequest> {
   const request = await created(store, newRequest(overrides));
-  const result = await store.approve(request.id, 'U_APP', T0 + 1);
+  const result = await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id));
   if (result.kind !== 'approved') throw new Error(`expected approved, got ${result.kind}`);
   return result.request;
 }
@@ -121,7 +134,7 @@ describe('approving', () => {
   it('refuses the requester approving their own request', async () => {
     const { store } = stores();
     const request = await created(store, newRequest());
-    const result = await store.approve(request.id, 'U_REQ', T0 + 1);
+    const result = await store.approve(request.id, 'U_REQ', T0 + 1, await seen(store, request.id));
     expect(result.kind).toBe('self');
     expect((await store.get(request.id))?.approvals).toEqual([]);
   });
@@ -129,8 +142,8 @@ describe('approving', () => {
   it('counts one person once: a second approval by the same user is refused', async () => {
     const { store } = stores();
     const request = await created(store, newRequest({ approvalsRequired: 2 }));
-    expect((await store.approve(request.id, 'U_APP', T0 + 1)).kind).toBe('recorded');
-    const again = await store.approve(request.id, 'U_APP', T0 + 2);
+    expect((await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id))).kind).toBe('recorded');
+    const again = await store.approve(request.id, 'U_APP', T0 + 2, await seen(store, request.id));
     expect(again.kind).toBe('already_approved');
     expect(again.kind !== 'not_found' && again.request.approvals).toEqual(['U_APP']);
     expect(again.kind !== 'not_found' && again.request.state).toBe('pending');
@@ -139,9 +152,9 @@ describe('approving', () => {
   it('with two approvals required, records the first and approves on the second', async () => {
     const { store } = stores();
     const request = await created(store, newRequest({ approvalsRequired: 2 }));
-    const first = await store.approve(request.id, 'U_A', T0 + 1);
+    const first = await store.approve(request.id, 'U_A', T0 + 1, await seen(store, request.id));
     expect(first.kind).toBe('recorded');
-    const second = await store.approve(request.id, 'U_B', T0 + 2);
+    const second = await store.approve(request.id, 'U_B', T0 + 2, await seen(store, request.id));
     expect(second.kind).toBe('approved');
     expect(second.kind === 'approved' && second.request).toMatchObject({ state: 'approved', approvals: ['U_A', 'U_B'], updatedAt: T0 + 2 });
   });
@@ -149,7 +162,7 @@ describe('approving', () => {
   it('refuses an approval after the request expired, even before the sweep ran', async () => {
     const { store } = stores();
     const request = await created(store, newRequest());
-    const result = await store.approve(request.id, 'U_APP', T0 + HOUR);
+    const result = await store.approve(request.id, 'U_APP', T0 + HOUR, await seen(store, request.id));
     expect(result.kind).toBe('expired');
     expect((await store.get(request.id))?.state).toBe('pending');
   });
@@ -157,19 +170,19 @@ describe('approving', () => {
   it('refuses an approval of a request that is no longer pending', async () => {
     const { store } = stores();
     const request = await approvedRequest(store);
-    expect((await store.approve(request.id, 'U_LATE', T0 + 3)).kind).toBe('not_pending');
+    expect((await store.approve(request.id, 'U_LATE', T0 + 3, await seen(store, request.id))).kind).toBe('not_pending');
   });
 
   it('answers not_found for an unknown request', async () => {
     const { store } = stores();
-    expect(await store.approve('R-NOPE00', 'U_APP', T0)).toEqual({ kind: 'not_found' });
+    expect(await store.approve('R-NOPE00', 'U_APP', T0, await seen(store, 'R-NOPE00'))).toEqual({ kind: 'not_found' });
   });
 
   it('ten approvers on two connections at once produce exactly one approval, and ten claims one execution', async () => {
     const { store, other } = stores();
     const request = await created(store, newRequest());
     const approvals = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).approve(request.id, `U_APP${i}`, T0 + 1)),
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).approve(request.id, `U_APP${i}`, T0 + 1, request.fingerprint)),
     );
     expect(approvals.filter((r) => r.kind === 'approved')).toHaveLength(1);
     expect(approvals.filter((r) => r.kind === 'not_pending')).toHaveLength(9);
@@ -190,7 +203,7 @@ describe('approving', () => {
     const { store, other } = stores();
     const request = await created(store, newRequest({ approvalsRequired: 2 }));
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).approve(request.id, `U_APP${i}`, T0 + 1)),
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).approve(request.id, `U_APP${i}`, T0 + 1, request.fingerprint)),
     );
     expect(results.filter((r) => r.kind === 'approved')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'recorded')).toHaveLength(1);
@@ -202,7 +215,7 @@ describe('withdraw, reject, cancel and expire', () => {
   it('lets an approver withdraw their approval while pending', async () => {
     const { store } = stores();
     const request = await created(store, newRequest({ approvalsRequired: 2 }));
-    await store.approve(request.id, 'U_A', T0 + 1);
+    await store.approve(request.id, 'U_A', T0 + 1, await seen(store, request.id));
     const result = await store.withdraw(request.id, 'U_A', T0 + 2);
     expect(result.kind === 'ok' && result.request.approvals).toEqual([]);
   });
@@ -210,7 +223,7 @@ describe('withdraw, reject, cancel and expire', () => {
   it('refuses a withdrawal by someone who has not approved', async () => {
     const { store } = stores();
     const request = await created(store, newRequest({ approvalsRequired: 2 }));
-    await store.approve(request.id, 'U_A', T0 + 1);
+    await store.approve(request.id, 'U_A', T0 + 1, await seen(store, request.id));
     const result = await store.withdraw(request.id, 'U_B', T0 + 2);
     expect(result.kind).toBe('refused');
     expect((await store.get(request.id))?.approvals).toEqual(['U_A']);
@@ -392,7 +405,7 @@ describe('rotations', () => {
   it('waits to finish after the successor, then runs the retire step under a fresh approval', async () => {
     const { store, prefix } = stores();
     const rotation = await created(store, rotationRequest('102'), '102');
-    await store.approve(rotation.id, 'U_APP', T0 + 1);
+    await store.approve(rotation.id, 'U_APP', T0 + 1, await seen(store, rotation.id));
     await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
     await store.recordProgress(rotation.id, 'replica-1', { phase: 'stored', vaultPath: 'secrets/205' }, T0 + 3);
     const successor = { id: '205', name: 'Production Web [R-X]', createdAt: T0 + 3 };
@@ -407,7 +420,7 @@ describe('rotations', () => {
     expect(await redis.a.exists(`${prefix}inflight:default`)).toBe(0);
     expect(await store.staleLeases(T0 + 10 * HOUR)).toEqual([]);
 
-    const retire = await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR);
+    const retire = await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR, await retireOf(store, rotation.id));
     expect(retire.kind === 'ok' && retire.request).toMatchObject({
       state: 'pending',
       approvals: [],
@@ -417,9 +430,9 @@ describe('rotations', () => {
     // The successor step's breadcrumbs are gone: a recovery of the retire step starts from nothing.
     expect(retire.kind === 'ok' && retire.request.progress).toEqual({});
     expect(await store.dueForExpiry(T0 + 2 * HOUR)).toEqual([rotation.id]);
-    expect((await store.approve(rotation.id, 'U_FIN', T0 + HOUR + 1)).kind).toBe('self');
-    expect((await store.approve(rotation.id, 'U_REQ', T0 + HOUR + 1)).kind).toBe('self');
-    expect((await store.approve(rotation.id, 'U_APP', T0 + HOUR + 1)).kind).toBe('approved');
+    expect((await store.approve(rotation.id, 'U_FIN', T0 + HOUR + 1, await seen(store, rotation.id))).kind).toBe('self');
+    expect((await store.approve(rotation.id, 'U_REQ', T0 + HOUR + 1, await seen(store, rotation.id))).kind).toBe('self');
+    expect((await store.approve(rotation.id, 'U_APP', T0 + HOUR + 1, await seen(store, rotation.id))).kind).toBe('approved');
     expect((await store.claim(rotation.id, 'replica-2', LEASE, T0 + HOUR + 2)).kind).toBe('claimed');
     const done = await store.finish(rotation.id, 'replica-2', { state: 'succeeded', outcome: '102 deleted' }, T0 + HOUR + 3);
     expect(done.kind === 'ok' && done.request.state).toBe('succeeded');
@@ -429,16 +442,16 @@ describe('rotations', () => {
   it('a rejected or expired retire step goes back to waiting to finish; the rotation stays open', async () => {
     const { store } = stores();
     const rotation = await created(store, rotationRequest('102'), '102');
-    await store.approve(rotation.id, 'U_APP', T0 + 1);
+    await store.approve(rotation.id, 'U_APP', T0 + 1, await seen(store, rotation.id));
     await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
     await store.finish(rotation.id, 'replica-1', { state: 'awaiting_finish', outcome: 'successor created', rotation: { step: 'successor' } }, T0 + 3);
 
-    await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR);
+    await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR, await retireOf(store, rotation.id));
     const rejected = await store.reject(rotation.id, 'U_APP', 'signers not ready', T0 + HOUR + 1);
     expect(rejected.kind === 'ok' && rejected.request).toMatchObject({ state: 'awaiting_finish', approvals: [], rotation: { step: 'successor' } });
     expect(rejected.kind === 'ok' && rejected.request.rotation?.finishRequestedBy).toBeUndefined();
 
-    await store.startRetireStep(rotation.id, 'U_FIN', T0 + 3 * HOUR, T0 + 2 * HOUR);
+    await store.startRetireStep(rotation.id, 'U_FIN', T0 + 3 * HOUR, T0 + 2 * HOUR, await retireOf(store, rotation.id));
     expect(await store.dueForExpiry(T0 + 3 * HOUR)).toEqual([rotation.id]);
     const expired = await store.expire(rotation.id, T0 + 3 * HOUR);
     expect(expired.kind === 'ok' && expired.request.state).toBe('awaiting_finish');
@@ -449,7 +462,7 @@ describe('rotations', () => {
   it('abandons a rotation waiting to finish, keeping both secrets', async () => {
     const { store } = stores();
     const rotation = await created(store, rotationRequest('102'), '102');
-    await store.approve(rotation.id, 'U_APP', T0 + 1);
+    await store.approve(rotation.id, 'U_APP', T0 + 1, await seen(store, rotation.id));
     await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
     await store.finish(rotation.id, 'replica-1', { state: 'awaiting_finish', outcome: 'successor created' }, T0 + 3);
     const result = await store.abandon(rotation.id, 'U_REQ', 'abandoned: both secrets kept', T0 + 4);
@@ -469,6 +482,47 @@ describe('rotations', () => {
   it('refuses to start the retire step of a rotation that is not waiting to finish', async () => {
     const { store } = stores();
     const rotation = await created(store, rotationRequest('102'), '102');
-    expect((await store.startRetireStep(rotation.id, 'U_FIN', T0 + HOUR, T0 + 1)).kind).toBe('refused');
+    expect((await store.startRetireStep(rotation.id, 'U_FIN', T0 + HOUR, T0 + 1, await retireOf(store, rotation.id))).kind).toBe('refused');
+  });
+});
+
+describe('the breadcrumb before a POST', () => {
+  it('is recorded at once on a Redis without replicas (WAIT is asked for only where replicas exist)', async () => {
+    const { store } = stores();
+    const request = await executingRequest(store, 'replica-1');
+    const started = Date.now();
+    expect(await store.recordProgress(request.id, 'replica-1', { phase: 'posting' }, T0 + 3, { replicated: true })).toBe(true);
+    expect(Date.now() - started).toBeLessThan(400);
+    expect((await store.get(request.id))?.progress['phase']).toBe('posting');
+  });
+});
+
+describe('decisions bound to the step the card showed', () => {
+  it('a decision naming another step than the current one changes nothing, inside the same transition', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    expect((await store.approve(request.id, 'U_APP', T0 + 1, 'ffff-0000')).kind).toBe('changed');
+    // An approval always names the step it was given for.
+    expect((await store.approve(request.id, 'U_APP', T0 + 1, '')).kind).toBe('changed');
+    expect((await store.reject(request.id, 'U_APP', 'no', T0 + 1, 'ffff-0000')).kind).toBe('changed');
+    expect(await store.get(request.id)).toMatchObject({ state: 'pending', approvals: [] });
+    expect((await store.approve(request.id, 'U_APP', T0 + 1, request.fingerprint)).kind).toBe('approved');
+  });
+
+  it("a rotation's delete step has its own fingerprint: the first step's buttons no longer count", async () => {
+    const { store } = stores();
+    const rotation = await created(store, rotationRequest('102'), '102');
+    const step1 = rotation.fingerprint;
+    await store.approve(rotation.id, 'U_APP', T0 + 1, step1);
+    await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
+    await store.finish(rotation.id, 'replica-1', { state: 'awaiting_finish', outcome: 'successor created', rotation: { step: 'successor' } }, T0 + 3);
+    expect((await store.abandon(rotation.id, 'U_REQ', 'x', T0 + 4, 'ffff-0000')).kind).toBe('changed');
+    expect((await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR, { seen: 'ffff-0000', retire: 'aaaa-bbbb' })).kind).toBe('changed');
+    expect((await store.startRetireStep(rotation.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR, { seen: step1, retire: 'aaaa-bbbb' })).kind).toBe('ok');
+    expect((await store.approve(rotation.id, 'U_APP', T0 + HOUR + 1, step1)).kind).toBe('changed');
+    expect((await store.withdraw(rotation.id, 'U_APP', T0 + HOUR + 1, step1)).kind).toBe('changed');
+    expect((await store.reject(rotation.id, 'U_APP', 'x', T0 + HOUR + 1, step1)).kind).toBe('changed');
+    expect((await store.get(rotation.id))?.state).toBe('pending');
+    expect((await store.approve(rotation.id, 'U_APP', T0 + HOUR + 1, 'aaaa-bbbb')).kind).toBe('approved');
   });
 });

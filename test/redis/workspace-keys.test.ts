@@ -1,3 +1,4 @@
+import { stepFingerprint } from '../../src/core/request-id';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRequest } from '../../src/core/request';
 import { createRedisRequestStore } from '../../src/redis/request-store';
@@ -52,7 +53,7 @@ describe('Redis keys per workspace (SPEC §9)', () => {
     const approved = async (workspace: string) => {
       const created = await store.create({ request: inWorkspace(newRequest({ createdAt: now, expiresAt: now + 60_000, updatedAt: now }), workspace), maxOpenPerRequester: 9 });
       if (created.kind !== 'created') throw new Error('not created');
-      await store.approve(created.request.id, 'U_APPROVER', now);
+      await store.approve(created.request.id, 'U_APPROVER', now, stepFingerprint(created.request));
       return created.request.id;
     };
     const us1 = await approved('us');

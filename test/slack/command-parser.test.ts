@@ -125,6 +125,24 @@ describe('create', () => {
     );
   });
 
+  it.each([
+    ['a right-to-left override', 'Prod\u202Ebew', 'U+202E, at position 5'],
+    ['a zero-width space', 'Pro\u200Bd Web', 'U+200B, at position 4'],
+    ['a byte-order mark', 'Pr\uFEFFod', 'U+FEFF, at position 3'],
+    ['a control character', 'Prod\u0007Web', 'U+0007, at position 5'],
+    ['a left-to-right isolate', 'Prod\u2066Web', 'U+2066, at position 5'],
+  ])('refuses a name with %s, naming the character and where it is', (_what, name, where) => {
+    expect(invalidMessage(parseCommand(`create web ${name}`))).toBe(`The name contains an invisible or control character (${where}); type it without.`);
+  });
+
+  it('refuses a reason with a bidi override or zero-width character, but keeps line breaks and tabs', () => {
+    expect(invalidMessage(parseCommand('create web X -- fine \u202Eesrever'))).toBe(
+      'The reason contains an invisible or control character (U+202E, at position 6); type it without.',
+    );
+    expect(invalidMessage(parseCommand('delete 102 looks\u200Bsame'))).toMatch(/U\+200B/);
+    expect(parseCommand('create web X -- line one\n\tline two')).toMatchObject({ kind: 'create', reason: 'line one\n\tline two' });
+  });
+
   it(`refuses a reason over ${MAX_REASON_LENGTH} characters and says the limit`, () => {
     expect(parseCommand(`create web X -- ${'r'.repeat(MAX_REASON_LENGTH)}`)).toMatchObject({ kind: 'create' });
     expect(invalidMessage(parseCommand(`create web X -- ${'r'.repeat(MAX_REASON_LENGTH + 1)}`))).toBe(

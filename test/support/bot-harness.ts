@@ -12,6 +12,8 @@ import { dependencyEnv, startBotDependencies } from './bot-dependencies';
 import type { TestRedis } from '../../emulators/redis-server';
 import { captureLogs, type CapturedLogs } from './log-capture';
 import { postToBolt, type BoltAnswer } from '../../emulators/slack-signer';
+import { REQUEST_ID_PATTERN } from '../../src/core/request-id';
+import { decisionValue } from '../../src/slack/views/request-card';
 import { blockAction, slashCommand, viewSubmission, type ViewStateValues } from '../../emulators/slack-payloads';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -48,9 +50,14 @@ export interface RunningBot {
   readonly config: Config;
   /** `/ivs <text>` typed by `user`; resolves with Bolt's HTTP answer (the ack). */
   command(text: string, user?: string, opts?: { channel?: string; teamId?: string }): Promise<Answer>;
-  /** A click on a card button. */
-  click(actionId: string, requestId: string, user: string, opts?: { teamId?: string; userTeamId?: string; messageTs?: string; channel?: string; blockId?: string }): Promise<Answer>;
-  submitView(callbackId: string, user: string, privateMetadata: string, values: ViewStateValues): Promise<BoltAnswer>;
+  /**
+   * A click on a card button. `requestId` alone clicks the card as it is now (the value carries the
+   * current step's fingerprint, as the button does); a value with a step (`R-…/abcd-0123`), or
+   * `asIs`, is sent exactly as given (an older version of the card).
+   */
+  click(actionId: string, requestId: string, user: string, opts?: { teamId?: string; userTeamId?: string; messageTs?: string; channel?: string; blockId?: string; asIs?: boolean }): Promise<Answer>;
+  /** A modal submission; a reject modal's bare request id is completed like a click's. */
+  submitView(callbackId: string, user: string, privateMetadata: string, values: ViewStateValues, opts?: { asIs?: boolean }): Promise<BoltAnswer>;
   stop(): Promise<void>;
   /** Stops at once without waiting for running executions, as close to a crash as one process allows. */
   kill(): Promise<void>;
@@ -152,6 +159,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       clock,
       intercomRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 2_000 },
       intercomTimeoutMs: 2_000,
+      // The doubles answer at once: a fenced-off executor is done writing well within 3 s.
+      holderWindowMs: 3_000,
       // Tests seed current/<platform> as they need it; the one test of the reconciler turns it on.
       reconcileCurrents: false,
       ...opts.bot,
@@ -168,11 +177,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         const body = slashCommand({ text, userId: user, channelId: o.channel ?? CHANNEL, teamId: o.teamId ?? 'T111', responseUrl: slack.responseUrl(responseUrlId) });
         return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, recorded(answer), responseUrlId));
       },
-      click: (actionId, requestId, user, o = {}) => {
+      click: async (actionId, requestId, user, o = {}) => {
         const responseUrlId = `r${++responseSeq}`;
+        const value = o.asIs ? requestId : await currentCardValue(bot, requestId);
         const body = blockAction({
           actionId,
-          value: requestId,
+          value,
           userId: user,
           messageTs: o.messageTs ?? '1700000000.000100',
           responseUrl: slack.responseUrl(responseUrlId),
@@ -183,8 +193,10 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         });
         return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, recorded(answer), responseUrlId));
       },
-      submitView: (callbackId, user, privateMetadata, values) =>
-        postToBolt(url, SIGNING_SECRET, viewSubmission({ callbackId, userId: user, privateMetadata, values })).then(recorded),
+      submitView: async (callbackId, user, privateMetadata, values, o = {}) => {
+        const metadata = callbackId === 'ivs_reject_modal' && !o.asIs ? await currentCardValue(bot, privateMetadata) : privateMetadata;
+        return postToBolt(url, SIGNING_SECRET, viewSubmission({ callbackId, userId: user, privateMetadata: metadata, values })).then(recorded);
+      },
       stop: () => bot.stop({ drainTimeoutMs: 5_000 }),
       kill: () => bot.stop({ drainTimeoutMs: 0 }),
     };
@@ -212,6 +224,16 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       if (configDir) rmSync(configDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * What the card's buttons carry now for a bare request id: the id and the current step's fingerprint.
+ * An unknown request gets a well-formed value too, so the bot answers "no such request".
+ */
+async function currentCardValue(bot: Bot, value: string): Promise<string> {
+  if (!REQUEST_ID_PATTERN.test(value)) return value;
+  const request = await bot.requests.get(value).catch(() => null);
+  return request ? decisionValue(request) : `${value}/0000-0000`;
 }
 
 function withReply(slack: SlackDouble, answer: BoltAnswer, responseUrlId: string): Answer {

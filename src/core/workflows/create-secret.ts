@@ -24,7 +24,15 @@ export type CreateOutcome =
  */
 export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec): Promise<CreateOutcome> {
   const { request } = ctx;
-  if (ctx.recovering && request.progress['phase']) return recoverCreate(ctx, spec);
+  // Every takeover looks before it sends: the breadcrumbs may be gone (a Redis failover, an AOF that
+  // lost its last second) while the POST they announced reached Intercom.
+  if (ctx.recovering) {
+    const recovered = await recoverCreate(ctx, spec);
+    if (recovered !== 'nothing_sent') return recovered;
+    // Nothing was sent before: from here it is a first attempt, under the checks a first attempt has.
+    if (ctx.approvalWithdrawn) return { ok: false, result: failed(`re-check at execution refused it: ${ctx.approvalWithdrawn}; nothing was created`) };
+    if (ctx.clock.now() >= request.expiresAt) return { ok: false, result: failed('re-check at execution refused it: the request expired before it could start; nothing was created') };
+  }
 
   try {
     await ctx.vault.preflight();
@@ -33,7 +41,9 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
   }
 
   const name = intercomName(spec.name, request.id);
-  await ctx.progress({ phase: 'posting', intercomName: name });
+  // On a replica before the POST where Redis has one: a failover then rarely loses it (and a takeover
+  // that finds no breadcrumb still lists Intercom before it sends anything).
+  await ctx.progress({ phase: 'posting', intercomName: name }, { replicated: true });
   let created: CreatedSecret;
   try {
     created = await ctx.intercom.createSecret({ name, platforms: spec.platforms });
@@ -144,23 +154,61 @@ async function orphaned(ctx: StepContext, secret: SecretInfo, why: string): Prom
   return { ok: false, result: failed(`${why}; delete request ${deleteRequest ?? '(could not be opened)'} opened for the orphan`) };
 }
 
-async function findByRequestId(ctx: StepContext, name: string): Promise<SecretInfo | undefined> {
-  const secrets = await ctx.intercom.listSecrets();
-  return secrets.find((s) => s.name === name || requestIdInName(s.name) === ctx.request.id);
-}
-
-/** SPEC §4 step 4.5: an interrupted create. Material in Vault → finish; at Intercom only → orphan. */
-async function recoverCreate(ctx: StepContext, spec: CreateSpec): Promise<CreateOutcome> {
-  const name = ctx.request.progress['intercomName'] ?? intercomName(spec.name, ctx.request.id);
+/** The request's secret at Intercom, if any, and whether Vault holds its material. */
+async function lookForCreated(ctx: StepContext, name: string): Promise<{ found: SecretInfo | undefined; status: string | undefined }> {
   let found: SecretInfo | undefined;
   try {
     found = await findByRequestId(ctx, name);
   } catch (err) {
     throw new RetryLaterError(`recovery could not list Intercom (${describeError(err)}) to see whether the create happened`);
   }
-  if (!found) return { ok: false, result: failed('interrupted before Intercom created anything: nothing was created') };
-  const status = (await ctx.vault.materialStatus([found.id])).get(found.id);
-  if (status !== 'present') return orphaned(ctx, found, `secret ${found.id} was created but the replica died before its material reached Vault`);
+  if (!found) return { found, status: undefined };
+  return { found, status: (await ctx.vault.materialStatus([found.id])).get(found.id) };
+}
+
+async function findByRequestId(ctx: StepContext, name: string): Promise<SecretInfo | undefined> {
+  const secrets = await ctx.intercom.listSecrets();
+  return secrets.find((s) => s.name === name || requestIdInName(s.name) === ctx.request.id);
+}
+
+/**
+ * SPEC §4 step 4.5: an interrupted create. Material in Vault → finish; at Intercom only → orphan;
+ * nothing at Intercom and no breadcrumb of a POST → 'nothing_sent' (the caller creates).
+ *
+ * The executor this takeover fenced off (its lease ran out, so Redis refuses its breadcrumbs) may be
+ * alive and still writing: a POST it sent ends within its Intercom timeout, and the material it got
+ * reaches Vault within its Vault attempts. So until `holderWindowMs` has passed since the first
+ * takeover looked, neither "nothing was created" nor "orphan" is concluded: recovery looks again.
+ */
+async function recoverCreate(ctx: StepContext, spec: CreateSpec): Promise<CreateOutcome | 'nothing_sent'> {
+  const { request } = ctx;
+  const name = request.progress['intercomName'] ?? intercomName(spec.name, request.id);
+  const recorded = Number(request.progress['firstLookAt']);
+  const firstLook = Number.isFinite(recorded) ? recorded : ctx.clock.now();
+  if (!Number.isFinite(recorded)) await ctx.progress({ firstLookAt: String(firstLook) });
+  let look = await lookForCreated(ctx, name);
+  const pending = look.found === undefined || look.status !== 'present';
+  const waitMs = firstLook + ctx.holderWindowMs - ctx.clock.now();
+  if (pending && waitMs > 0) {
+    // Wait here, the lease renewed meanwhile, rather than conclude while the fenced-off executor
+    // may still be sending or storing; then look once more.
+    await ctx.tell({
+      type: 'retrying',
+      detail: {
+        why: look.found
+          ? `secret ${look.found.id} exists but its material is not in Vault yet; the interrupted executor may still be storing it, looking again shortly`
+          : 'Intercom lists no secret for this request yet, but the interrupted executor may still be sending it; looking again shortly',
+      },
+    });
+    await ctx.clock.sleep(waitMs);
+    look = await lookForCreated(ctx, name);
+  }
+  const found = look.found;
+  if (!found) {
+    if (!request.progress['phase']) return 'nothing_sent';
+    return { ok: false, result: failed('interrupted before Intercom created anything: nothing was created') };
+  }
+  if (look.status !== 'present') return orphaned(ctx, found, `secret ${found.id} was created but the replica died before its material reached Vault`);
   const path = ctx.request.progress['vaultPath'] ?? `secrets/${found.id}`;
   await ctx.tell({ type: 'created', detail: { intercomId: found.id, name: found.name, platforms: platformList(found.platforms), vaultPath: path, recovered: true } });
   const warnings = await repointAfterCreate(ctx, found);

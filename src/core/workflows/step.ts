@@ -19,10 +19,15 @@ export interface StepContext {
   readonly clock: Clock;
   readonly log: Log;
   readonly minOverlapMs: number;
+  /**
+   * How long a previous executor of this request, fenced off by a takeover, may still be sending a
+   * create or storing its material (its POST and Vault write are bounded by their timeouts).
+   */
+  readonly holderWindowMs: number;
   /** Thread reply + audit entry for an intermediate event. */
   tell(event: Omit<AuditEvent, 'requestId' | 'at'>): Promise<void>;
   /** Breadcrumbs in the store, for recovery after a crash. */
-  progress(crumbs: Record<string, string>): Promise<void>;
+  progress(crumbs: Record<string, string>, opts?: { replicated?: boolean }): Promise<void>;
   /** Opens a delete request for a secret whose material is not in Vault. */
   openOrphanDelete(secret: SecretInfo, why: string): Promise<RequestId | null>;
 }

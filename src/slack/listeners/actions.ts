@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Actor, Reply } from '../../core/requests';
 import type { RequestId } from '../../core/types';
-import { isSecretId, parseRequestId } from '../command-parser';
+import { isSecretId } from '../command-parser';
 import { parseRotateDueValue, ROTATE_DUE_ACTION_ID } from '../views/rotation-reminder';
 import { rejectReasonModal } from '../views/modals';
 import {
@@ -9,6 +9,7 @@ import {
   APPROVE_ACTION_ID,
   DECISION_BLOCK_ID,
   FINISH_ACTION_ID,
+  readDecisionValue,
   REJECT_ACTION_ID,
   WITHDRAW_ACTION_ID,
 } from '../views/request-card';
@@ -16,13 +17,19 @@ import { afterAck, isAllowedChannel, notHereText, workspaceLabel, type ListenerD
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
-/** Each card button, and the use case it calls. The card is never read: only the request id in `value`. */
-const DECISIONS: Record<string, (deps: ListenerDeps, actor: Actor, id: RequestId) => Promise<Reply>> = {
-  [APPROVE_ACTION_ID]: (deps, actor, id) => deps.requests.approve(actor, id),
-  [WITHDRAW_ACTION_ID]: (deps, actor, id) => deps.requests.withdraw(actor, id),
-  [FINISH_ACTION_ID]: (deps, actor, id) => deps.requests.finishRotation(actor, id),
-  [ABANDON_ACTION_ID]: (deps, actor, id) => deps.requests.abandon(actor, id),
+/**
+ * Each card button, and the use case it calls. The card is never read: only the request id and the
+ * fingerprint of the step the clicked card showed, both in `value`.
+ */
+const DECISIONS: Record<string, (deps: ListenerDeps, actor: Actor, id: RequestId, step: string) => Promise<Reply>> = {
+  [APPROVE_ACTION_ID]: (deps, actor, id, step) => deps.requests.approve(actor, id, step),
+  [WITHDRAW_ACTION_ID]: (deps, actor, id, step) => deps.requests.withdraw(actor, id, step),
+  [FINISH_ACTION_ID]: (deps, actor, id, step) => deps.requests.finishRotation(actor, id, step),
+  [ABANDON_ACTION_ID]: (deps, actor, id, step) => deps.requests.abandon(actor, id, step),
 };
+
+/** A card rendered before buttons named their step: its click cannot say what the person saw. */
+export const OLD_CARD_TEXT = 'That button is from an older version of the card and does not say which step you saw, so nothing was done. Read the card again (`/ivs status` shows it) and click there.';
 
 /** One listener for the card's buttons: Bolt tries every listener on every event, so fewer is faster. */
 export function registerActions(app: App, deps: ListenerDeps): void {
@@ -86,15 +93,21 @@ async function handleDecision({ ack, action, body, respond }: ButtonArgs, deps: 
     await tell(notHereText(deps));
     return;
   }
-  const id = parseRequestId(action.value ?? '');
+  const decision = readDecisionValue(action.value ?? '');
   const decide = DECISIONS[action.action_id];
-  if (!id || !decide) {
+  if (!decision || !decide) {
     count('invalid');
     await tell('That button does not name a request.');
     return;
   }
+  const { id, step } = decision;
+  if (step === null) {
+    count('refused');
+    await tell(OLD_CARD_TEXT);
+    return;
+  }
   await afterAck(deps, tell, async () => {
-    const result = await decide(deps, clicker(body), id);
+    const result = await decide(deps, clicker(body), id, step);
     count(result.ok ? 'ok' : 'refused', result.workspace);
     if (!result.ok) await tell(result.text);
   });
@@ -109,12 +122,17 @@ async function handleReject({ ack, action, body, respond, client }: ButtonArgs, 
     await tell(notHereText(deps));
     return;
   }
-  const id = parseRequestId(action.value ?? '');
-  if (!id) {
+  const decision = readDecisionValue(action.value ?? '');
+  if (!decision) {
     await tell('That button does not name a request.');
     return;
   }
+  if (decision.step === null) {
+    await tell(OLD_CARD_TEXT);
+    return;
+  }
+  const { id, step } = decision;
   await afterAck(deps, tell, async () => {
-    await client.views.open({ trigger_id: body.trigger_id, view: rejectReasonModal(id) });
+    await client.views.open({ trigger_id: body.trigger_id, view: rejectReasonModal(id, step) });
   });
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../../core/ports';
 import type { RequestService } from '../../core/requests';
 import type { Config } from '../../config';
-import { StoreUnavailableError } from '../../core/errors';
+import { DirectoryUnavailableError, StoreUnavailableError } from '../../core/errors';
 import type { Metrics } from '../../metrics';
 import type { ServedWorkspaces } from '../workspaces';
 
@@ -20,6 +20,9 @@ export interface ListenerDeps {
 
 /** The text people see when Redis is down: nothing was half-written, because every change is one atomic step. */
 export const STORE_DOWN_TEXT = 'The request store (Redis) is unavailable right now, so nothing was changed. Try again in a minute.';
+
+/** Slack's own directory failing while we check who someone is: nothing was decided on a guess. */
+export const DIRECTORY_DOWN_TEXT = 'Slack could not tell ivs-bot who you are (or who is in a user group) right now, so nothing was changed. Try again in a minute.';
 
 /** A channel some workspace is served in. */
 export function isAllowedChannel(deps: ListenerDeps, channel: string | undefined): boolean {
@@ -51,6 +54,11 @@ export async function afterAck(deps: ListenerDeps, tell: (text: string) => Promi
     if (err instanceof StoreUnavailableError) {
       deps.log.warn({ err }, 'request store unavailable');
       await tell(STORE_DOWN_TEXT).catch(() => undefined);
+      return;
+    }
+    if (err instanceof DirectoryUnavailableError) {
+      deps.log.warn({ err }, 'Slack directory unavailable');
+      await tell(DIRECTORY_DOWN_TEXT).catch(() => undefined);
       return;
     }
     deps.log.error({ err }, 'listener failed after ack');

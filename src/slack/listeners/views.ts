@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { ApprovalRequest } from '../../core/request';
 import type { Actor } from '../../core/requests';
 import type { RequestId } from '../../core/types';
-import { parseRequestId } from '../command-parser';
+import { readDecisionValue } from '../views/request-card';
 import {
   CREATE_MODAL_CALLBACK_ID,
   NAME_INPUT,
@@ -45,12 +45,12 @@ async function handleRejectSubmit({ ack, view, body, client }: SubmitArgs, deps:
     await ack({ response_action: 'errors', errors: { [REASON_INPUT]: target.refusal } });
     return;
   }
-  const { id, request } = target;
+  const { id, step, request } = target;
   await ack();
   const actor = submitter(body);
   const tell = whisper(client, request.channel, actor.userId);
   await afterAck(deps, tell, async () => {
-    const result = await deps.requests.reject(actor, id, input.value.reason);
+    const result = await deps.requests.reject(actor, id, input.value.reason, step);
     deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: result.ok ? 'ok' : 'refused', workspace: metricWorkspace(deps, request) });
     if (!result.ok) await tell(result.text);
   });
@@ -97,9 +97,12 @@ function metricWorkspace(deps: ListenerDeps, request: ApprovalRequest): string {
 async function rejectTarget(
   privateMetadata: string,
   deps: ListenerDeps,
-): Promise<{ ok: true; id: RequestId; request: ApprovalRequest } | { ok: false; refusal: string }> {
-  const id = parseRequestId(privateMetadata);
-  if (!id) return { ok: false, refusal: 'This request does not exist; nothing was rejected.' };
+): Promise<{ ok: true; id: RequestId; step: string; request: ApprovalRequest } | { ok: false; refusal: string }> {
+  const decision = readDecisionValue(privateMetadata);
+  if (!decision) return { ok: false, refusal: 'This request does not exist; nothing was rejected.' };
+  const { id, step } = decision;
+  // A form opened from a card rendered before buttons named their step cannot say what was seen.
+  if (step === null) return { ok: false, refusal: 'This form came from an older version of the card; nothing was rejected. Read the card again and click Reject there.' };
   let request: ApprovalRequest | null;
   try {
     request = await deps.requests.get(id);
@@ -108,5 +111,5 @@ async function rejectTarget(
   }
   if (!request) return { ok: false, refusal: 'This request does not exist (any more); nothing was rejected.' };
   if (!isAllowedChannel(deps, request.channel)) return { ok: false, refusal: 'This request is in a channel ivs-bot does not work in; nothing was rejected.' };
-  return { ok: true, id, request };
+  return { ok: true, id, step, request };
 }

@@ -1,10 +1,11 @@
 /**
- * Small Block Kit builders that keep every view inside Slack's limits
- * (https://docs.slack.dev/reference/block-kit/blocks): a view that breaks a limit is refused by
- * Slack with `invalid_blocks`, and a refused card is a request nobody can approve.
+ * Small Block Kit builders that keep every view inside Slack's limits (the table, with its
+ * references, is BLOCK_KIT in block-kit-limits.ts): a view that breaks a limit is refused by Slack
+ * with `invalid_blocks`, and a refused card is a request nobody can approve.
  */
 import type { types } from '@slack/bolt';
 import { truncate } from '../mrkdwn';
+import { BLOCK_KIT } from './block-kit-limits';
 
 // Bolt re-exports @slack/types; going through it keeps us on a declared dependency.
 export type KnownBlock = types.KnownBlock;
@@ -20,17 +21,18 @@ export interface MessageView {
   readonly blocks: KnownBlock[];
 }
 
+/** The documented limits the builders cut to (from BLOCK_KIT), and our own bound of a fallback. */
 export const LIMITS = {
-  blocksPerMessage: 50,
-  sectionText: 3000,
-  fieldText: 2000,
-  fieldsPerSection: 10,
-  headerText: 150,
-  contextElements: 10,
-  buttonText: 75,
-  confirmTitle: 100,
-  confirmText: 300,
-  confirmButton: 30,
+  blocksPerMessage: BLOCK_KIT.blocksPerMessage.max,
+  sectionText: BLOCK_KIT.sectionText.max,
+  fieldText: BLOCK_KIT.fieldText.max,
+  fieldsPerSection: BLOCK_KIT.sectionFields.max,
+  headerText: BLOCK_KIT.headerText.max,
+  contextElements: BLOCK_KIT.contextElements.max,
+  buttonText: BLOCK_KIT.buttonText.max,
+  confirmTitle: BLOCK_KIT.confirmTitle.max,
+  confirmText: BLOCK_KIT.confirmText.max,
+  confirmButton: BLOCK_KIT.confirmButton.max,
   /** Slack cuts a message's `text` at 40 000; a fallback is a notification line, so keep it short. */
   fallbackText: 500,
 } as const;
@@ -83,8 +85,8 @@ export function button(input: {
 }
 
 /**
- * A confirm dialog. Its text is mrkdwn so that the usual escaping applies to names inside it (the
- * caller escapes); the title and buttons are plain text we write ourselves.
+ * A confirm dialog: every part plain_text, as the confirmation dialog object documents it (so the
+ * caller passes names unescaped: plain text cannot ping or link anyone).
  */
 export function confirmDialog(input: {
   title: string;
@@ -95,7 +97,7 @@ export function confirmDialog(input: {
 }): ConfirmationDialog {
   const dialog: ConfirmationDialog = {
     title: { type: 'plain_text', text: truncate(input.title, LIMITS.confirmTitle) },
-    text: { type: 'mrkdwn', text: truncate(input.text, LIMITS.confirmText) },
+    text: { type: 'plain_text', text: truncate(input.text, LIMITS.confirmText) },
     confirm: { type: 'plain_text', text: truncate(input.confirm, LIMITS.confirmButton) },
     deny: { type: 'plain_text', text: truncate(input.deny ?? 'Cancel', LIMITS.confirmButton) },
   };

@@ -4,7 +4,7 @@
  */
 import type { ApprovalRequest, Operation, RequestState } from '../../core/request';
 import type { Platform } from '../../core/types';
-import { escapeBounded, oneLine, userMention } from '../mrkdwn';
+import { escapeBounded, oneLine, userMention, visibleText } from '../mrkdwn';
 
 /** Names are at most 80 characters typed; Intercom may hold longer ones made elsewhere. */
 export const NAME_DISPLAY_MAX = 120;
@@ -14,9 +14,17 @@ export function platformsText(platforms: readonly Platform[]): string {
   return platforms.length ? platforms.join(', ') : 'none';
 }
 
-/** A name as shown: one line, escaped, bounded. */
+/**
+ * A name as shown: one line, escaped, bounded, and in a code span, so `*`, `_` or `~` in it cannot
+ * bold, hide or strike part of the sentence around it (mrkdwn has no escape for those).
+ */
 export function nameText(name: string): string {
-  return escapeBounded(oneLine(name), NAME_DISPLAY_MAX);
+  return '`' + escapeBounded(plainName(name).replace(/`/g, "'"), NAME_DISPLAY_MAX) + '`';
+}
+
+/** A name in plain text (dialogs, notifications): one line, no invisible or control characters. */
+export function plainName(name: string): string {
+  return visibleText(oneLine(name));
 }
 
 export function secretIdText(id: string): string {
@@ -38,11 +46,11 @@ export function actionTitle(op: Operation): string {
 export function operationText(op: Operation): string {
   switch (op.action) {
     case 'create':
-      return `create secret *${nameText(op.name)}*`;
+      return `create secret ${nameText(op.name)}`;
     case 'delete':
-      return `delete secret ${secretIdText(op.secretId)} *${nameText(op.secretName)}*`;
+      return `delete secret ${secretIdText(op.secretId)} ${nameText(op.secretName)}`;
     case 'rotate':
-      return `rotate ${op.compromised ? '*COMPROMISED* ' : ''}secret ${secretIdText(op.secretId)} *${nameText(op.secretName)}*`;
+      return `rotate ${op.compromised ? '*COMPROMISED* ' : ''}secret ${secretIdText(op.secretId)} ${nameText(op.secretName)}`;
   }
 }
 
@@ -54,7 +62,7 @@ export function stepPlain(request: Pick<ApprovalRequest, 'operation' | 'rotation
   const op = request.operation;
   if (op.action === 'rotate' && request.rotation?.step === 'retire') {
     // The successor first: a long name must not push it out of a bounded dialog.
-    return `delete rotated ${op.compromised ? 'COMPROMISED ' : ''}secret ${op.secretId} (successor ${request.rotation.successor?.id ?? '?'} stays) "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
+    return `delete rotated ${op.compromised ? 'COMPROMISED ' : ''}secret ${op.secretId} (successor ${request.rotation.successor?.id ?? '?'} stays) "${plainName(op.secretName)}" (${platformsText(op.platforms)})`;
   }
   return operationPlain(op);
 }
@@ -62,11 +70,11 @@ export function stepPlain(request: Pick<ApprovalRequest, 'operation' | 'rotation
 export function operationPlain(op: Operation): string {
   switch (op.action) {
     case 'create':
-      return `create secret "${oneLine(op.name)}" (${platformsText(op.platforms)})`;
+      return `create secret "${plainName(op.name)}" (${platformsText(op.platforms)})`;
     case 'delete':
-      return `delete secret ${op.secretId} "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
+      return `delete secret ${op.secretId} "${plainName(op.secretName)}" (${platformsText(op.platforms)})`;
     case 'rotate':
-      return `rotate ${op.compromised ? 'COMPROMISED ' : ''}secret ${op.secretId} "${oneLine(op.secretName)}" (${platformsText(op.platforms)})`;
+      return `rotate ${op.compromised ? 'COMPROMISED ' : ''}secret ${op.secretId} "${plainName(op.secretName)}" (${platformsText(op.platforms)})`;
   }
 }
 

@@ -50,11 +50,13 @@ function plain(message: string): string {
   return message.replace(/`/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-export function rejectReasonModal(requestId: RequestId): ModalView {
+/** `step`: the fingerprint of the step the clicked card showed; the submission rejects only that step. */
+export function rejectReasonModal(requestId: RequestId, step: string): ModalView {
   return {
     type: 'modal',
     callback_id: REJECT_MODAL_CALLBACK_ID,
-    private_metadata: requestId,
+    // The same `id/step` form as the button's value (readDecisionValue reads both).
+    private_metadata: `${requestId}/${step}`,
     title: { type: 'plain_text', text: `Reject ${requestId}`.slice(0, 24) },
     submit: { type: 'plain_text', text: 'Reject' },
     close: { type: 'plain_text', text: 'Cancel' },

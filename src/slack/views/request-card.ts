@@ -1,10 +1,13 @@
 /**
  * The request card: the channel message people approve from. Rendered only from the stored request
- * (never from what a button carries); buttons carry the request id and nothing else.
+ * (never from what a button carries); buttons carry the request id and the fingerprint of the step
+ * the card shows, nothing else.
  */
 import type { ApprovalRequest } from '../../core/request';
 import { isCompromisedRotation, isFinal, requiredOverlapMs } from '../../core/request';
 import { stepFingerprint } from '../../core/request-id';
+import type { RequestId } from '../../core/types';
+import { parseRequestId } from '../command-parser';
 import { escapeBounded, preciseDuration, relativeAge, slackDate, truncate, userMention } from '../mrkdwn';
 import {
   button,
@@ -48,6 +51,27 @@ export const CARD_ACTION_IDS = [
   ABANDON_ACTION_ID,
 ] as const;
 export type CardActionId = (typeof CARD_ACTION_IDS)[number];
+
+/**
+ * What a decision button carries: `R-7F3K2Q/1a2b-3c4d`, the request and the fingerprint of the step
+ * this version of the card shows. The store checks the fingerprint inside the transition, so a click
+ * on an older version of the card (another step) decides nothing.
+ */
+export function decisionValue(request: Pick<ApprovalRequest, 'id' | 'fingerprint' | 'rotation'>): string {
+  return `${request.id}/${stepFingerprint(request)}`;
+}
+
+/**
+ * The request and step a button value names. A bare request id (what cards rendered before steps
+ * were bound carried) gives `step: null`: the caller must refuse it, never guess the step.
+ */
+export function readDecisionValue(value: string): { id: RequestId; step: string | null } | null {
+  const [idPart = '', step, ...rest] = value.trim().split('/');
+  const id = parseRequestId(idPart);
+  if (!id || rest.length > 0) return null;
+  if (step === undefined) return { id, step: null };
+  return /^[0-9a-z-]{1,32}$/i.test(step) ? { id, step } : null;
+}
 
 export interface CardOptions {
   /** Milliseconds since the epoch; the card says how long until expiry or until finishing is allowed. */
@@ -147,7 +171,7 @@ function rotationBlock(request: ApprovalRequest, opts: CardOptions): KnownBlock 
   const rotation = request.rotation;
   if (request.operation.action !== 'rotate' || rotation === undefined) return undefined;
   const successor = rotation.successor
-    ? `Successor ${secretIdText(rotation.successor.id)} *${nameText(rotation.successor.name)}*`
+    ? `Successor ${secretIdText(rotation.successor.id)} ${nameText(rotation.successor.name)}`
     : 'The successor';
   if (request.state === 'awaiting_finish') {
     const createdAt = rotation.successorCreatedAt;
@@ -193,7 +217,7 @@ function cardFooter(request: ApprovalRequest): KnownBlock[] {
 function pendingButtons(request: ApprovalRequest) {
   const op = request.operation;
   // Bounded so the dialog (300 characters) keeps the fingerprint and impact visible.
-  const what = escapeBounded(stepPlain(request), 150);
+  const what = truncate(stepPlain(request), 150);
   const deletes = op.action === 'delete' || request.rotation?.step === 'retire';
   const impactNote =
     request.impact.length > 0 && op.action !== 'create' ? ` This leaves ${request.impact.join(', ')} with NO secret.` : '';
@@ -206,7 +230,7 @@ function pendingButtons(request: ApprovalRequest) {
     button({
       actionId: APPROVE_ACTION_ID,
       text: 'Approve',
-      value: request.id,
+      value: decisionValue(request),
       style: 'primary',
       confirm: confirmDialog({
         title: `Approve ${request.id}?`,
@@ -218,7 +242,7 @@ function pendingButtons(request: ApprovalRequest) {
     button({
       actionId: REJECT_ACTION_ID,
       text: 'Reject',
-      value: request.id,
+      value: decisionValue(request),
       style: 'danger',
       confirm: confirmDialog({
         title: `Reject ${request.id}?`,
@@ -229,7 +253,7 @@ function pendingButtons(request: ApprovalRequest) {
     }),
   ];
   if (request.approvals.length > 0) {
-    elements.push(button({ actionId: WITHDRAW_ACTION_ID, text: 'Withdraw my approval', value: request.id }));
+    elements.push(button({ actionId: WITHDRAW_ACTION_ID, text: 'Withdraw my approval', value: decisionValue(request) }));
   }
   return elements;
 }
@@ -241,21 +265,21 @@ function finishButtons(request: ApprovalRequest) {
     button({
       actionId: FINISH_ACTION_ID,
       text: 'Finish rotation',
-      value: request.id,
+      value: decisionValue(request),
       style: 'primary',
       confirm: confirmDialog({
         title: 'Finish the rotation?',
-        text: `This asks to delete the old secret ${escapeBounded(oldId, 40)}. Do it only when every signer uses the new secret. Someone else must approve.`,
+        text: `This asks to delete the old secret ${truncate(oldId, 40)}. Do it only when every signer uses the new secret. Someone else must approve.`,
         confirm: 'Finish rotation',
       }),
     }),
     button({
       actionId: ABANDON_ACTION_ID,
       text: 'Abandon',
-      value: request.id,
+      value: decisionValue(request),
       confirm: confirmDialog({
         title: 'Abandon the rotation?',
-        text: `Ends ${request.id} and keeps both secrets, the old ${escapeBounded(oldId, 40)} and its successor.`,
+        text: `Ends ${request.id} and keeps both secrets, the old ${truncate(oldId, 40)} and its successor.`,
         confirm: 'Abandon',
         style: 'danger',
       }),

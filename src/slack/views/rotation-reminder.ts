@@ -40,7 +40,7 @@ export function renderRotationReminder(reminder: RotationReminder): MessageView 
   ];
   for (const { secret, ageMs } of due.slice(0, MAX_LISTED)) {
     const block = section(
-      `${secretIdText(secret.id)} *${nameText(secret.name)}* · ${platformsText(secret.platforms)} · *${daysText(ageMs)} old* (created ${slackDate(secret.createdAt * 1000)})`,
+      `${secretIdText(secret.id)} ${nameText(secret.name)} · ${platformsText(secret.platforms)} · *${daysText(ageMs)} old* (created ${slackDate(secret.createdAt * 1000)})`,
       `${REMINDER_BLOCK_PREFIX}${truncate(secret.id, 200)}`,
     );
     block.accessory = button({ actionId: ROTATE_DUE_ACTION_ID, text: 'Rotate', value: rotateDueValue(reminder.workspace, secret.id), style: 'primary' });

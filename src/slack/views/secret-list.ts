@@ -98,7 +98,7 @@ function summaryText(secrets: readonly SecretInfo[], opts: SecretListOptions, or
 function secretLine(secret: SecretInfo, opts: SecretListOptions): string {
   const createdMs = secret.createdAt * 1000;
   const created = `created ${relativeAge(createdMs, opts.now)} (${slackDate(createdMs)})`;
-  const parts = [secretIdText(secret.id), `*${nameText(secret.name)}*`, platformsText(secret.platforms), created];
+  const parts = [secretIdText(secret.id), nameText(secret.name), platformsText(secret.platforms), created];
   if (isDue(secret, opts.rotateAfterMs, opts.now)) parts.push(`:calendar: *due for rotation* (${daysText(secretAgeMs(secret, opts.now))} old)`);
   if (opts.material) parts.push(materialText(secret, opts.material.get(secret.id)));
   return parts.join(' · ');

@@ -18,7 +18,7 @@ import type { ApprovalRequest } from '../../core/request';
 import { isCompromisedRotation } from '../../core/request';
 import { escapeBounded, mention, daysText, slackDate, truncate, userMention } from '../mrkdwn';
 import { LIMITS } from './block-kit';
-import { operationText, platformsText, REASON_DISPLAY_MAX, secretIdText } from './describe';
+import { nameText, operationText, platformsText, REASON_DISPLAY_MAX, secretIdText } from './describe';
 
 type Detail = AuditEvent['detail'];
 
@@ -100,11 +100,11 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
       return `:gear: Executing${step ? ` ${code(step)}` : ''}${recovering}…`;
     }
     case 'created': {
-      const name = text(d, 120, 'name');
+      const name = pick(d, 'name');
       const path = text(d, 300, 'vaultPath', 'path');
       const version = pick(d, 'vaultVersion', 'version');
       const vault = path ? ` Material stored in Vault at ${code(path)}${version ? ` (version ${escapeBounded(version, 20)})` : ''}.` : '';
-      return `:key: Created Intercom secret ${secretOf(request, event)}${name ? ` *${name}*` : ''}.${vault}`;
+      return `:key: Created Intercom secret ${secretOf(request, event)}${name ? ` ${nameText(name)}` : ''}.${vault}`;
     }
     case 'deleted': {
       const path = text(d, 300, 'vaultPath', 'path');

@@ -16,11 +16,11 @@ function checked(...values: string[]) {
 }
 
 describe('the reject modal', () => {
-  it('carries the request id in private_metadata and asks for a reason of at most 300 characters', () => {
-    const view = rejectReasonModal('R-7F3K2Q');
+  it('carries the request id and the step fingerprint the card showed in private_metadata, and asks for a reason of at most 300 characters', () => {
+    const view = rejectReasonModal('R-7F3K2Q', '1a2b-3c4d');
     expect(view.callback_id).toBe(REJECT_MODAL_CALLBACK_ID);
     expect(view.callback_id).toBe('ivs_reject_modal');
-    expect(view.private_metadata).toBe('R-7F3K2Q');
+    expect(view.private_metadata).toBe('R-7F3K2Q/1a2b-3c4d');
     expect(view.title.text.length).toBeLessThanOrEqual(24);
     expect(view.blocks).toHaveLength(1);
     expect(view.blocks[0]).toMatchObject({

@@ -18,6 +18,7 @@ import {
   HOSTILE,
   HOUR,
   makeRequest,
+  textObjects,
   NOW,
   rotateOp,
 } from './fixtures';
@@ -35,7 +36,7 @@ describe('the request card shows', () => {
     expect(header.type).toBe('header');
     expect(header.text.text).toBe('R-7F3K2Q · Delete secret · default');
     const text = allText(view);
-    expect(text).toContain('`102` Production Web');
+    expect(text).toContain('`102` `Production Web`');
     expect(text).toContain('*Platforms*\nweb');
     expect(text).toContain('*Requested by*\n<@U111>');
     expect(text).toContain('*Approvals*\n1/2: <@U222>');
@@ -48,7 +49,7 @@ describe('the request card shows', () => {
 
   it('the name as the target of a create', () => {
     const view = renderRequestCard(makeRequest({ operation: createOp('Mobile Apps') }), opts);
-    expect(allText(view)).toContain('*Target*\nMobile Apps');
+    expect(allText(view)).toContain('*Target*\n`Mobile Apps`');
     expect(allText(view)).toContain('*Platforms*\nweb, ios');
   });
 
@@ -67,7 +68,8 @@ describe('the request card shows', () => {
 describe('escaping on the card', () => {
   it('turns channel pings, mentions, fake links and & in a name and a reason into inert text', () => {
     const view = renderRequestCard(makeRequest({ operation: createOp(HOSTILE), reason: HOSTILE }), opts);
-    const text = allText(view);
+    // Markup is live only in mrkdwn (and the fallback text); plain_text shows it as typed, inertly.
+    const text = [view.text, ...textObjects(view.blocks).filter((t) => t.type === 'mrkdwn').map((t) => t.text)].join('\n');
     expectNoLiveMarkupFrom(text);
     expect(text.match(/&lt;!channel&gt;/g)?.length).toBeGreaterThanOrEqual(3); // summary, target, reason
   });
@@ -79,6 +81,28 @@ describe('escaping on the card', () => {
     expectNoLiveMarkupFrom(allText(failed));
   });
 
+  it('shows a name in a code span, so *, _ and ~ in it cannot bold, italicise or strike the sentence around it', () => {
+    const name = 'Prod* web _old~ or ~not';
+    const view = renderRequestCard(makeRequest({ operation: { action: 'delete', workspace: 'default', secretId: '102', secretName: name, platforms: ['web'], force: false } }), opts);
+    const summary = (view.blocks[1] as { text: { text: string } }).text.text;
+    expect(summary).toBe('<@U111> asks to delete secret `102` `Prod* web _old~ or ~not` (web).');
+    // A backtick in a name cannot end the code span early.
+    const ticked = renderRequestCard(makeRequest({ operation: createOp('a`*b*`c') }), opts);
+    expect(allText(ticked)).toContain("`a'*b*'c`");
+  });
+
+  it('shows bidi overrides and zero-width characters of a name made elsewhere (at Intercom) as U+FFFD, in the card and its dialogs', () => {
+    const view = renderRequestCard(
+      makeRequest({ operation: { action: 'delete', workspace: 'default', secretId: '102', secretName: 'Prod\u202Ebew\u200B\u2066', platforms: ['web'], force: false } }),
+      opts,
+    );
+    const text = allText(view);
+    expect(text).not.toMatch(/[\u202E\u200B\u2066]/);
+    expect(text).toContain('Prod\uFFFDbew\uFFFD\uFFFD');
+    const approve = actionsBlock(view)?.elements?.[0] as { confirm?: { text: { text: string } } };
+    expect(approve.confirm?.text.text).toContain('"Prod\uFFFDbew\uFFFD\uFFFD"');
+  });
+
   it('bounds a huge reason and stays within Slack limits', () => {
     const view = renderRequestCard(makeRequest({ reason: '<'.repeat(5000), operation: createOp('&'.repeat(5000)) }), opts);
     expectWithinSlackLimits(view);
@@ -87,7 +111,7 @@ describe('escaping on the card', () => {
 });
 
 describe('buttons per state', () => {
-  it('pending: Approve and Reject with confirm dialogs, carrying only the request id', () => {
+  it('pending: Approve and Reject with confirm dialogs, carrying the request id and the step fingerprint', () => {
     const view = renderRequestCard(makeRequest(), opts);
     const block = actionsBlock(view)!;
     expect(block.block_id).toBe(DECISION_BLOCK_ID);
@@ -95,7 +119,7 @@ describe('buttons per state', () => {
     expect(els.map((b) => b['action_id'])).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
     expect(els.map((b) => b['style'])).toEqual(['primary', 'danger']);
     for (const b of els) {
-      expect(b['value']).toBe('R-7F3K2Q');
+      expect(b['value']).toBe('R-7F3K2Q/a1b2c3d4');
       expect(b['confirm']).toBeDefined();
     }
   });
@@ -104,14 +128,14 @@ describe('buttons per state', () => {
     const els = buttons(renderRequestCard(makeRequest({ approvals: ['U222'], approvalsRequired: 2 }), opts));
     expect(els.map((b) => b.action_id)).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID]);
     expect(els[2]!.text!.text).toBe('Withdraw my approval');
-    expect(els[2]!.value).toBe('R-7F3K2Q');
+    expect(els[2]!.value).toBe('R-7F3K2Q/a1b2c3d4');
   });
 
-  it('the approve confirm dialog names the exact operation, escaped, with the fingerprint', () => {
+  it('the approve confirm dialog names the exact operation, as plain text (inert, so shown as typed), with the fingerprint', () => {
     const els = buttons(renderRequestCard(makeRequest({ operation: createOp(HOSTILE) }), opts)) as Array<Record<string, any>>;
     const confirm = els[0]!['confirm'];
-    expect(confirm.text.type).toBe('mrkdwn');
-    expect(confirm.text.text).toContain('create secret "&lt;!channel&gt; &amp; &lt;@U0BADGUY&gt;');
+    expect(confirm.text.type).toBe('plain_text');
+    expect(confirm.text.text).toContain('create secret "<!channel> & <@U0BADGUY>');
     expect(confirm.text.text).toContain('Fingerprint a1b2c3d4');
     expect(confirm.text.text.length).toBeLessThanOrEqual(300);
   });
@@ -129,7 +153,7 @@ describe('buttons per state', () => {
     expect(els.map((b) => b['action_id'])).toEqual([FINISH_ACTION_ID, ABANDON_ACTION_ID]);
     expect(els[0]!['style']).toBe('primary');
     for (const b of els) {
-      expect(b['value']).toBe('R-7F3K2Q');
+      expect(b['value']).toBe('R-7F3K2Q/a1b2c3d4');
       expect(b['confirm']).toBeDefined();
     }
   });

@@ -19,9 +19,9 @@ describe('the open request list', () => {
     );
     const text = allText(view);
     expect(text).toContain(
-      '`R-7F3K2Q` · *Delete secret* `102` Production Web (web) · by <@U111> · :hourglass_flowing_sand: waiting for approval · approvals 1/2: <@U222> · expires in 30 minutes',
+      '`R-7F3K2Q` · *Delete secret* `102` `Production Web` (web) · by <@U111> · :hourglass_flowing_sand: waiting for approval · approvals 1/2: <@U222> · expires in 30 minutes',
     );
-    expect(text).toContain('`R-ABCDEF` · *Rotate secret* `102` Production Web (web, ios)');
+    expect(text).toContain('`R-ABCDEF` · *Rotate secret* `102` `Production Web` (web, ios)');
     expect(text).toContain('successor created, waiting for finish');
     expect(view.text).toBe('2 open requests.');
   });

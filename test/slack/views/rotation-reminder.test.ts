@@ -31,7 +31,7 @@ describe('rotation reminder', () => {
       [ROTATE_DUE_ACTION_ID, 'default/102', 'Rotate'],
       [ROTATE_DUE_ACTION_ID, 'default/7', 'Rotate'],
     ]);
-    expect(allText(view)).toMatch(/`102` \*Secret 102\* · web · \*400 days old\*/);
+    expect(allText(view)).toMatch(/`102` `Secret 102` · web · \*400 days old\*/);
     expect(allText(view)).toMatch(/older than the rotation policy \(365 days\)/);
     // The only `<` Slack sees is its own date markup: `<id>` is shown, not parsed.
     expect(allText(view)).toContain('`/ivs rotate &lt;id&gt;`');

@@ -27,7 +27,7 @@ describe('the secret list', () => {
     });
     const text = allText(view);
     expect(text).toContain(
-      `\`102\` · *Production Web* · web, ios · created 3 days ago (<!date^${nowS - 3 * DAY_S}^{date_short_pretty} {time}|`,
+      `\`102\` · \`Production Web\` · web, ios · created 3 days ago (<!date^${nowS - 3 * DAY_S}^{date_short_pretty} {time}|`,
     );
     expect(text).toContain(':white_check_mark: in Vault');
     expect(text).toContain('*1* secret · web: *1* · ios: *1* · android: *0*');
@@ -41,7 +41,7 @@ describe('the secret list', () => {
       { now: NOW, workspace: 'default', material: new Map<string, MaterialStatus>([['1', 'missing'], ['2', 'deleted']]) },
     );
     const text = allText(view);
-    expect(text).toContain('`1` · *Legacy* · web · created 1 year ago');
+    expect(text).toContain('`1` · `Legacy` · web · created 1 year ago');
     expect(text).toContain(':warning: *NOT in Vault*');
     expect(text).toContain(':warning: *deleted in Vault*');
     expect(text).not.toContain('ORPHAN');
@@ -83,7 +83,7 @@ describe('the secret list', () => {
       workspace: 'default',
     });
     const text = allText(view);
-    expect(text.indexOf('*Old*')).toBeLessThan(text.indexOf('*New*'));
+    expect(text.indexOf('`Old`')).toBeLessThan(text.indexOf('`New`'));
   });
 
   it('with 60 long-named secrets splits into sections within Slack limits and shows every secret', () => {

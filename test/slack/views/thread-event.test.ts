@@ -25,7 +25,7 @@ describe('thread replies', () => {
 
   it('requested: who asked for what, how many approvals are needed, and by when', () => {
     const line = reply(makeRequest({ operation: createOp() }), event('requested', {}, 'U111'));
-    expect(line).toContain(':memo: <@U111> requested to create secret *Production Web* (web, ios).');
+    expect(line).toContain(':memo: <@U111> requested to create secret `Production Web` (web, ios).');
     expect(line).toContain('Needs 1 approval from someone else by <!date^');
   });
 
@@ -65,7 +65,7 @@ describe('thread replies', () => {
       event('created', { intercomId: '205', name: 'Production Web [R-7F3K2Q]', vaultPath: 'secret/data/intercom/identity-verification/default/secrets/205', vaultVersion: 1, secret: 'MATERIAL' }),
     );
     expect(line).toBe(
-      ':key: Created Intercom secret `205` *Production Web [R-7F3K2Q]*. Material stored in Vault at `secret/data/intercom/identity-verification/default/secrets/205` (version 1).',
+      ':key: Created Intercom secret `205` `Production Web [R-7F3K2Q]`. Material stored in Vault at `secret/data/intercom/identity-verification/default/secrets/205` (version 1).',
     );
     expect(line).not.toContain('MATERIAL');
   });
