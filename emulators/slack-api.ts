@@ -33,7 +33,7 @@ export interface SlackCall {
   /** The form fields, minus `token`; `blocks`, `attachments`, `metadata` and `view` JSON-parsed. */
   args: Record<string, unknown>;
   at: number;
-  /** HTTP status answered: 200, or 429 when rate limited. */
+  /** HTTP status answered: 200, 429 when rate limited, the outage status (503), or 0 when no answer was sent (hang, dropped answer). */
   status: number;
   ok: boolean;
   error?: string;
@@ -67,6 +67,8 @@ export interface SlackMessage {
   botId: string;
   /** Earlier versions, oldest first, replaced by `chat.update`. */
   history: ReadonlyArray<{ text?: string; blocks?: unknown }>;
+  /** Message metadata as posted (`{ event_type, event_payload }`). */
+  metadata?: unknown;
 }
 
 export interface SlackEphemeral {
@@ -138,6 +140,27 @@ export interface SlackDouble {
   failNext(method: string, error: string): void;
   /** The next call to `method` answers 429 with `Retry-After: <seconds>`. */
   rateLimitNext(method: string, retryAfterSeconds: number): void;
+
+  /**
+   * Slack down: every Web API call (to `methods`, default all but `auth.test`) answers `status`
+   * (default 503) with a plain-text body, until `outage(null)`. response_url posts are not affected.
+   */
+  outage(fault: { status?: number; methods?: readonly string[] } | null): void;
+  /**
+   * Calls to `methods` get no answer at all (the connection stays open) until `hang(null)`, which
+   * drops the held connections. With `apply: true` each call takes effect first (a post is posted)
+   * and only its answer is lost.
+   */
+  hang(fault: { methods: readonly string[]; apply?: boolean } | null): void;
+  /** The next call to `method` takes effect, then its connection is dropped before any answer. Calls queue up. */
+  dropAnswerNext(method: string): void;
+  /**
+   * Slack's chat.postMessage limit: at most `burst` at once per channel, refilled at `perSecond`;
+   * beyond it, 429 with `Retry-After` (whole seconds, at least 1). `null` turns it off (the default).
+   */
+  channelRateLimit(limit: { perSecond: number; burst: number } | null): void;
+  /** How many calls are being held by `hang` right now. */
+  readonly held: number;
 
   /** Every request body received and every body answered, for searching for leaked material. */
   everything(): string;
@@ -237,7 +260,8 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     ...channels.get(id),
     id,
   });
-  const publicMessage = (m: SlackMessage) => ({
+  const publicMessage = (m: SlackMessage, withMetadata = false) => ({
+    ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
     type: 'message',
     text: m.text ?? '',
     ...(m.blocks !== undefined ? { blocks: m.blocks } : {}),
@@ -289,6 +313,7 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
         ...(str(args.thread_ts) !== undefined ? { threadTs: str(args.thread_ts) } : {}),
         ...(typeof args.text === 'string' ? { text: args.text } : {}),
         ...(args.blocks !== undefined ? { blocks: args.blocks } : {}),
+        ...(args.metadata !== undefined ? { metadata: args.metadata } : {}),
         user: botUserId,
         botId,
         history: [],
@@ -377,6 +402,33 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
       };
     },
 
+    // Newest first, as Slack answers; `oldest`/`latest` bound the ts, `limit` the count.
+    'conversations.history': (args) => {
+      const channel = str(args.channel);
+      if (channel === undefined || !channelOf(channel).isMember) return { ok: false, error: channel === undefined ? 'channel_not_found' : 'not_in_channel' };
+      const withMetadata = args.include_all_metadata === 'true' || args.include_all_metadata === true;
+      const list = inWindow(
+        messageOrder.map((k) => messages.get(k)).filter((m): m is StoredMessage => m !== undefined && m.channel === channel && m.threadTs === undefined),
+        args,
+      ).reverse();
+      return { ok: true, messages: list.map((m) => publicMessage(m, withMetadata)), has_more: false };
+    },
+
+    // The parent first, then its replies oldest first, as Slack answers.
+    'conversations.replies': (args) => {
+      const channel = str(args.channel);
+      const ts = str(args.ts);
+      if (channel === undefined || !channelOf(channel).isMember) return { ok: false, error: channel === undefined ? 'channel_not_found' : 'not_in_channel' };
+      const parent = ts === undefined ? undefined : messages.get(key(channel, ts));
+      if (parent === undefined) return { ok: false, error: 'thread_not_found' };
+      const withMetadata = args.include_all_metadata === 'true' || args.include_all_metadata === true;
+      const replies = inWindow(
+        messageOrder.map((k) => messages.get(k)).filter((m): m is StoredMessage => m !== undefined && m.channel === channel && m.threadTs === parent.ts),
+        args,
+      );
+      return { ok: true, messages: [parent, ...replies].map((m) => publicMessage(m, withMetadata)), has_more: false };
+    },
+
     'views.open': (args) => {
       const triggerId = str(args.trigger_id);
       const view = args.view;
@@ -400,6 +452,35 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
         },
       };
     },
+  };
+
+  const inWindow = (list: StoredMessage[], args: Record<string, unknown>): StoredMessage[] => {
+    const oldest = Number(str(args.oldest) ?? '0');
+    const latest = Number(str(args.latest) ?? 'Infinity');
+    const limit = Number(str(args.limit) ?? '100');
+    const within = list.filter((m) => Number(m.ts) >= oldest && Number(m.ts) <= latest);
+    return within.slice(Math.max(0, within.length - limit));
+  };
+
+  let outageFault: { status: number; methods?: readonly string[] } | null = null;
+  let hangFault: { methods: readonly string[]; apply: boolean } | null = null;
+  const heldResponses = new Set<ServerResponse>();
+  const drops = new Map<string, true[]>();
+  let channelLimit: { perSecond: number; burst: number } | null = null;
+  const channelBuckets = new Map<string, { tokens: number; at: number }>();
+  /** Seconds until chat.postMessage may post in `channel` again, or 0 if it may now (and takes a token). */
+  const channelWait = (channel: string): number => {
+    if (channelLimit === null) return 0;
+    const now = Date.now();
+    const b = channelBuckets.get(channel) ?? { tokens: channelLimit.burst, at: now };
+    b.tokens = Math.min(channelLimit.burst, b.tokens + ((now - b.at) / 1000) * channelLimit.perSecond);
+    b.at = now;
+    channelBuckets.set(channel, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / channelLimit.perSecond));
   };
 
   const takeQueued = <T>(queues: Map<string, T[]>, method: string): T | undefined => {
@@ -448,10 +529,33 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     const auth = req.headers.authorization;
     const presented = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : bodyToken;
 
+    const outage = outageFault;
+    if (outage !== null && (outage.methods === undefined ? method !== 'auth.test' : outage.methods.includes(method))) {
+      const answer: Answer = { ok: false, error: `http_${outage.status}` };
+      record(outage.status, answer, args);
+      res.writeHead(outage.status, { 'content-type': 'text/plain' });
+      res.end('service unavailable');
+      return;
+    }
+    const hang = hangFault;
+    if (hang !== null && hang.methods.includes(method)) {
+      const handler = handlers[method];
+      const applied: Answer = hang.apply && handler !== undefined && presented === token ? handler(args) : { ok: false, error: 'no_answer' };
+      record(0, applied, args);
+      heldResponses.add(res);
+      res.on('close', () => heldResponses.delete(res));
+      return;
+    }
     let answer: Answer;
     if (presented === undefined) answer = { ok: false, error: 'not_authed' };
     else if (presented !== token) answer = { ok: false, error: 'invalid_auth' };
-    else if (rateLimits.has(method)) {
+    else if (method === 'chat.postMessage' && str(args.channel) !== undefined && channelWait(str(args.channel) as string) > 0) {
+      const retryAfter = channelWait(str(args.channel) as string);
+      answer = { ok: false, error: 'ratelimited' };
+      record(429, answer, args);
+      sendJson(res, 429, answer, { 'retry-after': String(retryAfter) });
+      return;
+    } else if (rateLimits.has(method)) {
       const retryAfter = takeQueued(rateLimits, method);
       answer = { ok: false, error: 'ratelimited' };
       record(429, answer, args);
@@ -465,6 +569,12 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
       else if (badJsonField !== undefined) {
         answer = { ok: false, error: badJsonField === 'blocks' ? 'invalid_blocks_format' : 'invalid_arguments' };
       } else answer = handler(args);
+    }
+    if (takeQueued(drops, method) !== undefined) {
+      // Done, but the answer never leaves: the client sees its connection reset.
+      record(0, answer, args);
+      res.socket?.destroy();
+      return;
     }
     record(200, answer, args);
     sendJson(res, 200, answer);
@@ -567,6 +677,24 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
 
     failNext: (method, error) => void failures.set(method, [...(failures.get(method) ?? []), error]),
     rateLimitNext: (method, seconds) => void rateLimits.set(method, [...(rateLimits.get(method) ?? []), seconds]),
+    outage: (fault) => {
+      outageFault = fault === null ? null : { status: fault.status ?? 503, ...(fault.methods ? { methods: [...fault.methods] } : {}) };
+    },
+    hang: (fault) => {
+      hangFault = fault === null ? null : { methods: [...fault.methods], apply: fault.apply ?? false };
+      if (fault === null) {
+        for (const r of heldResponses) r.socket?.destroy();
+        heldResponses.clear();
+      }
+    },
+    dropAnswerNext: (method) => void drops.set(method, [...(drops.get(method) ?? []), true]),
+    channelRateLimit: (limit) => {
+      channelLimit = limit;
+      channelBuckets.clear();
+    },
+    get held() {
+      return heldResponses.size;
+    },
 
     everything: () =>
       [
@@ -587,12 +715,20 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
       failures.clear();
       rateLimits.clear();
       responseUrlUses.clear();
+      outageFault = null;
+      hangFault = null;
+      for (const r of heldResponses) r.socket?.destroy();
+      heldResponses.clear();
+      drops.clear();
+      channelLimit = null;
+      channelBuckets.clear();
       tsSeq = 100;
       viewSeq = 0;
     },
 
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const r of heldResponses) r.socket?.destroy();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

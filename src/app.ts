@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { configWarnings, type Config } from './config';
 import { SecretCatalog } from './core/catalog';
 import { Policy } from './core/policy';
-import type { AuditLog, Clock, Intercom, RequestStore, SecretVault } from './core/ports';
+import type { AuditLog, Clock, Intercom, Outbox, RequestStore, SecretVault } from './core/ports';
 import type { Workspace, Workspaces } from './core/workspace';
 import { systemClock } from './core/ports';
 import { RequestService } from './core/requests';
@@ -26,7 +26,9 @@ import { connectRedisClient, type RedisClient } from './redis/connection';
 import { createRedisRequestStore } from './redis/request-store';
 import { SlackDirectory } from './slack/directory';
 import { registerListeners } from './slack/listeners';
-import { SlackNotifier } from './slack/notifier';
+import { createRedisOutboxQueue } from './redis/outbox-queue';
+import { DEFAULT_DELIVERY, SlackDelivery, type DeliveryOptions } from './slack/delivery';
+import { SlackOutbox } from './slack/slack-outbox';
 import { TimedWebClient } from './slack/timed-client';
 import { createSecretVault, type VaultAdapter } from './vault';
 import { ServedWorkspaces } from './slack/workspaces';
@@ -41,6 +43,12 @@ export const RECONCILE_INTERVAL_MS = 60_000;
 export const ROTATION_CHECK_INTERVAL_MS = 5 * 60_000;
 /** How long SIGTERM waits for running executions before leaving them to lease recovery. */
 export const DRAIN_TIMEOUT_MS = 20_000;
+/** Every Slack Web API call (and response_url post) gives up after this long without an answer. */
+export const SLACK_CALL_TIMEOUT_MS = 10_000;
+/** How long SIGTERM lets the Slack outbox deliver what is due before the process exits. */
+export const DELIVERY_DRAIN_MS = 5_000;
+/** users.info and usergroups.users.list answer fast or not at all; a decision must not hang on them. */
+export const DIRECTORY_TIMEOUT_MS = 5_000;
 
 export interface BotOptions {
   readonly logger: Logger;
@@ -55,6 +63,9 @@ export interface BotOptions {
   readonly replicaId?: string;
   /** Whether sweeps check current/<platform> (default true); the test harness turns it off unless a test wants it. */
   readonly reconcileCurrents?: boolean;
+  /** Slack delivery: lease, polling, pacing and backoff (production: DEFAULT_DELIVERY). */
+  readonly delivery?: Partial<Pick<DeliveryOptions, 'leaseMs' | 'pollMs' | 'pacing' | 'backoff'>>;
+  readonly slackTimeoutMs?: number;
 }
 
 export interface Bot {
@@ -62,6 +73,9 @@ export interface Bot {
   readonly requests: RequestService;
   readonly metrics: Metrics;
   readonly redis: RedisClient;
+  readonly delivery: SlackDelivery;
+  /** What everything told to Slack goes through (for use cases outside the request service, e.g. reminders). */
+  readonly outbox: Outbox;
   /** Starts serving; resolves with the bound port (PORT, or a free one for 0). */
   start(): Promise<{ port: number }>;
   /** Stops taking work, lets executions finish (bounded), closes connections. Idempotent. */
@@ -142,10 +156,13 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   const vaultAdapter = vaultOwner as VaultAdapter;
   const readinessVault = perWorkspace[0]?.vault as SecretVault;
 
+  const slackTimeoutMs = opts.slackTimeoutMs ?? SLACK_CALL_TIMEOUT_MS;
   const slackClientOptions = {
     slackApiUrl: config.slack.apiUrl,
-    // Interactive work: a few quick retries, never the default half hour.
+    // Interactive work (views.open, postEphemeral): a few quick retries, never the default half
+    // hour, and no call without an answer for longer than the timeout.
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
+    timeout: slackTimeoutMs,
   };
   let shuttingDown = false;
   const socketMode = Boolean(config.slack.appToken);
@@ -170,10 +187,27 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     ),
   });
 
-  // Cards, thread replies and directory lookups go through a client that times every call (Bolt's
-  // own app.client, used by listeners for views.open, cannot be swapped).
-  const slackClient = new TimedWebClient(config.slack.botToken, { ...slackClientOptions, logger: boltLogger(logger), logLevel: LogLevel.INFO }, metrics);
-  const directory = new SlackDirectory(slackClient, clock);
+  // respond() posts to the response_url with Bolt's own axios instance (App.axios, not part of its
+  // typed surface), which has no timeout of its own.
+  const boltAxios = (app as unknown as { axios?: { defaults: { timeout?: number } } }).axios;
+  if (boltAxios) boltAxios.defaults.timeout = slackTimeoutMs;
+
+  const boltLog = { logger: boltLogger(logger), logLevel: LogLevel.INFO };
+  // Directory lookups have a client of their own: a 429 pauses a WebClient's whole queue, and a
+  // delivery's back-pressure must never hold up a decision (or an execution's re-check).
+  const directoryClient = new TimedWebClient(
+    config.slack.botToken,
+    { ...boltLog, slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 }, timeout: Math.min(slackTimeoutMs, DIRECTORY_TIMEOUT_MS) },
+    metrics,
+  );
+  // Deliveries: no retries inside the client (the outbox retries, across replicas, as long as
+  // IVS_DELIVERY_MAX_AGE allows), and a 429 comes back at once with its Retry-After.
+  const deliveryClient = new TimedWebClient(
+    config.slack.botToken,
+    { ...boltLog, slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: slackTimeoutMs },
+    metrics,
+  );
+  const directory = new SlackDirectory(directoryClient, clock);
   const inFile = Boolean(config.ivs.configFile);
   const workspaces: Workspaces = new Map(
     perWorkspace.map(({ config: w, log, intercom, vault }) => {
@@ -199,11 +233,19 @@ export function createBot(config: Config, opts: BotOptions): Bot {
       return [w.name, workspace] as const;
     }),
   );
-  const notifier = new SlackNotifier(slackClient, clock, logger, (name) => workspaces.get(name)?.minOverlapMs);
+  const outboxQueue = createRedisOutboxQueue(redis, { keyPrefix: config.redis.keyPrefix });
+  const delivery = new SlackDelivery(deliveryClient, outboxQueue, store, clock, logger, metrics, {
+    ...DEFAULT_DELIVERY,
+    ...opts.delivery,
+    owner: replicaId,
+    maxAgeMs: config.ivs.deliveryMaxAgeMs,
+    minOverlapMs: (name) => workspaces.get(name)?.minOverlapMs,
+  });
+  const outbox = new SlackOutbox(outboxQueue, delivery, clock);
   const requests = new RequestService({
     store,
     audit,
-    notifier,
+    outbox,
     workspaces,
     clock,
     log: logger,
@@ -233,8 +275,9 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   // SPEC §10, per workspace: its own rotate_after, its first channel, its approvers. Nudges are
   // thread replies told through the Journal like every event; the reminder, which belongs to no
   // request, is posted on its own.
-  const journal = new Journal(audit, notifier, logger);
-  const reminders = new SlackRotationReminders(slackClient, logger);
+  const journal = new Journal(audit, outbox, logger);
+  // Posted directly (it belongs to no request), through a client with a timeout and no hidden retries.
+  const reminders = new SlackRotationReminders(deliveryClient, logger);
   const claims = createRedisReminderClaims(redis, { keyPrefix: config.redis.keyPrefix });
   const rotationWatches = perWorkspace.map(
     ({ config: w, log, intercom }) =>
@@ -330,6 +373,8 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     requests,
     metrics,
     redis,
+    delivery,
+    outbox,
     sweep,
     checkRotations,
     async start() {
@@ -341,6 +386,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
       const port = socketMode ? config.port : ((server as Server).address() as AddressInfo).port;
       logger.info({ port, mode: socketMode ? 'socket' : 'http', replicaId }, 'ivs-bot started');
       for (const warning of configWarnings(config)) logger.warn(warning);
+      delivery.start();
       // After a restart: no stale buttons, and whatever a dead replica left behind is picked up.
       try {
         const open = await requests.rerenderOpenCards();
@@ -365,6 +411,9 @@ export function createBot(config: Config, opts: BotOptions): Bot {
         const drained = await requests.executor.drain(stopOpts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
         if (!drained) logger.warn({ inFlight: requests.executor.inFlight }, 'executions still running at shutdown: left to lease recovery');
         await app.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the Slack receiver failed'));
+        // The thread hears what the drained executions did (bounded); what is not delivered by then
+        // stays in Redis for the next replica (or this one after a restart).
+        await delivery.stop(Math.min(stopOpts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS, DELIVERY_DRAIN_MS));
         await catalogChanges.close();
         // Token renewal stops with the bot.
         vaultAdapter.close();

@@ -55,6 +55,8 @@ export interface Config {
     readonly reminderIntervalMs: number;
     /** IVS_FINISH_REMINDER: a rotation waiting to be finished this long gets a nudge, once per this. */
     readonly finishReminderMs: number;
+    /** How long a card or thread reply is retried before it is given up (SPEC §8). */
+    readonly deliveryMaxAgeMs: number;
   };
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Every credential in the config, so the logger can redact them wherever they appear. */
@@ -195,6 +197,8 @@ const schema = z.object({
   IVS_ROTATE_AFTER: boundedOptionalDuration({ ms: DAY_MS, text: '1d' }, { ms: 3650 * DAY_MS, text: '3650d' }),
   IVS_REMINDER_INTERVAL: boundedDuration('7d', { ms: 3_600_000, text: '1h' }, { ms: 365 * DAY_MS, text: '365d' }),
   IVS_FINISH_REMINDER: boundedDuration('3d', { ms: 3_600_000, text: '1h' }, { ms: 365 * DAY_MS, text: '365d' }),
+  // A request is readable for 30 days after it ends, and its card is rendered from it.
+  IVS_DELIVERY_MAX_AGE: boundedDuration('24h', { ms: 60_000, text: '1m' }, { ms: 30 * DAY_MS, text: '30d' }),
   LOG_LEVEL: optional.refine((v) => v === undefined || (LOG_LEVELS as readonly string[]).includes(v), `must be one of ${LOG_LEVELS.join(', ')}`),
   DEBUG: optional.refine((v) => v === undefined || !/node-vault|\*/.test(v), 'must not enable node-vault debug output (it logs secret payloads)'),
 });
@@ -303,6 +307,7 @@ export function loadConfig(env: Env): ConfigResult {
       listMaxAgeMs: e.IVS_LIST_MAX_AGE,
       reminderIntervalMs: e.IVS_REMINDER_INTERVAL,
       finishReminderMs: e.IVS_FINISH_REMINDER,
+      deliveryMaxAgeMs: e.IVS_DELIVERY_MAX_AGE,
     },
     logLevel: (e.LOG_LEVEL ?? 'info') as Config['logLevel'],
     secrets: [

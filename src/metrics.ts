@@ -14,6 +14,11 @@ export interface Metrics {
   readonly upstreamSeconds: Histogram<'service' | 'operation' | 'workspace'>;
   readonly secretsPerPlatform: Gauge<'platform' | 'workspace'>;
   readonly openRequests: Gauge<'state' | 'workspace'>;
+  readonly deliveryBacklog: Gauge;
+  readonly deliveryOldestSeconds: Gauge;
+  readonly deliveryLatency: Histogram<'kind'>;
+  readonly deliveryRetries: Counter<'reason'>;
+  readonly deliveryGiveUps: Counter<'reason'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -33,6 +38,22 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     secretsPerPlatform: new Gauge({ name: 'ivs_secrets', help: 'Active Intercom secrets per platform at the last listing', labelNames: ['platform', 'workspace'], registers: [registry] }),
     openRequests: new Gauge({ name: 'ivs_open_requests', help: 'Open requests by state at the last sweep', labelNames: ['state', 'workspace'], registers: [registry] }),
+    deliveryBacklog: new Gauge({ name: 'ivs_delivery_backlog', help: 'Cards and thread replies recorded for Slack and not delivered yet (all replicas)', registers: [registry] }),
+    deliveryOldestSeconds: new Gauge({ name: 'ivs_delivery_oldest_seconds', help: 'Age of the oldest undelivered Slack notice (0 when none)', registers: [registry] }),
+    deliveryLatency: new Histogram({
+      name: 'ivs_delivery_latency_seconds',
+      help: 'Recorded → delivered to Slack, by kind of notice (card, reply, note)',
+      labelNames: ['kind'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400],
+      registers: [registry],
+    }),
+    deliveryRetries: new Counter({ name: 'ivs_delivery_retries_total', help: 'Slack deliveries put off to be retried, by reason', labelNames: ['reason'], registers: [registry] }),
+    deliveryGiveUps: new Counter({
+      name: 'ivs_delivery_give_ups_total',
+      help: 'Slack notices given up: max_age (older than IVS_DELIVERY_MAX_AGE) or refused (an error retrying cannot fix)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
 }
 

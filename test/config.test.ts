@@ -182,6 +182,18 @@ describe('durations', () => {
     expect(configWith({ IVS_LIST_MAX_AGE: value }).ivs.listMaxAgeMs).toBe(ms);
   });
 
+  it('IVS_DELIVERY_MAX_AGE defaults to 24h and takes any duration from 1m to 30d', () => {
+    expect(configWith({}).ivs.deliveryMaxAgeMs).toBe(24 * 3_600_000);
+    expect(configWith({ IVS_DELIVERY_MAX_AGE: '90m' }).ivs.deliveryMaxAgeMs).toBe(90 * 60_000);
+    expect(configWith({ IVS_DELIVERY_MAX_AGE: '30d' }).ivs.deliveryMaxAgeMs).toBe(30 * 86_400_000);
+  });
+
+  it('refuses an IVS_DELIVERY_MAX_AGE below 1m, above 30d or malformed, saying why', () => {
+    for (const value of ['30s', '31d', 'a day']) {
+      expect(problemsWith({ IVS_DELIVERY_MAX_AGE: value })).toEqual([`IVS_DELIVERY_MAX_AGE "${value}" is not a duration from 1m to 30d (like 12h, 3d, 7d)`]);
+    }
+  });
+
   it('refuses an IVS_LIST_MAX_AGE above 1m or malformed, saying why', () => {
     expect(problemsWith({ IVS_LIST_MAX_AGE: '2m' })).toEqual(['IVS_LIST_MAX_AGE "2m" is not a duration from 0s to 1m (like 90s, 15m, 1h, 2d)']);
     expect(problemsWith({ IVS_LIST_MAX_AGE: '5 seconds' })).toEqual(['IVS_LIST_MAX_AGE "5 seconds" is not a duration from 0s to 1m (like 90s, 15m, 1h, 2d)']);

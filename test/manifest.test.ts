@@ -19,6 +19,8 @@ const SCOPES_BY_METHOD: Readonly<Record<string, readonly string[]>> = {
   'users.info': ['users:read'],
   'usergroups.users.list': ['usergroups:read'],
   'conversations.info': ['channels:read', 'groups:read'],
+  'conversations.history': ['channels:history', 'groups:history'],
+  'conversations.replies': ['channels:history', 'groups:history'],
   'views.open': [],
   'views.update': [],
   'views.push': [],

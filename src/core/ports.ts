@@ -1,4 +1,4 @@
-import type { ApprovalRequest, CardRef, RequestState } from './request';
+import type { ApprovalRequest, RequestState } from './request';
 import type { CreatedSecret, Platform, RequestId, SecretInfo, UserId } from './types';
 
 /** Intercom's identity verification secrets API. Throws IntercomError. */
@@ -117,9 +117,9 @@ export type CreateResult =
   | { readonly kind: 'id_taken' };
 
 export interface RequestStore {
+  /** Also records, in the same atomic step, that the new request's card is to be posted (Outbox). */
   create(input: NewRequest): Promise<CreateResult>;
   get(id: RequestId): Promise<ApprovalRequest | null>;
-  setCard(id: RequestId, card: CardRef): Promise<void>;
   /*
    * `seenStep` below is the fingerprint of the step the person's card showed (stepFingerprint), checked
    * inside the transition: a click on an older version of the card is 'changed', never counted for
@@ -228,18 +228,38 @@ export interface AuditLog {
   history(id: RequestId): Promise<{ entries: AuditEntry[]; chain: { ok: true } | { ok: false; brokenAt: string; why: string } }>;
 }
 
-/** Tells Slack. Implemented by slack/notifier.ts; failures there are logged, never thrown into core. */
-export interface Notifier {
-  /** Posts the card for a new request; returns where it is. */
-  postCard(request: ApprovalRequest): Promise<CardRef | null>;
-  /** Re-renders the card in place from the stored request. */
-  updateCard(request: ApprovalRequest): Promise<void>;
-  /** A reply in the card's thread telling one event. */
-  threadReply(request: ApprovalRequest, event: AuditEvent): Promise<void>;
+/**
+ * What people must be told about a request, recorded before anyone tells it (the transactional
+ * outbox of SPEC §8). A union, so a new kind of notice is a compile error wherever it is delivered.
+ */
+export type Notice =
+  /** Post the request's card, or bring it up to date; rendered from the stored request when delivered, so updates coalesce. */
+  | { readonly kind: 'card' }
+  /** A thread reply under the card telling one event, in the order recorded. */
+  | { readonly kind: 'reply'; readonly event: AuditEvent };
+
+/** How the first post of a request's card went, as far as the caller could wait for it. */
+export type CardPosting =
+  | { readonly kind: 'posted' }
+  /** Slack said no in a way retrying cannot fix (`not_in_channel`, `channel_not_found`, `is_archived`, `invalid_auth`, …). */
+  | { readonly kind: 'refused'; readonly error: string }
+  /** Slack is slow or down: the card stays recorded and is posted when Slack answers again. */
+  | { readonly kind: 'delayed' };
+
+/**
+ * Everything the bot tells Slack about a request goes through here: `record` writes it to Redis
+ * (durably, in order) and returns; a delivery loop on whichever replica is alive sends it, retrying
+ * until Slack takes it or it is older than IVS_DELIVERY_MAX_AGE. Nothing in the core waits for Slack.
+ * Implemented by slack/slack-outbox.ts; `record` throws StoreUnavailableError when Redis is down.
+ */
+export interface Outbox {
+  record(request: ApprovalRequest, notices: readonly Notice[]): Promise<void>;
+  /** Waits at most `timeoutMs` for the first post of the request's card (recorded when the request was created). */
+  cardPosting(id: RequestId, timeoutMs: number): Promise<CardPosting>;
 }
 
 /**
- * Posts the reminder of due secrets (SPEC §10). Not a request's notice, so not the Notifier's:
+ * Posts the reminder of due secrets (SPEC §10). Not a request's notice, so not the Outbox's:
  * a reminder that could not be posted is simply posted by the next check (its claim is given back).
  */
 export interface RotationReminders {

@@ -6,7 +6,7 @@ import { Journal } from './journal';
 import { confirmingLostAnswer } from './lost-answer';
 import { requiredOverlapMs, type ApprovalRequest, type Operation } from './request';
 import { fingerprint, newRequestId, stepFingerprint } from './request-id';
-import type { AuditLog, Clock, Log, Notifier, RequestStore } from './ports';
+import type { AuditLog, Clock, Log, Outbox, RequestStore } from './ports';
 import type { Platform, RequestId, SecretInfo, UserId } from './types';
 import type { Workspace, Workspaces } from './workspace';
 
@@ -45,7 +45,7 @@ export interface RequestSettings {
 export interface RequestServiceDeps {
   readonly store: RequestStore;
   readonly audit: AuditLog;
-  readonly notifier: Notifier;
+  readonly outbox: Outbox;
   /** Each request uses its own workspace's Intercom, Vault and policy, never another's. */
   readonly workspaces: Workspaces;
   readonly clock: Clock;
@@ -54,6 +54,9 @@ export interface RequestServiceDeps {
 }
 
 const reply = (ok: boolean, text: string): Reply => ({ ok, text });
+
+/** How long opening a request waits for its card to be posted before saying it is delayed. */
+export const CARD_WAIT_MS = 4_000;
 
 /**
  * The approval engine's use cases, in the product's words. Slack listeners call these after ack();
@@ -64,7 +67,7 @@ export class RequestService {
   private readonly journal: Journal;
 
   constructor(private readonly deps: RequestServiceDeps) {
-    this.journal = new Journal(deps.audit, deps.notifier, deps.log);
+    this.journal = new Journal(deps.audit, deps.outbox, deps.log);
     this.executor = new Executor({
       store: deps.store,
       workspaces: deps.workspaces,
@@ -254,7 +257,7 @@ export class RequestService {
    * re-rendered, so the person's Slack shows what is pending now before they click again.
    */
   private async cardChanged(request: ApprovalRequest, nothing: string): Promise<Reply> {
-    await this.deps.notifier.updateCard(request);
+    await this.journal.refreshCard(request).catch((err: unknown) => this.deps.log.warn({ err, requestId: request.id }, 'could not record the card refresh'));
     return reply(
       false,
       `The card of ${request.id} changed since you saw it (it now shows fingerprint ${stepFingerprint(request)}), so nothing was ${nothing}. Read the card again before you decide.`,
@@ -282,7 +285,7 @@ export class RequestService {
   /** On start: cards of open requests are re-rendered from the store, so no stale buttons survive. */
   async rerenderOpenCards(): Promise<number> {
     const open = await this.deps.store.listOpen();
-    for (const request of open) await this.deps.notifier.updateCard(request);
+    for (const request of open) await this.journal.refreshCard(request);
     return open.length;
   }
 
@@ -307,6 +310,7 @@ export class RequestService {
     reason: string,
     impact: Platform[],
     maxOpen: number,
+    waitForCard = true,
   ): Promise<{ reply: Reply; id?: RequestId }> {
     const now = this.deps.clock.now();
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -349,25 +353,30 @@ export class RequestService {
         const secretId = operation.action === 'create' ? '' : operation.secretId;
         return { reply: reply(false, `Secret ${secretId} already has an open rotation: ${created.existing} (see \`/ivs status ${created.existing}\`).`) };
       }
-      // Whatever goes wrong posting the card (a rendering error included) cancels the request: none
-      // may stay open without a card people can see and decide on.
-      const card = await this.deps.notifier.postCard(created.request).catch((err: unknown) => {
-        this.deps.log.error({ err, requestId: id }, 'posting the request card failed');
-        return null;
-      });
-      if (!card) {
-        await this.deps.store.cancel(id, actor.userId, this.deps.clock.now());
-        return { reply: reply(false, `Could not post the request card in this channel, so ${id} was cancelled. Is the bot a member of the channel?`) };
-      }
-      await this.deps.store.setCard(id, card);
-      const withCard: ApprovalRequest = { ...created.request, card };
+      // The store recorded the card post with the request (one atomic step); the thread's first
+      // reply follows it in the outbox. Listening starts first: the card may go out at once.
+      const posting = waitForCard ? this.deps.outbox.cardPosting(id, CARD_WAIT_MS) : undefined;
       await this.journal.tell(
-        withCard,
+        created.request,
         { type: 'requested', actor: actor.userId, at: now, detail: { action: operation.action, workspace: operation.workspace } },
         { updateCard: false },
       );
       const needs = `${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'}`;
-      return { reply: reply(true, `Request ${id} opened; it needs ${needs} from someone else.`), id };
+      const opened = `Request ${id} opened; it needs ${needs} from someone else.`;
+      // The bot itself (an orphan's delete request, opened during an execution) does not wait for Slack.
+      if (!posting) return { reply: reply(true, opened), id };
+      const posted = await posting;
+      if (posted.kind === 'refused') {
+        const cancelled = await this.deps.store.cancel(id, actor.userId, this.deps.clock.now());
+        if (cancelled.kind === 'ok') {
+          await this.journal.tell(cancelled.request, { type: 'cancelled', at: this.deps.clock.now(), detail: { why: `card not posted: ${posted.error}` } }, { updateCard: false });
+        }
+        return { reply: reply(false, `Could not post the request card in this channel (Slack said \`${posted.error}\`), so ${id} was cancelled. Is the bot a member of the channel?`) };
+      }
+      if (posted.kind === 'delayed') {
+        return { reply: reply(true, `${opened} Slack is not answering right now, so its card is delayed: it is posted here as soon as Slack answers again (\`/ivs status ${id}\` works meanwhile).`), id };
+      }
+      return { reply: reply(true, opened), id };
     }
     return { reply: reply(false, 'Could not allocate a request id; try again.') };
   }
@@ -398,6 +407,7 @@ export class RequestService {
       `orphan of ${origin.id}: ${why}; its material is not in Vault, so nobody can sign with it`,
       impact,
       Number.MAX_SAFE_INTEGER,
+      false,
     ).catch((err: unknown) => {
       this.deps.log.error({ err, requestId: origin.id }, 'could not open the orphan delete request');
       return null;

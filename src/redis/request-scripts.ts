@@ -21,7 +21,10 @@
  *   P inflight:<workspace> string: the request executing a create/delete in that workspace
  *   P waiting:<workspace>  set: approved requests waiting for that slot
  *   P rotation:<secret id> string: the open rotation of that secret
+ *   P outbox:…             the Slack outbox (redis/outbox-queue.ts); create records the card post there
  */
+
+import { OUTBOX_PUSH_LUA } from './outbox-queue';
 
 const PREAMBLE = `
 local P = ARGV[1]
@@ -124,7 +127,7 @@ if redis.call('EXISTS', key) == 0 then return { 'not_found', '', {} } end
 `;
 
 /** Create is the one script that runs before the hash exists, so it does not use the preamble's guard. */
-const CREATE = `
+const CREATE = `${OUTBOX_PUSH_LUA}
 local P = ARGV[1]
 local id = ARGV[2]
 local key = P .. 'req:' .. id
@@ -148,15 +151,12 @@ redis.call('ZADD', P .. 'open', created_at, id)
 redis.call('ZADD', P .. 'pending', expires_at, id)
 redis.call('SADD', rkey, id)
 if rotation_of ~= '' then redis.call('SET', P .. 'rotation:' .. rotation_of, id) end
+-- Its card post is recorded with it (SPEC §8): a request exists only with a card on its way.
+outbox_push(P, cjson.decode(redis.call('HGET', key, 'body')).channel, id, 'card', '', created_at)
 return { 'created', '', redis.call('HGETALL', key) }
 `;
 
 const GET = `
-return reply('ok')
-`;
-
-const SET_CARD = `
-redis.call('HSET', key, 'card_channel', ARGV[5], 'card_ts', ARGV[6])
 return reply('ok')
 `;
 
@@ -365,7 +365,6 @@ return reply('ok')
 export const REQUEST_SCRIPTS = {
   ivsCreate: CREATE,
   ivsGet: PREAMBLE + GET,
-  ivsSetCard: PREAMBLE + SET_CARD,
   ivsApprove: PREAMBLE + APPROVE,
   ivsWithdraw: PREAMBLE + WITHDRAW,
   ivsReject: PREAMBLE + REJECT,

@@ -192,10 +192,6 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return reply.kind === 'not_found' ? null : requestOf(id, reply);
     },
 
-    async setCard(id, card) {
-      await run('ivsSetCard', id, Date.now(), card.channel, card.ts);
-    },
-
     async approve(id, user, now, seenStep): Promise<ApproveResult> {
       const reply = await run('ivsApprove', id, now, user, String(now + claimGraceMs), seenStep);
       if (reply.kind === 'not_found') return { kind: 'not_found' };

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Log, RotationReminder, RotationReminders } from '../core/ports';
-import { slackError } from './notifier';
+import { slackError } from './delivery-errors';
 import { renderRotationReminder } from './views/rotation-reminder';
 
 /** The reminder of due secrets, posted straight through the Web API (a refusal is logged and retried by the next check). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/core/journal';
-import type { AuditEvent, AuditLog, Notifier, ReminderClaims, RotationReminders } from '../../src/core/ports';
+import type { AuditEvent, AuditLog, Outbox, ReminderClaims, RotationReminders } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
 import { RotationWatch, type RotationWatchSettings } from '../../src/core/rotation-watch';
 import type { SecretInfo } from '../../src/core/types';
@@ -55,10 +55,11 @@ function world(opts: { secrets?: SecretInfo[] | Error; open?: ApprovalRequest[];
   const replies: AuditEvent[] = [];
   let listCalls = 0;
   let postFails = opts.postFails ?? 0;
-  const notifier: Notifier = {
-    postCard: async () => null,
-    updateCard: async () => undefined,
-    threadReply: async (_r, e) => void replies.push(e),
+  const notifier: Outbox = {
+    record: async (_r, notices) => {
+      for (const n of notices) if (n.kind === 'reply') replies.push(n.event);
+    },
+    cardPosting: async () => ({ kind: 'posted' }),
   };
   const reminders: RotationReminders = {
     post: async (_c, r) => {

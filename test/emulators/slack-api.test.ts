@@ -248,3 +248,66 @@ describe('waiting and searching', () => {
     expect((await rejectionOf(web.usergroups.users.list({ usergroup: 'S1' }))).data?.error).toBe('no_such_subteam');
   });
 });
+
+describe('fault switches of the Slack double', () => {
+  it('outage: every Web API call answers 503 until it ends, and nothing is posted meanwhile', async () => {
+    const web = client();
+    slack.outage({});
+    const failed = await rejectionOf(web.chat.postMessage({ channel: 'C111', text: 'during' }));
+    expect(failed).toMatchObject({ code: 'slack_webapi_http_error', statusCode: 503 });
+    expect(slack.messages()).toEqual([]);
+    expect(slack.callsTo('chat.postMessage').map((c) => c.status)).toEqual([503]);
+    slack.outage(null);
+    expect((await web.chat.postMessage({ channel: 'C111', text: 'after' })).ok).toBe(true);
+  });
+
+  it('hang: a call gets no answer until the client gives up; with apply the post happens anyway', async () => {
+    const web = client('xoxb-test', { timeout: 300 });
+    slack.hang({ methods: ['chat.postMessage'], apply: true });
+    const timedOut = await rejectionOf(web.chat.postMessage({ channel: 'C111', text: 'into the void' }));
+    expect(timedOut).toMatchObject({ code: 'slack_webapi_request_error' });
+    expect(slack.messages().map((m) => m.text)).toEqual(['into the void']);
+    slack.hang({ methods: ['chat.postMessage'] });
+    await rejectionOf(web.chat.postMessage({ channel: 'C111', text: 'never posted' }));
+    expect(slack.messages().map((m) => m.text)).toEqual(['into the void']);
+    slack.hang(null);
+    expect(slack.held).toBe(0);
+    expect((await web.chat.postMessage({ channel: 'C111', text: 'healthy' })).ok).toBe(true);
+  });
+
+  it('dropAnswerNext: the post is made, then the connection drops before the answer', async () => {
+    const web = client();
+    slack.dropAnswerNext('chat.postMessage');
+    expect(await rejectionOf(web.chat.postMessage({ channel: 'C111', text: 'posted, unanswered' }))).toMatchObject({ code: 'slack_webapi_request_error' });
+    expect(slack.messages().map((m) => m.text)).toEqual(['posted, unanswered']);
+    expect((await web.chat.postMessage({ channel: 'C111', text: 'answered' })).ok).toBe(true);
+  });
+
+  it('channelRateLimit: a burst beyond the bucket gets 429 with a Retry-After of whole seconds, per channel', async () => {
+    const web = client('xoxb-test', { rejectRateLimitedCalls: true });
+    slack.channelRateLimit({ perSecond: 1, burst: 2 });
+    expect((await web.chat.postMessage({ channel: 'C111', text: '1' })).ok).toBe(true);
+    expect((await web.chat.postMessage({ channel: 'C111', text: '2' })).ok).toBe(true);
+    expect(await rejectionOf(web.chat.postMessage({ channel: 'C111', text: '3' }))).toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 1 });
+    expect((await web.chat.postMessage({ channel: 'C222', text: 'elsewhere' })).ok).toBe(true);
+    expect((await web.chat.update({ channel: 'C111', ts: slack.messages('C111')[0]?.ts ?? '', text: 'updates are not limited' })).ok).toBe(true);
+    slack.channelRateLimit(null);
+    expect((await web.chat.postMessage({ channel: 'C111', text: '4' })).ok).toBe(true);
+  });
+
+  it('keeps message metadata and shows it in conversations.history and conversations.replies when asked', async () => {
+    const web = client();
+    const metadata = { event_type: 'ivs_notice', event_payload: { request_id: 'R-1', item: '7' } };
+    const parent = await web.chat.postMessage({ channel: 'C111', text: 'card', metadata });
+    const ts = parent.ts as string;
+    await web.chat.postMessage({ channel: 'C111', thread_ts: ts, text: 'reply', metadata: { ...metadata, event_payload: { request_id: 'R-1', item: '8' } } });
+    const history = await web.conversations.history({ channel: 'C111', include_all_metadata: true });
+    expect(history.messages?.map((m) => [m.text, (m.metadata?.event_payload as Record<string, unknown> | undefined)?.['item']])).toEqual([['card', '7']]);
+    const replies = await web.conversations.replies({ channel: 'C111', ts, include_all_metadata: true });
+    expect(replies.messages?.map((m) => [m.text, (m.metadata?.event_payload as Record<string, unknown> | undefined)?.['item']])).toEqual([
+      ['card', '7'],
+      ['reply', '8'],
+    ]);
+    expect((await web.conversations.replies({ channel: 'C111', ts })).messages?.[1]?.metadata).toBeUndefined();
+  });
+});

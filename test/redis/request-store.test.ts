@@ -78,11 +78,12 @@ describe('creating and reading requests', () => {
     expect(await store.create({ request, maxOpenPerRequester: 5 })).toEqual({ kind: 'id_taken' });
   });
 
-  it('records where the card was posted', async () => {
-    const { store } = stores();
+  it('records the new request\'s card post in the Slack outbox in the same step', async () => {
+    const { store, prefix } = stores();
     const request = await created(store, newRequest());
-    await store.setCard(request.id, { channel: 'C_OPS', ts: '1700000000.123456' });
-    expect((await store.get(request.id))?.card).toEqual({ channel: 'C_OPS', ts: '1700000000.123456' });
+    const queued = (await redis.a.lrange(`${prefix}outbox:${request.channel}`, 0, -1)).map((raw) => JSON.parse(raw) as Record<string, unknown>);
+    expect(queued).toEqual([expect.objectContaining({ r: request.id, k: 'card' })]);
+    expect(await redis.a.zscore(`${prefix}outbox:due`, request.channel)).not.toBeNull();
   });
 
   it('lists open requests oldest first and leaves closed ones out', async () => {

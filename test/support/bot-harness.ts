@@ -163,6 +163,10 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       holderWindowMs: 3_000,
       // Tests seed current/<platform> as they need it; the one test of the reconciler turns it on.
       reconcileCurrents: false,
+      // Slack deliveries as production makes them, but quicker to retry and take over, and not paced
+      // (the double does not rate-limit unless a test asks it to; the pacing test paces).
+      delivery: { leaseMs: 3_000, pollMs: 200, pacing: { perSecond: 1_000, burst: 1_000 }, backoff: { baseMs: 200, maxMs: 2_000 } },
+      slackTimeoutMs: 3_000,
       ...opts.bot,
       ...botOpts,
     });

@@ -174,3 +174,9 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
     }
   }
 }
+
+/** The note a thread gets when some of its replies were given up (older than IVS_DELIVERY_MAX_AGE). */
+export function renderDeliveryGap(requestId: string): string {
+  const id = escapeBounded(requestId, 20);
+  return `:warning: Some events of this request could not be posted here in time (Slack was unavailable for longer than IVS_DELIVERY_MAX_AGE), so this thread may be missing some. \`/ivs audit ${id}\` lists them all.`;
+}
