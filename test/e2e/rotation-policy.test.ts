@@ -15,6 +15,7 @@ import {
   threadReply,
   type RunningBot,
   type World,
+  outboxDrained,
 } from '../support/bot-harness';
 
 const MINUTE = 60_000;
@@ -54,7 +55,12 @@ describe('rotation policy: due secrets, reminders, stalled rotations', () => {
   let replicas: RunningBot[];
   let old: string;
   let young: string;
-  const checkEverywhere = () => Promise.all(replicas.map((r) => r.bot.checkRotations()));
+  // Nudges are thread replies through the Slack outbox: delivered right after, not inside, the check.
+  const checkEverywhere = async () => {
+    const outcomes = await Promise.all(replicas.map((r) => r.bot.checkRotations()));
+    await outboxDrained(world);
+    return outcomes;
+  };
 
   beforeAll(async () => {
     world = await startWorld({

@@ -301,3 +301,14 @@ export function seedSecretWithMaterial(world: World, name: string, platforms: Ar
   if (opts.current) for (const p of platforms) world.vault.seed(`${VAULT_BASE}/current/${p}`, { secret: `seeded-material-${id}`, intercom_secret_id: id });
   return id;
 }
+
+/** Waits until the Slack outbox holds nothing undelivered (every card and thread reply recorded so far is in the double). */
+export async function outboxDrained(world: World, timeoutMs = 10_000): Promise<void> {
+  const key = `${world.env['REDIS_KEY_PREFIX'] ?? ''}outbox:due`;
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if ((await world.bot.bot.redis.zcard(key)) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the Slack outbox still held undelivered notices after ${timeoutMs} ms`);
+}
