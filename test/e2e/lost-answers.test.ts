@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVER, REQUESTER, buttonsOf, openRequest, startWorld, threadReply, type RunningBot, type World } from '../support/bot-harness';
+import { outboxDrained, APPROVER, REQUESTER, buttonsOf, openRequest, startWorld, threadReply, type RunningBot, type World } from '../support/bot-harness';
 import { startRedisProxy, type RedisProxy } from '../support/redis-proxy';
 import { plainTextValue } from '../../emulators/slack-payloads';
 
@@ -103,6 +103,8 @@ describe('Redis answers lost on the way back from reject, cancel and withdraw', 
     const { id, card } = await openRequest(world, 'create web Lost Withdraw', REQUESTER, bot);
     await bot.click('ivs_approve', id, APPROVER);
     await threadReply(world, card, /Approved by <@U222>/);
+    // The outbox's own steps for that reply also carry the id and the approver: let them finish first.
+    await outboxDrained(world, bot);
     const lost = proxy.loseAnswerTo(id, APPROVER);
     const answer = await bot.click('ivs_withdraw', id, APPROVER);
     await lost;

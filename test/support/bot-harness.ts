@@ -303,11 +303,11 @@ export function seedSecretWithMaterial(world: World, name: string, platforms: Ar
 }
 
 /** Waits until the Slack outbox holds nothing undelivered (every card and thread reply recorded so far is in the double). */
-export async function outboxDrained(world: World, timeoutMs = 10_000): Promise<void> {
+export async function outboxDrained(world: World, via: RunningBot = world.bot, timeoutMs = 10_000): Promise<void> {
   const key = `${world.env['REDIS_KEY_PREFIX'] ?? ''}outbox:due`;
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if ((await world.bot.bot.redis.zcard(key)) === 0) return;
+    if ((await via.bot.redis.zcard(key)) === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`the Slack outbox still held undelivered notices after ${timeoutMs} ms`);
