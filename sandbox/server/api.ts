@@ -125,7 +125,7 @@ export async function startControlServer(
     const q = (k: string) => url.searchParams.get(k) ?? undefined;
     let m: RegExpExecArray | null;
 
-    if (method === 'GET' && path === '/api/state') return json(res, 200, core.state());
+    if (method === 'GET' && path === '/api/state') return json(res, 200, await core.state());
     if (method === 'GET' && path === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
       res.write(`data: ${JSON.stringify({ seq: core.seq() })}\n\n`);
@@ -176,7 +176,7 @@ export async function startControlServer(
         if (!r) throw new RefusedError(404, `Unknown replica "${m[1]}": the replicas are ${core.replicas.map((x) => x.name).join(' and ')}.`);
         if (m[2] === 'kill') await r.kill();
         else await r.start();
-        return json(res, 200, { replicas: core.replicas.map((x) => x.state()) });
+        return json(res, 200, { replicas: (await core.state())['replicas'] });
       }
     }
     if (path.startsWith('/api/')) throw new RefusedError(404, `No such endpoint: ${method} ${path}.`);

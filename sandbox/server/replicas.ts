@@ -3,11 +3,30 @@ import { resolve } from 'node:path';
 
 /**
  * The bot's replicas: each one `src/main.ts` in its own process, exactly as production starts it
- * (config from the environment, createBot, signals), run through tsx. Each keeps its port across
- * kill and restart, so the sandbox can always address it.
+ * (config from the environment, createBot, signals). The sandbox bundles src/main.ts once with
+ * esbuild (`bundleBot`), which starts about twice as fast as compiling through tsx in every
+ * process. Each replica keeps its port across kill and restart, so the sandbox can always address it.
  */
 
 const ROOT = resolve(__dirname, '..', '..');
+
+/** src/main.ts as one CommonJS file in `dir`; its packages stay in the repository's node_modules. */
+export async function bundleBot(dir: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const outfile = resolve(dir, 'ivs-bot.cjs');
+  await esbuild.build({
+    entryPoints: [resolve(ROOT, 'src/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    sourcemap: 'inline',
+    logLevel: 'silent',
+  });
+  return outfile;
+}
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 3_000;
 const LOG_LINES = 200;
@@ -32,6 +51,7 @@ export class Replica {
   constructor(
     readonly name: string,
     readonly port: number,
+    private readonly bundle: string,
     private readonly env: Record<string, string>,
     private readonly onChange: () => void,
   ) {
@@ -67,9 +87,9 @@ export class Replica {
 
   async start(): Promise<void> {
     if (this.alive) return;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['--enable-source-maps', this.bundle], {
       cwd: ROOT,
-      env: { ...this.env, PORT: String(this.port) },
+      env: { ...this.env, PORT: String(this.port), NODE_PATH: resolve(ROOT, 'node_modules') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     everyChild.add(child);

@@ -16,7 +16,7 @@ import { connectRedis } from '../../src/redis/connection';
 import { startControlServer, type ControlServer } from './api';
 import { auditPanel, intercomPanel, VaultPanel, type AuditPanelEntry, type Workspace } from './panels';
 import { BOT_USER_ID, CHANNELS, GROUP_MEMBERS, PEOPLE, RIGHTS_ENV, TEAM_ID } from './people';
-import { Replica } from './replicas';
+import { bundleBot, Replica } from './replicas';
 import { SlackWorld, RefusedError } from './slack-world';
 
 export const FAULT_NAMES = [
@@ -65,7 +65,7 @@ export interface SandboxCore {
   readonly workspaces: readonly Workspace[];
   readonly vault: VaultDouble;
   readonly replicas: readonly Replica[];
-  state(): Record<string, unknown>;
+  state(): Promise<Record<string, unknown>>;
   seq(): number;
   onSeq(listener: (seq: number) => void): () => void;
   deliver(body: string): Promise<BoltAnswer>;
@@ -105,13 +105,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     cleanups.length = 0;
   };
   try {
-    const [redis, slack, intercom, vault] = await Promise.all([
+    const parts = await Promise.allSettled([
       startRedis({ persist: true }),
       startSlackDouble({ token: 'xoxb-sandbox', teamId: TEAM_ID, botUserId: BOT_USER_ID, strictUsers: true }),
       startIntercomDouble({ now }),
       startVaultDouble({ now }),
-    ]);
-    cleanups.push(() => redis.stop(), () => slack.close(), () => intercom.close(), () => vault.close());
+      bundleBot(dir),
+    ] as const);
+    const [redisPart, slackPart, intercomPart, vaultPart, bundlePart] = parts;
+    // Whatever did start is stopped again, also when something else failed.
+    if (redisPart.status === 'fulfilled') cleanups.push(() => redisPart.value.stop());
+    if (slackPart.status === 'fulfilled') cleanups.push(() => slackPart.value.close());
+    if (intercomPart.status === 'fulfilled') cleanups.push(() => intercomPart.value.close());
+    if (vaultPart.status === 'fulfilled') cleanups.push(() => vaultPart.value.close());
+    const failed = parts.find((p) => p.status === 'rejected');
+    if (failed?.status === 'rejected') throw failed.reason;
+    if (redisPart.status !== 'fulfilled' || slackPart.status !== 'fulfilled' || intercomPart.status !== 'fulfilled' || vaultPart.status !== 'fulfilled' || bundlePart.status !== 'fulfilled') {
+      throw new Error('unreachable');
+    }
+    const [redis, slack, intercom, vault, bundle] = [redisPart.value, slackPart.value, intercomPart.value, vaultPart.value, bundlePart.value];
 
     for (const p of PEOPLE) slack.setUser({ id: p.userId, teamId: TEAM_ID, name: p.name, realName: p.name[0]?.toUpperCase() + p.name.slice(1) });
     for (const [group, members] of Object.entries(GROUP_MEMBERS)) slack.setGroup(group, members);
@@ -147,7 +159,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       localVersion += 1;
     };
     const ports = await Promise.all([freePort(), freePort()]);
-    const replicas = ['A', 'B'].map((name, i) => new Replica(name, ports[i] ?? 0, env, bump));
+    const replicas = ['A', 'B'].map((name, i) => new Replica(name, ports[i] ?? 0, bundle, env, bump));
     cleanups.push(async () => {
       await Promise.all(replicas.map((r) => r.stop()));
     });
@@ -284,6 +296,27 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       polling = false;
     });
 
+    /** Each replica, with the requests it holds the execution lease of (watch failover happen). */
+    const replicaStates = async () => {
+      const owners = new Map<string, string[]>();
+      if (!faults.redis_stopped) {
+        try {
+          const ids = await panelRedis.zrange(`${KEY_PREFIX}leases`, '0', '-1');
+          for (const id of ids) {
+            const [state, owner] = await panelRedis.hmget(`${KEY_PREFIX}req:${id}`, 'state', 'lease_owner');
+            if (state === 'executing' && owner) owners.set(owner, [...(owners.get(owner) ?? []), id]);
+          }
+        } catch {
+          // Redis is not answering: no lease information.
+        }
+      }
+      return replicas.map((r) => {
+        const pid = r.pid;
+        const executing = pid === null ? [] : [...owners].filter(([owner]) => owner.startsWith(`${pid}-`)).flatMap(([, ids]) => ids);
+        return { ...r.state(), executing };
+      });
+    };
+
     const core: SandboxCore = {
       world,
       slack,
@@ -299,11 +332,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       setFault,
       skip,
       clock,
-      state: () => ({
+      state: async () => ({
         people: PEOPLE.map((p) => ({ ...p })),
         channels: CHANNELS.map((c) => ({ ...c })),
         workspaces: workspaces.map((w) => w.name),
-        replicas: replicas.map((r) => r.state()),
+        replicas: await replicaStates(),
         faults: currentFaults(),
         clock: clock(),
         settings: { ...SANDBOX_SETTINGS },
