@@ -207,6 +207,72 @@ describe('the sandbox', () => {
     expect(restarted.body.replicas.every((r) => r.alive)).toBe(true);
   }, 90_000);
 
+  it('a rotation finished after skipping IVS_MIN_OVERLAP (5m): current/web moves to the successor, the old secret is deleted', async () => {
+    const old = (await intercomSecrets()).find((s) => s.name === 'Production Web');
+    if (!old) throw new Error('seeded secret missing');
+    const currentBefore = (await vaultEntries()).find((e) => e.key === 'current/web')?.intercomId;
+    const { card } = await openRequest(api, 'alice', `/ivs rotate ${old.id} yearly rotation`);
+    await api.post('/api/click', { as: 'bob', channel: 'ops', ts: card.ts, button: 'Approve', confirm: true });
+    await replyMatching(api, card, 'alice', /Step 1 done/);
+    const successor = await until('the successor at current/web', async () => {
+      const current = (await vaultEntries()).find((e) => e.key === 'current/web');
+      return current && current.intercomId !== old.id && current.intercomId !== currentBefore ? current : undefined;
+    });
+
+    // Too early: both secrets must coexist for 5m.
+    await api.post('/api/click', { as: 'alice', channel: 'ops', ts: card.ts, button: 'Finish rotation', confirm: true });
+    await until('the too-early refusal', async () => (await messages(api, 'alice')).find((m) => m.ephemeral && /Too early/.test(everything(m))));
+
+    await api.post('/api/time/skip', { by: '6m' });
+    await api.post('/api/click', { as: 'alice', channel: 'ops', ts: card.ts, button: 'Finish rotation', confirm: true });
+    await replyMatching(api, card, 'bob', /asked to finish the rotation/);
+    await until('the delete step’s Approve button', async () => ((await thread(api, card.ts, 'bob')).parent.blocks ?? []).some((b) => JSON.stringify(b).includes('"Approve"')) || undefined);
+    await api.post('/api/click', { as: 'bob', channel: 'ops', ts: card.ts, button: 'Approve', confirm: true });
+    await replyMatching(api, card, 'alice', /Succeeded/);
+
+    const after = await intercomSecrets();
+    expect(after.find((s) => s.id === old.id)?.deleted).toBe(true);
+    const entries = await vaultEntries();
+    expect(entries.find((e) => e.key === `secrets/${old.id}`)?.deleted).toBe(true);
+    expect(entries.find((e) => e.key === 'current/web')?.fingerprint).toBe(successor.fingerprint);
+  }, 90_000);
+
+  it('Slack down for a while: an approved create still runs through Intercom and Vault', async () => {
+    const { card } = await openRequest(api, 'alice', '/ivs create web Outage Demo');
+    await api.post('/api/faults', { name: 'slack_down', on: true });
+    try {
+      await api.post('/api/click', { as: 'bob', channel: 'ops', ts: card.ts, button: 'Approve', confirm: true });
+      const made = await until('the secret at Intercom', async () => (await intercomSecrets()).find((s) => s.name.includes('Outage Demo')));
+      await until('its material in Vault', async () => (await vaultEntries()).find((e) => e.key === `secrets/${made.id}` && e.fingerprint));
+    } finally {
+      await api.post('/api/faults', { name: 'slack_down', on: false });
+    }
+  }, 60_000);
+
+  it('Redis stopped: the bot says its store is down; started again, nothing was lost', async () => {
+    const auditBefore = await api.get<{ entries: unknown[] }>('/api/panels/audit');
+    const stopped = await api.post<{ faults: Record<string, boolean> }>('/api/faults', { name: 'redis_stopped', on: true });
+    expect(stopped.body.faults['redis_stopped']).toBe(true);
+    try {
+      const panel = await api.get<{ chain: { ok: boolean }; unavailable?: boolean }>('/api/panels/audit');
+      expect(panel.unavailable).toBe(true);
+      const before = (await messages(api, 'alice')).length;
+      await api.post('/api/command', { as: 'alice', channel: 'ops', text: '/ivs requests' });
+      await until('the store-down answer', async () => {
+        const now = await messages(api, 'alice');
+        return now.length > before + 1 && now.slice(before).find((m) => m.isBot && /Redis|store|try again/i.test(everything(m)));
+      });
+    } finally {
+      await api.post('/api/faults', { name: 'redis_stopped', on: false });
+    }
+    const auditAfter = await until('the audit stream back', async () => {
+      const a = await api.get<{ entries: unknown[]; chain: { ok: boolean }; unavailable?: boolean }>('/api/panels/audit');
+      return a.unavailable ? undefined : a;
+    });
+    expect(auditAfter.entries.length).toBeGreaterThanOrEqual(auditBefore.entries.length);
+    expect(auditAfter.chain).toEqual({ ok: true });
+  }, 60_000);
+
   it('answers bad input with one clear sentence', async () => {
     const who = await api.post<{ error: string }>('/api/command', { as: 'eve', channel: 'ops', text: 'list' });
     expect(who.status).toBe(400);
@@ -246,5 +312,9 @@ describe('the sandbox', () => {
     const materials = sandbox.materials();
     expect(materials.length).toBeGreaterThan(5);
     for (const material of materials) expect(served).not.toContain(material);
+    // The bots' own logs too (the last lines each replica wrote).
+    const logs = [...sandbox.replicaLogs('A'), ...sandbox.replicaLogs('B')].join('\n');
+    expect(logs).toContain('ivs-bot started');
+    for (const material of materials) expect(logs).not.toContain(material);
   });
 });
