@@ -171,6 +171,10 @@ export async function startControlServer(
         if (typeof body['by'] !== 'string') throw new RefusedError(400, '"by" must be a duration like 90s, 5m, 1h or 2d.');
         return json(res, 200, { clock: core.skip(body['by']) });
       }
+      if (path === '/api/reset') {
+        await core.reset();
+        return json(res, 200, await core.state());
+      }
       if ((m = /^\/api\/replicas\/([^/]+)\/(kill|restart)$/.exec(path))) {
         const r = core.replica(m[1] ?? '');
         if (!r) throw new RefusedError(404, `Unknown replica "${m[1]}": the replicas are ${core.replicas.map((x) => x.name).join(' and ')}.`);

@@ -76,6 +76,7 @@ export interface SandboxCore {
   vaultPanel(): { entries: ReturnType<VaultPanel['entries']> };
   auditPanel(): Promise<{ entries: AuditPanelEntry[]; chain: { ok: true } | { ok: false; problem: string }; unavailable?: boolean }>;
   replica(name: string): Replica | undefined;
+  reset(): Promise<void>;
 }
 
 /** `redis-server` must be on the PATH; say so in one line rather than with a spawn stack trace. */
@@ -125,9 +126,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
     const [redis, slack, intercom, vault, bundle] = [redisPart.value, slackPart.value, intercomPart.value, vaultPart.value, bundlePart.value];
 
-    for (const p of PEOPLE) slack.setUser({ id: p.userId, teamId: TEAM_ID, name: p.name, realName: p.name[0]?.toUpperCase() + p.name.slice(1) });
-    for (const [group, members] of Object.entries(GROUP_MEMBERS)) slack.setGroup(group, members);
-    for (const c of CHANNELS) slack.setChannel({ id: c.id, name: c.name });
+    const setUpSlack = () => {
+      for (const p of PEOPLE) slack.setUser({ id: p.userId, teamId: TEAM_ID, name: p.name, realName: p.name[0]?.toUpperCase() + p.name.slice(1) });
+      for (const [group, members] of Object.entries(GROUP_MEMBERS)) slack.setGroup(group, members);
+      for (const c of CHANNELS) slack.setChannel({ id: c.id, name: c.name });
+    };
+    setUpSlack();
 
     const workspaces: Workspace[] = [{ name: 'default', intercom, vaultBase: `${VAULT_PREFIX}/default` }];
     for (const w of workspaces) seedWorkspace(w, vault);
@@ -164,7 +168,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await Promise.all(replicas.map((r) => r.stop()));
     });
 
-    const world = new SlackWorld(slack, CHANNELS, now);
+    let world = new SlackWorld(slack, CHANNELS, now);
     const faults: Record<FaultName, boolean> = Object.fromEntries(FAULT_NAMES.map((f) => [f, false])) as Record<FaultName, boolean>;
     let hangArmedAt = -1;
     const vaultPanel = new VaultPanel(vault, workspaces, now);
@@ -317,8 +321,32 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       });
     };
 
+    /** Back to the seeded start: every fault off, no time skipped, empty Redis and channels, fresh replicas. */
+    const reset = async () => {
+      for (const f of FAULT_NAMES) if (faults[f]) await setFault(f, false);
+      await Promise.all(replicas.map((r) => r.kill()));
+      await panelRedis.flushall();
+      lastAudit = [];
+      slack.reset();
+      slack.setDown(false);
+      setUpSlack();
+      vault.reset();
+      for (const w of workspaces) {
+        w.intercom.reset();
+        seedWorkspace(w, vault);
+      }
+      offset = 0;
+      writeFileSync(clockFile, '0');
+      world = new SlackWorld(slack, CHANNELS, now);
+      await Promise.all(replicas.map((r) => r.start()));
+      bump();
+    };
+
     const core: SandboxCore = {
-      world,
+      get world() {
+        return world;
+      },
+      reset,
       slack,
       workspaces,
       vault,

@@ -317,4 +317,19 @@ describe('the sandbox', () => {
     expect(logs).toContain('ivs-bot started');
     for (const material of materials) expect(logs).not.toContain(material);
   });
+
+  it('reset: back to the seeded start (no messages, no skipped time, seeded secrets, empty audit), and usable again', async () => {
+    await api.post('/api/faults', { name: 'vault_sealed', on: true });
+    const reset = await api.post<{ clock: { skippedMs: number }; faults: Record<string, boolean>; replicas: Array<{ alive: boolean }> }>('/api/reset', {});
+    expect(reset.status).toBe(200);
+    expect(reset.body.clock.skippedMs).toBe(0);
+    expect(Object.values(reset.body.faults).some(Boolean)).toBe(false);
+    expect(reset.body.replicas.every((r) => r.alive)).toBe(true);
+    expect(await messages(api, 'alice')).toEqual([]);
+    expect((await intercomSecrets()).map((s) => s.name)).toEqual(['Production Web', 'Production Web 2026', 'Production iOS', 'Production iOS 2026', 'Production Android']);
+    expect((await api.get<{ entries: unknown[] }>('/api/panels/audit')).entries).toEqual([]);
+    const { card } = await openRequest(api, 'alice', '/ivs create web After Reset');
+    await api.post('/api/click', { as: 'bob', channel: 'ops', ts: card.ts, button: 'Approve', confirm: true });
+    await replyMatching(api, card, 'alice', /Succeeded/);
+  }, 60_000);
 });
