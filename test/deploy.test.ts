@@ -169,6 +169,15 @@ describe('Dockerfile', () => {
       expect(ignoredByDockerignore(path, dockerignore), path).toBe(true);
     }
   });
+
+  it('keeps the dev-only stand-ins and the sandbox out of the build context, and src/ never imports them', () => {
+    for (const path of ['emulators/slack-api.ts', 'sandbox/server/main.ts', 'sandbox/web/index.html']) {
+      expect(ignoredByDockerignore(path, dockerignore), path).toBe(true);
+    }
+    const sources = (dir: string): string[] =>
+      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : []));
+    for (const file of sources('src')) expect(read(file), file).not.toMatch(/from '(\.\.\/)+(emulators|sandbox|test)\//);
+  });
 });
 
 // ---- Kubernetes -----------------------------------------------------------------------------------
@@ -490,10 +499,11 @@ describe('README and .env.example', () => {
     expect([...documented].sort()).toEqual([...SETTINGS].sort());
   });
 
-  it('gives exactly the install and test commands .ci/run runs', () => {
+  it('gives exactly the install and test commands .ci/run runs, and the sandbox between them', () => {
     const quickStart = readme.split(/^## /m).find((s) => s.startsWith('Quick start')) ?? '';
     const commands = [...quickStart.matchAll(/^```sh\n([\s\S]*?)```/gm)].flatMap((m) => (m[1] ?? '').trim().split('\n'));
-    expect(commands).toEqual(['npm ci', 'npm test']);
+    expect(commands).toEqual(['npm ci', 'npm run sandbox', 'npm test']);
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['sandbox']).toBe('tsx sandbox/server/main.ts');
     const ci = read('.ci/run');
     expect(ci).toMatch(/^npm ci$/m);
     expect(ci).toMatch(/^npm test$/m);
