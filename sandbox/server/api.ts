@@ -202,17 +202,37 @@ export async function startControlServer(
     res.end('not found');
   };
 
+  let boundPort = 0;
+  /**
+   * Only this machine's own browser and scripts: the Host must be this server's loopback address (no
+   * DNS rebinding), and a POST must say it is JSON, which a page on another site cannot send
+   * without a CORS preflight this server never grants.
+   */
+  const guard = (req: IncomingMessage): void => {
+    const host = req.headers.host ?? '';
+    if (host !== `127.0.0.1:${boundPort}` && host !== `localhost:${boundPort}`) {
+      throw new RefusedError(403, `The sandbox answers only at http://127.0.0.1:${boundPort} (Host was "${host.slice(0, 100)}").`);
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (req.method === 'POST' && type !== 'application/json') {
+      throw new RefusedError(415, 'Send the body as JSON, with Content-Type: application/json.');
+    }
+  };
+
   const server: Server = createServer((req, res) => {
     record(res);
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    route(req, res, url).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (err instanceof RefusedError) json(res, err.status, { error: err.message, ...err.extra });
-      else json(res, 500, { error: `The sandbox failed: ${err instanceof Error ? err.message : 'unknown error'}` });
-    });
+    Promise.resolve()
+      .then(() => guard(req))
+      .then(() => route(req, res, url))
+      .catch((err: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (err instanceof RefusedError) json(res, err.status, { error: err.message, ...err.extra });
+        else json(res, 500, { error: `The sandbox failed: ${err instanceof Error ? err.message : 'unknown error'}` });
+      });
   });
   await new Promise<void>((done, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -221,6 +241,7 @@ export async function startControlServer(
     server.listen(opts.port, '127.0.0.1', () => done());
   });
   const { port } = server.address() as AddressInfo;
+  boundPort = port;
   return {
     url: `http://127.0.0.1:${port}`,
     served: () => served.join('\n'),

@@ -168,7 +168,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await Promise.all(replicas.map((r) => r.stop()));
     });
 
-    let world = new SlackWorld(slack, CHANNELS, now);
+    let world = new SlackWorld(slack, CHANNELS, now, bump);
     const faults: Record<FaultName, boolean> = Object.fromEntries(FAULT_NAMES.map((f) => [f, false])) as Record<FaultName, boolean>;
     let hangArmedAt = -1;
     const vaultPanel = new VaultPanel(vault, workspaces, now);
@@ -337,7 +337,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       }
       offset = 0;
       writeFileSync(clockFile, '0');
-      world = new SlackWorld(slack, CHANNELS, now);
+      world = new SlackWorld(slack, CHANNELS, now, bump);
       await Promise.all(replicas.map((r) => r.start()));
       bump();
     };

@@ -105,6 +105,8 @@ export class SlackWorld {
     private readonly slack: SlackDouble,
     private readonly channels: readonly Channel[],
     private readonly now: () => number,
+    /** Called on every change that is the sandbox's own (an ack shown, a command echoed, a view closed). */
+    private readonly changed: () => void = () => undefined,
   ) {}
 
   /** Takes in whatever the double recorded since the last look. Cheap; called before every read. */
@@ -179,6 +181,7 @@ export class SlackWorld {
 
   private pushLocal(item: Omit<Extract<Item, { kind: 'local' }>, 'kind' | 'order' | 'at'>): void {
     this.items.push({ kind: 'local', order: ++this.order, at: this.now(), ...item });
+    this.changed();
   }
 
   private nextTs(): string {
@@ -192,7 +195,7 @@ export class SlackWorld {
   }
 
   private newTrigger(userId: string): string {
-    const id = `${this.interactionSeq}.${Date.now()}.sandbox${++this.interactionSeq}`;
+    const id = `${++this.interactionSeq}.${TEAM_ID}.trigger`;
     this.triggers.set(id, userId);
     return id;
   }
@@ -364,6 +367,7 @@ export class SlackWorld {
     if (answer.status !== 200) throw new RefusedError(502, `The bot answered the submission with HTTP ${answer.status}.`);
     const ack = ackBody(answer) as Record<string, unknown> | null;
     const action = ack?.['response_action'];
+    this.changed();
     if (action === 'errors') {
       const errors = (ack?.['errors'] ?? {}) as Record<string, string>;
       top.errors = errors;
@@ -385,6 +389,7 @@ export class SlackWorld {
   close(person: Person): { ok: true } {
     this.sync();
     this.stacks.get(person.userId)?.pop();
+    this.changed();
     return { ok: true };
   }
 }

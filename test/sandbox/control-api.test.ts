@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   client,
@@ -285,19 +286,48 @@ describe('the sandbox', () => {
     expect(nothing.status).toBe(409);
   });
 
-  it('live updates: the event stream moves when something changes', async () => {
+  it('takes orders only from this machine: a form post (what another web site could send) and a foreign Host are refused', async () => {
+    const form = await fetch(`${sandbox.url}/api/command`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ as: 'alice', channel: 'ops', text: 'list' }) });
+    expect(form.status).toBe(415);
+    expect(((await form.json()) as { error: string }).error).toContain('Content-Type: application/json');
+    const port = new URL(sandbox.url).port;
+    const rebound = await new Promise<{ status: number; body: string }>((done, fail) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/state', headers: { host: `evil.example:${port}` } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', fail);
+      req.end();
+    });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).not.toContain('alice');
+  });
+
+  it('live updates: the event stream moves when something changes, also for what only one person sees', async () => {
     const res = await fetch(`${sandbox.url}/api/events`);
     const reader = res.body?.getReader();
     if (!reader) throw new Error('no stream');
     const decoder = new TextDecoder();
+    let buffered = '';
+    /** The newest seq in the stream once at least one more event has come. */
     const next = async () => {
-      const { value } = await reader.read();
-      return JSON.parse(decoder.decode(value).replace(/^data: /, '').trim()) as { seq: number };
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        buffered += decoder.decode(value);
+        const events = [...buffered.matchAll(/^data: (.*)$/gm)];
+        const last = events[events.length - 1]?.[1];
+        if (last) {
+          buffered = '';
+          return (JSON.parse(last) as { seq: number }).seq;
+        }
+      }
     };
     const first = await next();
+    // `/ivs help` is answered in the ack alone: no Slack call, still a change on bob's screen.
     await api.post('/api/command', { as: 'bob', channel: 'ops', text: 'help' });
-    const second = await next();
-    expect(second.seq).toBeGreaterThan(first.seq);
+    expect(await next()).toBeGreaterThan(first);
     await reader.cancel();
   });
 
