@@ -86,6 +86,18 @@ describe('npm run sandbox', () => {
     expect(sandbox.out()).toBe('');
   }, 30_000);
 
+  it('says in one line that redis-server is missing when it is not on the PATH', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ivs-no-redis-'));
+    try {
+      const sandbox = run(['sandbox/server/main.ts', '--port', '0'], { PATH: empty });
+      expect((await sandbox.exited).code).toBe(1);
+      expect(sandbox.err()).toMatch(/^sandbox: redis-server is not on the PATH: install Redis .*\n$/);
+      expect(sandbox.out()).toBe('');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('a bad --port is named', async () => {
     const sandbox = run(['sandbox/server/main.ts', '--port', 'eighty'], {});
     expect((await sandbox.exited).code).toBe(2);
