@@ -69,10 +69,10 @@ export function slackError(err: unknown): { name: string; code?: string; error?:
   if (err instanceof WebAPIHTTPError) return { name: err.name, code: err.code, status: err.statusCode };
   if (err instanceof WebAPIRequestError) return { name: err.name, code: err.code, ...systemCode(err.original) };
   if (err instanceof SlackError) return { name: err.name, code: err.code };
-  return { name: err instanceof Error ? err.name : 'Error' };
+  return err instanceof Error ? { name: err.name, ...systemCode(err) } : { name: 'Error' };
 }
 
-/** `ECONNREFUSED` and the like, from a failed fetch (undici puts it on the error's cause). */
+/** `ECONNREFUSED` and the like (a failed fetch has it on its cause), never free text. */
 function systemCode(original: Error): { cause?: string } {
   const causeOf = (e: unknown) => (e instanceof Error ? e.cause : undefined);
   for (const e of [original, causeOf(original)]) {

@@ -44,8 +44,9 @@ describe('Slack Web API errors as the adapters see them', () => {
     expect(slackError(err)).toMatchObject({ code: 'slack_webapi_request_error', cause: 'ECONNREFUSED' });
   });
 
-  it('anything that is not a Slack error keeps only its name', () => {
+  it('anything that is not a Slack error keeps only its name and system code', () => {
     expect(slackError(Object.assign(new TypeError('x'), { config: { headers: { authorization: 'Bearer xoxb-secret' } } }))).toEqual({ name: 'TypeError' });
+    expect(slackError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toEqual({ name: 'Error', cause: 'ECONNRESET' });
     expect(slackError('a string')).toEqual({ name: 'Error' });
   });
 
