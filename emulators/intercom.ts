@@ -475,13 +475,12 @@ export async function startIntercomDouble(opts: IntercomDoubleOptions = {}): Pro
   /** Test-only HTTP view for processes that cannot hold the JS handle. Never shows material. */
   function inspection(method: string, path: string, res: ServerResponse): void {
     const view = (): unknown[] => api.secrets().map(({ material: _material, ...rest }) => rest);
-    if (method === 'GET' && path === '/__double/calls') return send(res, { status: 200, body: calls }, {});
-    if (method === 'GET' && path === '/__double/secrets') return send(res, { status: 200, body: view() }, {});
-    if (method === 'POST' && path === '/__double/reset') {
+    if (method === 'GET' && path === '/__double/calls') send(res, { status: 200, body: calls }, {});
+    else if (method === 'GET' && path === '/__double/secrets') send(res, { status: 200, body: view() }, {});
+    else if (method === 'POST' && path === '/__double/reset') {
       api.reset();
-      return send(res, { status: 204 }, {});
-    }
-    send(res, { status: 404, body: errorList('not_found', 'Resource Not Found') }, {});
+      send(res, { status: 204 }, {});
+    } else send(res, { status: 404, body: errorList('not_found', 'Resource Not Found') }, {});
   }
 
   const server: Server = createServer((req, res) => {

@@ -123,7 +123,10 @@ export async function startControlServer(
     const method = req.method ?? 'GET';
     const path = url.pathname;
     const q = (k: string) => url.searchParams.get(k) ?? undefined;
-    let m: RegExpExecArray | null;
+    // The routes with parameters, matched once each.
+    const messagesRoute = method === 'GET' ? /^\/api\/channels\/([^/]+)\/messages$/.exec(path) : null;
+    const threadRoute = method === 'GET' ? /^\/api\/channels\/([^/]+)\/threads\/([^/]+)$/.exec(path) : null;
+    const replicaRoute = /^\/api\/replicas\/([^/]+)\/(kill|restart)$/.exec(path);
 
     if (method === 'GET' && path === '/api/state') return json(res, 200, await core.state());
     if (method === 'GET' && path === '/api/events') {
@@ -137,10 +140,12 @@ export async function startControlServer(
       });
       return;
     }
-    if (method === 'GET' && (m = /^\/api\/channels\/([^/]+)\/messages$/.exec(path))) {
+    if (messagesRoute) {
+      const m = messagesRoute;
       return json(res, 200, { messages: core.world.messages(channel(m[1]), person(q('as'))) });
     }
-    if (method === 'GET' && (m = /^\/api\/channels\/([^/]+)\/threads\/([^/]+)$/.exec(path))) {
+    if (threadRoute) {
+      const m = threadRoute;
       const c = channel(m[1]);
       const thread = core.world.thread(c, decodeURIComponent(m[2] ?? ''), person(q('as')));
       if (!thread) throw new RefusedError(404, `No message ${m[2]} in #${c.name}.`);
@@ -175,7 +180,8 @@ export async function startControlServer(
         await core.reset();
         return json(res, 200, await core.state());
       }
-      if ((m = /^\/api\/replicas\/([^/]+)\/(kill|restart)$/.exec(path))) {
+      if (replicaRoute) {
+        const m = replicaRoute;
         const r = core.replica(m[1] ?? '');
         if (!r) throw new RefusedError(404, `Unknown replica "${m[1]}": the replicas are ${core.replicas.map((x) => x.name).join(' and ')}.`);
         if (m[2] === 'kill') await r.kill();

@@ -474,14 +474,14 @@ function stateValues(view: Record<string, unknown>, values: unknown): ViewStateV
     if (b['type'] !== 'input' || !el) continue;
     const blockId = String(b['block_id'] ?? '');
     const actionId = String(el['action_id'] ?? '');
-    (out[blockId] ??= {})[actionId] = emptyValue(String(el['type']));
+    out[blockId] = { ...out[blockId], [actionId]: emptyValue(String(el['type'])) };
   }
   for (const [blockId, actions] of Object.entries(values as Record<string, unknown>)) {
     if (typeof actions !== 'object' || actions === null) throw new RefusedError(400, `"values.${blockId}" must be an object {action_id: value}.`);
     for (const [actionId, value] of Object.entries(actions as Record<string, unknown>)) {
       const type = typeOf(blockId, actionId);
       if (!type) throw new RefusedError(400, `The open modal has no input ${blockId}/${actionId}.`);
-      (out[blockId] ??= {})[actionId] = stateValue(type, value, `${blockId}/${actionId}`);
+      out[blockId] = { ...out[blockId], [actionId]: stateValue(type, value, `${blockId}/${actionId}`) };
     }
   }
   return out;

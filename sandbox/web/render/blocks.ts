@@ -374,7 +374,7 @@ export function collectValues(root: ParentNode): ViewValues {
       value = control.querySelector<HTMLInputElement>('input[type=radio]:checked')?.value ?? '';
     }
     if (value === undefined) continue;
-    (values[blockId] ??= {})[actionId] = value;
+    values[blockId] = { ...values[blockId], [actionId]: value };
   }
   return values;
 }
