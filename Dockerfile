@@ -3,7 +3,7 @@
 # Build: docker build -t ivs-bot .   Run: docker run --env-file .env -p 3000:3000 ivs-bot
 
 # ---- build: compile TypeScript with the dev dependencies ---------------------------------------
-FROM node:22-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,13 +12,13 @@ COPY src ./src
 RUN npm run build
 
 # ---- deps: production dependencies only --------------------------------------------------------
-FROM node:22-slim AS deps
+FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime ------------------------------------------------------------------------------------
-FROM node:22-slim AS runtime
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app

@@ -109,6 +109,10 @@ export interface IntercomDouble {
   /** Marks a secret deleted behind the bot's back. Returns whether it was active. */
   remove(id: string): boolean;
   failNext(op: IntercomOp, fault: IntercomFault): void;
+  /** A fault every call (list, create, delete) gets while it is set, after any queued `failNext`; null clears it. */
+  setStandingFault(fault: IntercomFault | null): void;
+  /** Forgets every queued `failNext` fault not yet consumed (the standing fault stays). */
+  clearFaults(): void;
   readonly calls: readonly DoubleCall[];
   callsTo(op: IntercomOp): DoubleCall[];
   /** Resolves with the first recorded call (already recorded or future) to `op` that matches. */
@@ -202,6 +206,7 @@ export async function startIntercomDouble(opts: IntercomDoubleOptions = {}): Pro
   let calls: DoubleCall[] = [];
   let faults: Record<IntercomOp, IntercomFault[]> = { list: [], create: [], delete: [] };
   let windows = new Map<string, { start: number; count: number }>();
+  let standing: IntercomFault | null = null;
   const issued: string[] = [];
   const events = new EventEmitter();
   const timers = new Set<NodeJS.Timeout>();
@@ -436,7 +441,7 @@ export async function startIntercomDouble(opts: IntercomDoubleOptions = {}): Pro
       return answer({ status: 415, body: errorList('unsupported', 'Content-Type must be application/json') }, rate.headers);
     }
 
-    const fault = faults[r.op].shift();
+    const fault = faults[r.op].shift() ?? standing ?? undefined;
     if (fault && 'status' in fault) return answer(faultAnswer(fault), rate.headers, `status ${fault.status}`);
     if (fault?.kind === 'drop') {
       record({ ...base, fault: 'drop' });
@@ -470,13 +475,12 @@ export async function startIntercomDouble(opts: IntercomDoubleOptions = {}): Pro
   /** Test-only HTTP view for processes that cannot hold the JS handle. Never shows material. */
   function inspection(method: string, path: string, res: ServerResponse): void {
     const view = (): unknown[] => api.secrets().map(({ material: _material, ...rest }) => rest);
-    if (method === 'GET' && path === '/__double/calls') return send(res, { status: 200, body: calls }, {});
-    if (method === 'GET' && path === '/__double/secrets') return send(res, { status: 200, body: view() }, {});
-    if (method === 'POST' && path === '/__double/reset') {
+    if (method === 'GET' && path === '/__double/calls') send(res, { status: 200, body: calls }, {});
+    else if (method === 'GET' && path === '/__double/secrets') send(res, { status: 200, body: view() }, {});
+    else if (method === 'POST' && path === '/__double/reset') {
       api.reset();
-      return send(res, { status: 204 }, {});
-    }
-    send(res, { status: 404, body: errorList('not_found', 'Resource Not Found') }, {});
+      send(res, { status: 204 }, {});
+    } else send(res, { status: 404, body: errorList('not_found', 'Resource Not Found') }, {});
   }
 
   const server: Server = createServer((req, res) => {
@@ -528,6 +532,12 @@ export async function startIntercomDouble(opts: IntercomDoubleOptions = {}): Pro
     failNext: (op, fault) => {
       faults[op].push(fault);
     },
+    setStandingFault: (fault) => {
+      standing = fault;
+    },
+    clearFaults: () => {
+      faults = { list: [], create: [], delete: [] };
+    },
     get calls() {
       return calls;
     },
@@ -556,6 +566,7 @@ export async function startIntercomDouble(opts: IntercomDoubleOptions = {}): Pro
       nextId = idStart;
       calls = [];
       faults = { list: [], create: [], delete: [] };
+      standing = null;
       windows = new Map();
       latencyState.ms = opts.latencyMs ?? 0;
     },

@@ -15,6 +15,15 @@ export interface TestRedis {
   pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): Promise<void>;
+  /** Kills the server but keeps its directory and port; `start()` brings it back (with `persist`, with its data). */
+  kill(): Promise<void>;
+  /** Starts it again after `kill()`, on the same port. */
+  start(): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  /** Every write fsynced to an append-only file, so a killed and restarted server keeps its data. Default false. */
+  readonly persist?: boolean;
 }
 
 const READY_LINE = /Ready to accept connections/;
@@ -33,8 +42,8 @@ function installExitHook(): void {
 }
 
 /** A plain server on `port`: no persistence, its files in `dir`. */
-function serverArgs(port: number, dir: string): string[] {
-  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+function serverArgs(port: number, dir: string, persist = false): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...(persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])];
 }
 
 /** Resolves once the server's output matches `ready`; one that exits or stays silent first is killed and rejected. */
@@ -85,7 +94,8 @@ function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedis> {
+  const persist = opts.persist ?? false;
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'ivs-redis-'));
   let port = 0;
@@ -94,7 +104,7 @@ export async function startRedis(): Promise<TestRedis> {
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     port = await freePort();
     try {
-      child = await spawnServer(serverArgs(port, dir));
+      child = await spawnServer(serverArgs(port, dir, persist));
     } catch (err) {
       if (attempt === 4) throw err;
     }
@@ -111,7 +121,15 @@ export async function startRedis(): Promise<TestRedis> {
     async restart() {
       await stopServer(current);
       mkdirSync(dir, { recursive: true });
-      current = await spawnServer(serverArgs(port, dir));
+      current = await spawnServer(serverArgs(port, dir, persist));
+    },
+    async kill() {
+      await stopServer(current);
+    },
+    async start() {
+      if (current.exitCode === null && current.signalCode === null) return;
+      mkdirSync(dir, { recursive: true });
+      current = await spawnServer(serverArgs(port, dir, persist));
     },
     async pause() {
       current.kill('SIGSTOP');

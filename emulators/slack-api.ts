@@ -140,6 +140,8 @@ export interface SlackDouble {
   failNext(method: string, error: string): void;
   /** The next call to `method` answers 429 with `Retry-After: <seconds>`. */
   rateLimitNext(method: string, retryAfterSeconds: number): void;
+  /** While down, every Web API call and response_url post answers HTTP 503 and changes nothing (an outage). */
+  setDown(down: boolean): void;
 
   /**
    * Slack down: every Web API call (to `methods`, default all but `auth.test`) answers `status`
@@ -249,6 +251,7 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
   let tsSeq = 100;
   let viewSeq = 0;
   let responseUrlSeq = 0;
+  let down = false;
 
   const key = (channel: string, ts: string) => `${channel}/${ts}`;
   const nextTs = () => `1700000000.${String(++tsSeq).padStart(6, '0')}`;
@@ -483,6 +486,27 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     return Math.max(1, Math.ceil((1 - b.tokens) / channelLimit.perSecond));
   };
 
+  /** views.update (by view_id or external_id) and views.push (by trigger_id): the new view, with an id. */
+  const viewAnswer = (view: Record<string, unknown>, id: string, previous: string | null) => ({
+    ok: true as const,
+    view: { ...view, id, team_id: teamId, state: { values: {} }, hash: `1700000000.${id}`, root_view_id: id, previous_view_id: previous, app_id: 'A111', bot_id: botId },
+  });
+  handlers['views.update'] = (args) => {
+    const id = str(args.view_id);
+    const view = args.view;
+    if (typeof view !== 'object' || view === null || Array.isArray(view)) return { ok: false, error: 'invalid_arguments' };
+    if (id === undefined || !views.some((v) => v.id === id)) return { ok: false, error: 'not_found' };
+    return viewAnswer(view as Record<string, unknown>, id, null);
+  };
+  handlers['views.push'] = (args) => {
+    const triggerId = str(args.trigger_id);
+    const view = args.view;
+    if (triggerId === undefined || typeof view !== 'object' || view === null || Array.isArray(view)) return { ok: false, error: 'invalid_arguments' };
+    const id = `V${String(++viewSeq).padStart(10, '0')}`;
+    views.push({ id, triggerId, view: view as Record<string, unknown> });
+    return viewAnswer(view as Record<string, unknown>, id, null);
+  };
+
   const takeQueued = <T>(queues: Map<string, T[]>, method: string): T | undefined => {
     const q = queues.get(method);
     const next = q?.shift();
@@ -599,6 +623,10 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     const path = new URL(req.url ?? '/', 'http://double').pathname;
     readBody(req).then(
       (rawBody) => {
+        if (down) {
+          sendJson(res, 503, { ok: false, error: 'service_unavailable' });
+          return;
+        }
         const api = /^\/api\/([A-Za-z0-9_.]+)$/.exec(path);
         const response = /^\/response\/(.+)$/.exec(path);
         if (req.method === 'POST' && api?.[1] !== undefined) answerApi(api[1], req, rawBody, res);
@@ -695,6 +723,9 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     get held() {
       return heldResponses.size;
     },
+    setDown: (d) => {
+      down = d;
+    },
 
     everything: () =>
       [
@@ -724,6 +755,7 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
       channelBuckets.clear();
       tsSeq = 100;
       viewSeq = 0;
+      down = false;
     },
 
     close: () =>

@@ -12,7 +12,7 @@ export function nowInSeconds(): number {
 
 /** `v0=` + hex HMAC-SHA256 of `v0:<ts>:<body>`, over the exact body string that will be sent. */
 export function slackSignature(secret: string, body: string, ts: number): string {
-  return 'v0=' + createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex');
+  return `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
 }
 
 export function slackHeaders(secret: string, body: string, ts: number = nowInSeconds()): SlackSignatureHeaders {

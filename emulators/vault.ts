@@ -61,6 +61,8 @@ export interface VaultDoubleOptions {
   readonly namespaces?: readonly string[];
   /** Default token: `vault-test-token`, allowed everything under `secret/`. `null` for none. */
   readonly token?: string | null;
+  /** Milliseconds since the epoch, for every time the double records or compares. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** What `failNext`, `dropNext` and `failWrites` match on. `pathPrefix` is the logical path (no `/v1/`). */
@@ -138,6 +140,8 @@ export interface VaultDouble {
   /** The stored data of a version (default latest), also when soft-deleted; undefined when absent or destroyed. */
   read(path: string, opts?: { version?: number; namespace?: string }): Record<string, unknown> | undefined;
   metadata(path: string, opts?: { namespace?: string }): KvMetadataView | undefined;
+  /** Every KV key stored, as `<mount>/<key>` (e.g. `secret/intercom/…/current/web`), sorted. */
+  paths(opts?: { namespace?: string }): string[];
   /** Resolves once at least `count` requests are being held back by `latencyMs`. */
   whenHeld(count?: number): Promise<void>;
   /** Resolves with the first call (past or future) that satisfies the predicate. */
@@ -216,7 +220,6 @@ type Fault =
   | ({ kind: 'fail'; status: number; errors: readonly string[]; times: number } & FaultMatch)
   | ({ kind: 'drop'; apply: boolean } & FaultMatch);
 
-const nowIso = (): string => new Date().toISOString();
 
 function envelope(parts: { data?: unknown; warnings?: readonly string[] | null; auth?: unknown; mountType?: string }): Record<string, unknown> {
   return {
@@ -352,6 +355,8 @@ function maskBody(body: unknown): unknown {
 
 export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<VaultDouble> {
   const kvMounts = opts.kvMounts ?? ['secret'];
+  const now = opts.now ?? Date.now;
+  const nowIso = (): string => new Date(now()).toISOString();
   const enterprise = opts.namespaces !== undefined;
   const knownNamespaces = [...(opts.namespaces ?? [])].map((n) => n.replace(/^\/+|\/+$/g, ''));
 
@@ -393,8 +398,8 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
       namespace: (o.namespace ?? '').replace(/^\/+|\/+$/g, ''),
       renewable: o.renewable ?? ttl > 0,
       ttl,
-      issuedAt: Date.now(),
-      expiresAt: ttl > 0 ? Date.now() + ttl * 1000 : null,
+      issuedAt: now(),
+      expiresAt: ttl > 0 ? now() + ttl * 1000 : null,
       meta: o.meta ?? null,
     });
   }
@@ -480,7 +485,7 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
     return { key, version, created };
   }
 
-  const isDeleted = (v: KvVersion) => v.deletion_time !== '' && Date.parse(v.deletion_time) <= Date.now();
+  const isDeleted = (v: KvVersion) => v.deletion_time !== '' && Date.parse(v.deletion_time) <= now();
 
   function metadataView(key: KvKey): KvMetadataView {
     const versions: Record<string, KvVersionView> = {};
@@ -694,7 +699,7 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
         performance_standby: perfStandby,
         replication_performance_mode: 'disabled',
         replication_dr_mode: 'disabled',
-        server_time_utc: Math.floor(Date.now() / 1000),
+        server_time_utc: Math.floor(now() / 1000),
         version: '1.17.0',
         ...(sealed ? {} : { cluster_name: 'vault-double', cluster_id: '00000000-0000-0000-0000-000000000000' }),
       },
@@ -777,7 +782,7 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
   }
 
   function tokenValidIn(entry: TokenEntry, ns: string): boolean {
-    if (entry.expiresAt !== null && entry.expiresAt <= Date.now()) return false;
+    if (entry.expiresAt !== null && entry.expiresAt <= now()) return false;
     return entry.namespace === '' || entry.namespace === ns || ns.startsWith(`${entry.namespace}/`);
   }
 
@@ -823,7 +828,7 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
     if (!allows(token, aclPath, op)) return errors(403, ACL_DENIED);
 
     if (path === 'auth/token/lookup-self' && (method === 'GET' || writeLike)) {
-      const ttl = token.expiresAt === null ? 0 : Math.max(0, Math.floor((token.expiresAt - Date.now()) / 1000));
+      const ttl = token.expiresAt === null ? 0 : Math.max(0, Math.floor((token.expiresAt - now()) / 1000));
       return {
         status: 200,
         body: envelope({
@@ -853,7 +858,7 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
     if (path === 'auth/token/renew-self' && writeLike) {
       if (!token.renewable) return errors(400, 'lease is not renewable');
       const increment = parseDurationSeconds(body['increment']) ?? token.ttl;
-      token.expiresAt = Date.now() + increment * 1000;
+      token.expiresAt = now() + increment * 1000;
       return { status: 200, body: envelope({ auth: { ...authBlock(token), lease_duration: increment } }) };
     }
     if (path === 'sys/capabilities-self' && writeLike) {
@@ -1031,7 +1036,7 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
     addToken,
     expireToken(tokenOrAccessor) {
       const entry = tokens.get(tokenOrAccessor) ?? [...tokens.values()].find((t) => t.accessor === tokenOrAccessor);
-      if (entry) entry.expiresAt = Date.now() - 1;
+      if (entry) entry.expiresAt = now() - 1;
     },
     revokeToken(token) {
       tokens.delete(token);
@@ -1104,6 +1109,11 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
       const at = locate(path, o.namespace ?? '');
       const key = at?.mount.keys.get(at.key);
       return key ? metadataView(key) : undefined;
+    },
+    paths(o = {}) {
+      const out: string[] = [];
+      for (const [name, mount] of mountsOf(o.namespace ?? '')) for (const key of mount.keys.keys()) out.push(`${name}/${key}`);
+      return out.sort();
     },
     whenHeld(count = 1) {
       if (held >= count) return Promise.resolve();

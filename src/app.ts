@@ -32,6 +32,7 @@ import { SlackOutbox } from './slack/slack-outbox';
 import { TimedWebClient } from './slack/timed-client';
 import { createSecretVault, type VaultAdapter } from './vault';
 import { ServedWorkspaces } from './slack/workspaces';
+import { fileOffsetClock } from './sandbox-clock';
 
 /** Lease of an executing request; renewed at a third of this while the step runs (SPEC §4 item 2). */
 export const LEASE_MS = 15_000;
@@ -89,7 +90,7 @@ export interface Bot {
 /** Builds the whole bot from a validated config: adapters at the edges, the core in the middle. */
 export function createBot(config: Config, opts: BotOptions): Bot {
   const { logger } = opts;
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock ?? (config.sandbox ? fileOffsetClock(config.sandbox.clockFile) : systemClock);
   const metrics = createMetrics();
   const replicaId = opts.replicaId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
 
@@ -133,6 +134,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
       pathPrefix: w.vaultPathPrefix,
       workspace: w.name,
       logger: log,
+      now: () => clock.now(),
       ...(config.vault.namespace ? { namespace: config.vault.namespace } : {}),
       ...(config.vault.caPem ? { caPem: config.vault.caPem } : {}),
       ...(vaultOwner ? { sharing: vaultOwner } : {}),

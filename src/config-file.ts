@@ -236,6 +236,7 @@ function intercomSettings(raw: unknown, env: Env, problem: (key: string, message
       if (value === '') {
         ok = false;
         problem('token_env', `names ${tokenEnv}, which is not set (or empty)`);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
       } else if (/[\s\u0000-\u001f\u007f]/.test(value)) {
         ok = false;
         problem('token_env', `names ${tokenEnv}, whose value contains whitespace or control characters`);
@@ -257,6 +258,7 @@ function intercomSettings(raw: unknown, env: Env, problem: (key: string, message
       if (ok && value === '') {
         ok = false;
         problem('token_file', `${tokenFile.trim()} is empty`);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
       } else if (ok && /[\s\u0000-\u001f\u007f]/.test(value)) {
         ok = false;
         problem('token_file', `${tokenFile.trim()} holds more than one token-like word (whitespace or control characters inside)`);

@@ -59,6 +59,8 @@ export interface Config {
     readonly deliveryMaxAgeMs: number;
   };
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** Set only by `npm run sandbox`: the bot's clock is real time plus the offset in this file. Refused in production. */
+  readonly sandbox?: { readonly clockFile: string };
   /** Every credential in the config, so the logger can redact them wherever they appear. */
   readonly secrets: readonly string[];
 }
@@ -200,6 +202,7 @@ const schema = z.object({
   // A request is readable for 30 days after it ends, and its card is rendered from it.
   IVS_DELIVERY_MAX_AGE: boundedDuration('24h', { ms: 60_000, text: '1m' }, { ms: 30 * DAY_MS, text: '30d' }),
   LOG_LEVEL: optional.refine((v) => v === undefined || (LOG_LEVELS as readonly string[]).includes(v), `must be one of ${LOG_LEVELS.join(', ')}`),
+  IVS_SANDBOX_CLOCK_FILE: optional,
   DEBUG: optional.refine((v) => v === undefined || !/node-vault|\*/.test(v), 'must not enable node-vault debug output (it logs secret payloads)'),
 });
 
@@ -238,6 +241,11 @@ export function loadConfig(env: Env): ConfigResult {
   if (vaultAuths === 0) problems.push('VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_K8S_ROLE is required');
   if (vaultAuths > 1) problems.push('set only one Vault auth method: VAULT_TOKEN, VAULT_ROLE_ID + VAULT_SECRET_ID, or VAULT_K8S_ROLE');
   if (Boolean(raw('VAULT_ROLE_ID')) !== Boolean(raw('VAULT_SECRET_ID'))) problems.push('VAULT_ROLE_ID and VAULT_SECRET_ID go together');
+
+  // The sandbox moves the bot's clock; a production bot must never run on a clock someone can push.
+  if (raw('IVS_SANDBOX_CLOCK_FILE') && raw('NODE_ENV') === 'production') {
+    problems.push('IVS_SANDBOX_CLOCK_FILE is a sandbox setting (npm run sandbox) and is refused with NODE_ENV=production');
+  }
 
   if (/^redis\+cluster:/.test(raw('REDIS_URL') ?? '') && !hashTag(raw('REDIS_KEY_PREFIX') ?? '')) {
     problems.push('REDIS_KEY_PREFIX must carry a hash tag, like {ivs}:, with Redis Cluster (the store updates several keys at once)');
@@ -310,6 +318,7 @@ export function loadConfig(env: Env): ConfigResult {
       deliveryMaxAgeMs: e.IVS_DELIVERY_MAX_AGE,
     },
     logLevel: (e.LOG_LEVEL ?? 'info') as Config['logLevel'],
+    ...(e.IVS_SANDBOX_CLOCK_FILE ? { sandbox: { clockFile: e.IVS_SANDBOX_CLOCK_FILE } } : {}),
     secrets: [
       e.SLACK_BOT_TOKEN,
       e.SLACK_SIGNING_SECRET,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_TOKEN as VAULT_TOKEN } from '../emulators/vault';
 import { dependencyEnv, startBotDependencies, type BotDependencies } from './support/bot-dependencies';
 import { freePort } from '../emulators/free-port';
@@ -14,6 +14,10 @@ import { postToBolt } from '../emulators/slack-signer';
  */
 
 const ROOT = resolve(__dirname, '..');
+
+// Each test starts `node --import tsx src/main.ts`: about 2 s of CPU, and five times that in wall time
+// when the two cores are shared with other test runs.
+vi.setConfig({ testTimeout: 60_000 });
 
 interface Exit {
   readonly code: number | null;
@@ -187,7 +191,7 @@ describe('main with a good configuration', () => {
     for (const secret of [slack.token, intercom.token, VAULT_TOKEN, 'main-test-signing-secret']) {
       expect(bot.stdout()).not.toContain(secret);
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('main shutting down during an execution', () => {
@@ -217,5 +221,5 @@ describe('main shutting down during an execution', () => {
     expect(vault.read(`secret/intercom/identity-verification/default/secrets/${created?.id}`)?.['secret']).toBe(created?.material);
     expect(slack.threadReplies('C111', cardTs).some((m) => /Succeeded/.test(m.text ?? ''))).toBe(true);
     expect(bot.stdout().indexOf('"msg":"shutting down"')).toBeLessThan(bot.stdout().indexOf('"msg":"ivs-bot stopped"'));
-  }, 30_000);
+  }, 60_000);
 });

@@ -94,6 +94,7 @@ function errorFrom(kind: IntercomErrorKind, message: string, ex: Exchange): Inte
 
 function checkToken(token: string): void {
   // Refuses values that would corrupt the header; never says what the value was.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
   if (typeof token !== 'string' || token.length === 0 || /[\s\u0000-\u001f\u007f]/.test(token)) {
     throw new Error('INTERCOM_ACCESS_TOKEN is empty or contains whitespace or control characters');
   }

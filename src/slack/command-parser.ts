@@ -75,7 +75,7 @@ const REASON_SEPARATOR = /(?:^|\s)--(?:\s+|$)/;
 
 /** Shown (escaped) inside error messages: enough to recognise, never a wall of text. */
 function echo(word: string): string {
-  return '`' + escapeBounded(word.replace(/`/g, "'"), 40) + '`';
+  return `\`${escapeBounded(word.replace(/`/g, "'"), 40)}\``;
 }
 
 function invalid(message: string, usageFor?: CommandWord): Invalid {

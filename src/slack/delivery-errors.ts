@@ -1,3 +1,4 @@
+import { SlackError, WebAPIHTTPError, WebAPIPlatformError, WebAPIRequestError } from '@slack/web-api';
 /**
  * What a failed Web API call means for the outbox: try again (when, and whether the message may
  * have been posted anyway), or give it up. Sources: Slack's method reference (chat.postMessage,
@@ -70,12 +71,24 @@ export function classifyDeliveryError(err: unknown): DeliveryFailure {
   }
 }
 
-/** Web API errors carry the whole request config; keep only what explains the failure (for logs). */
-export function slackError(err: unknown): { name: string; code?: string; error?: string } {
-  const e = err as { name?: unknown; code?: unknown; data?: { error?: unknown } } | null;
-  return {
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
-    ...(typeof e?.data?.error === 'string' ? { error: e.data.error } : {}),
-  };
+/**
+ * Web API errors carry the whole answer (and, for a failed request, the underlying error); keep only
+ * what explains the failure (for logs).
+ */
+export function slackError(err: unknown): { name: string; code?: string; error?: string; status?: number; cause?: string } {
+  if (err instanceof WebAPIPlatformError) return { name: err.name, code: err.code, error: err.data.error };
+  if (err instanceof WebAPIHTTPError) return { name: err.name, code: err.code, status: err.statusCode };
+  if (err instanceof WebAPIRequestError) return { name: err.name, code: err.code, ...systemCode(err.original) };
+  if (err instanceof SlackError) return { name: err.name, code: err.code };
+  return err instanceof Error ? { name: err.name, ...systemCode(err) } : { name: 'Error' };
+}
+
+/** `ECONNREFUSED` and the like (a failed fetch has it on its cause), never free text. */
+function systemCode(original: Error): { cause?: string } {
+  const causeOf = (e: unknown) => (e instanceof Error ? e.cause : undefined);
+  for (const e of [original, causeOf(original)]) {
+    const code = e !== null && typeof e === 'object' && 'code' in e ? e.code : undefined;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return { cause: code };
+  }
+  return {};
 }

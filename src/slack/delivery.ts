@@ -372,7 +372,7 @@ export class SlackDelivery {
    * may show twice, which beats a hole in the trail.
    */
   private async lookFor(item: OutboxItem, read: () => Promise<{ messages?: Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }> }>): Promise<string | null> {
-    let messages;
+    let messages: NonNullable<Awaited<ReturnType<typeof read>>['messages']>;
     try {
       messages = (await read()).messages ?? [];
     } catch (err) {

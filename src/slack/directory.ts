@@ -1,4 +1,4 @@
-import type { WebClient } from '@slack/web-api';
+import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import type { Clock, Directory, SlackUser } from '../core/ports';
 import { DirectoryUnavailableError } from '../core/errors';
 import type { UserId } from '../core/types';
@@ -63,7 +63,7 @@ function unavailable(method: string, err: unknown): DirectoryUnavailableError {
   return new DirectoryUnavailableError(`Slack ${method} failed${typeof code === 'string' ? ` (${code.slice(0, 60)})` : ''}`);
 }
 
+/** The `error` of an `{ok:false}` answer; anything else (HTTP, network, rate limit) is not an answer. */
 function platformError(err: unknown): string | undefined {
-  const data = (err as { data?: { error?: unknown } } | null)?.data;
-  return typeof data?.error === 'string' ? data.error : undefined;
+  return err instanceof WebAPIPlatformError ? err.data.error : undefined;
 }

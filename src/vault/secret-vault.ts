@@ -31,6 +31,8 @@ export interface SecretVaultOptions {
    * workspaces' subtrees. Its owner logs in and closes it.
    */
   readonly sharing?: VaultAdapter;
+  /** The bot's clock, for telling whether a version's deletion time has passed. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** The SecretVault port plus the lifecycle main needs. */
@@ -259,7 +261,7 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
     },
 
     async materialStatus(ids: readonly string[]) {
-      const now = Date.now();
+      const now = (opts.now ?? Date.now)();
       // A workspace has a handful of secrets: ask about them all at once, not one round trip each.
       const statuses = await Promise.all(
         ids.map(async (id): Promise<[string, MaterialStatus]> => {
@@ -279,7 +281,7 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
         log?.info({ path }, 'nothing stored to mark deleted');
         return { path };
       }
-      const now = Date.now();
+      const now = (opts.now ?? Date.now)();
       const live = Object.entries(meta.versions)
         .filter(([, v]) => !isGone(v, now))
         .map(([n]) => Number(n));

@@ -53,8 +53,20 @@ describe('reconciling current/<platform>', () => {
     const { intercom, vault } = w.deps;
     const deps = {
       ...w.deps,
-      intercom: { listSecrets: async () => (order.push('list'), intercom.listSecrets()) } as unknown as Intercom,
-      vault: { ...vault, materialStatus: vault.materialStatus, currentTarget: async (p: Platform) => (order.push(`current/${p}`), vault.currentTarget(p)) } as unknown as SecretVault,
+      intercom: {
+        listSecrets: async () => {
+          order.push('list');
+          return intercom.listSecrets();
+        },
+      } as unknown as Intercom,
+      vault: {
+        ...vault,
+        materialStatus: vault.materialStatus,
+        currentTarget: async (p: Platform) => {
+          order.push(`current/${p}`);
+          return vault.currentTarget(p);
+        },
+      } as unknown as SecretVault,
     };
     await reconcileCurrents(deps);
     expect(order.indexOf('list')).toBeGreaterThan(order.lastIndexOf('current/android'));

@@ -13,7 +13,7 @@ describe('SecretMaterial', () => {
   it('says [redacted] under String() and template literals', () => {
     expect(String(material)).toBe('[redacted]');
     expect(`${material}`).toBe('[redacted]');
-    expect('x' + material).toBe('x[redacted]');
+    expect(`x${material}`).toBe('x[redacted]');
   });
 
   it('says [redacted] under JSON.stringify, also nested', () => {

@@ -62,5 +62,5 @@ describe('a replica killed with SIGKILL in the middle of a create', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -107,7 +107,7 @@ describe('/ivs list, driven through signed HTTP', () => {
     const body = () => slashCommand({ text: 'list', responseUrl: world.slack.responseUrl() });
 
     it.each([
-      ['a wrong signature', { signature: 'v0=' + '0'.repeat(64) }],
+      ['a wrong signature', { signature: `v0=${'0'.repeat(64)}` }],
       ['a missing signature', { signature: null }],
       ['a missing timestamp', { timestampHeader: null }],
       ['a stale timestamp (301 s old)', { ts: nowInSeconds() - 301 }],

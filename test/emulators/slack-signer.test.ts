@@ -99,7 +99,17 @@ describe('postToBolt, seen by a capturing server', () => {
 function recordingLogger(lines: string[]): Logger {
   let level = LogLevel.INFO;
   const keep = (...msg: unknown[]) => void lines.push(msg.map((m) => (m instanceof Error ? m.message : String(m))).join(' '));
-  return { debug: () => undefined, info: keep, warn: keep, error: keep, setLevel: (l) => void (level = l), getLevel: () => level, setName: () => undefined };
+  return {
+    debug: () => undefined,
+    info: keep,
+    warn: keep,
+    error: keep,
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
 }
 
 describe('a real Bolt app accepts what the signer and the payload builders send', () => {

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +17,17 @@ function client(opts: Parameters<typeof connectRedis>[1] = {}): Redis {
   return redis;
 }
 
+/**
+ * The client's next 'ready'. Failed connection attempts on the way (a server still starting, under
+ * load) are part of reconnecting, and the client emits 'error' for each: events.once would reject on
+ * the first of them.
+ */
+function nextReady(redis: Redis): Promise<void> {
+  return new Promise((resolve) => redis.once('ready', () => resolve()));
+}
+
 async function ready(redis: Redis): Promise<void> {
-  if (redis.status !== 'ready') await once(redis, 'ready');
+  if (redis.status !== 'ready') await nextReady(redis);
 }
 
 beforeAll(async () => {
@@ -99,7 +107,7 @@ describe('when Redis is down', () => {
     const redis = client();
     await ready(redis);
     const store = createRedisRequestStore(redis, { keyPrefix: uniquePrefix() });
-    const back = once(redis, 'ready');
+    const back = nextReady(redis);
     await server.restart();
     await back;
     const request = newRequest();

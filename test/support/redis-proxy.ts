@@ -22,7 +22,7 @@ export async function startRedisProxy(redisPort: number): Promise<RedisProxy> {
     sockets.add(client).add(upstream);
     let cutOnNextAnswer: (() => void) | undefined;
     client.on('data', (chunk: Buffer) => {
-      if (trap && trap.markers.every((m) => chunk.includes(m))) {
+      if (trap?.markers.every((m) => chunk.includes(m))) {
         cutOnNextAnswer = trap.sprung;
         trap = undefined;
       }

@@ -79,7 +79,7 @@ const scenarios: Scenario[] = [
     name: 'a connection reset while writing the material',
     kind: 'unreachable',
     run: async (a, raw) => {
-      vault.dropNext({ method: 'POST' });
+      vault.dropNext({ method: 'POST', pathPrefix: `${BASE}/secrets/` });
       return a.storeSecret(createdSecret('5', raw), provenance);
     },
   },
@@ -87,7 +87,7 @@ const scenarios: Scenario[] = [
     name: 'a write that landed but whose answer was lost',
     kind: 'unreachable',
     run: async (a, raw) => {
-      vault.dropNext({ method: 'POST', apply: true });
+      vault.dropNext({ method: 'POST', pathPrefix: `${BASE}/secrets/`, apply: true });
       return a.storeSecret(createdSecret('6', raw), provenance);
     },
   },

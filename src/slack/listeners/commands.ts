@@ -124,7 +124,7 @@ function chooseWorkspaceText(kind: string, rest: string, names: readonly string[
 /** `/ivs list` of one or more workspaces, one message each; one that fails does not stop the others. */
 async function listEach(workspaces: readonly ServedWorkspace[], respond: RespondFn, deps: ListenerDeps): Promise<void> {
   for (const w of workspaces) {
-    let listing;
+    let listing: SecretListing;
     try {
       listing = await w.catalog.list();
     } catch (err) {

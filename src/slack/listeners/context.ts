@@ -1,3 +1,4 @@
+import { RespondError } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../core/ports';
 import type { RequestService } from '../../core/requests';
@@ -51,6 +52,12 @@ export async function afterAck(deps: ListenerDeps, tell: (text: string) => Promi
   try {
     await work();
   } catch (err) {
+    if (err instanceof RespondError) {
+      // The work is done; only the answer to the person was refused by the response_url (used up,
+      // expired). Saying "something went wrong" through the same URL would fail, and be untrue.
+      deps.log.warn({ status: err.statusCode }, 'the answer could not be delivered to the response_url');
+      return;
+    }
     if (err instanceof StoreUnavailableError) {
       deps.log.warn({ err }, 'request store unavailable');
       await tell(STORE_DOWN_TEXT).catch(() => undefined);

@@ -1,3 +1,4 @@
+import type { SecretInfo } from '../../core/types';
 import { planOperation, type PlanSpec } from '../../core/plan';
 import { dueSecrets } from '../../core/rotation-policy';
 import { intercomProblem } from '../../core/requests';
@@ -8,7 +9,7 @@ import type { ServedWorkspace } from '../workspaces';
 
 /** Lists once (a read) and computes; no write anywhere. */
 export async function runPlan(target: CreateCommand | DeleteCommand | RotateCommand, workspace: ServedWorkspace, now: number): Promise<string> {
-  let secrets;
+  let secrets: SecretInfo[];
   try {
     secrets = await workspace.intercom.listSecrets();
   } catch (err) {

@@ -117,7 +117,9 @@ export function blockKitProblems(surface: 'message' | 'modal', view: unknown): s
         const options = list(v['options']);
         if (options.length === 0) fail(`${where}.options`, 'is empty');
         atMost(`${where}.options`, options.length, BLOCK_KIT.checkboxOptions);
-        options.forEach((o, i) => option(`${where}.options[${i}]`, o, ['plain_text', 'mrkdwn']));
+        options.forEach((o, i) => {
+          option(`${where}.options[${i}]`, o, ['plain_text', 'mrkdwn']);
+        });
         return;
       }
       default:
@@ -136,7 +138,9 @@ export function blockKitProblems(surface: 'message' | 'modal', view: unknown): s
         if (v['text'] !== undefined) text(`${where}.text`, v['text'], ['plain_text', 'mrkdwn'], BLOCK_KIT.sectionText);
         const fields = list(v['fields']);
         atMost(`${where}.fields`, fields.length, BLOCK_KIT.sectionFields);
-        fields.forEach((f, i) => text(`${where}.fields[${i}]`, f, ['plain_text', 'mrkdwn'], BLOCK_KIT.fieldText));
+        fields.forEach((f, i) => {
+          text(`${where}.fields[${i}]`, f, ['plain_text', 'mrkdwn'], BLOCK_KIT.fieldText);
+        });
         if (v['accessory'] !== undefined) element(`${where}.accessory`, v['accessory']);
         return;
       }
@@ -144,14 +148,18 @@ export function blockKitProblems(surface: 'message' | 'modal', view: unknown): s
         const elements = list(v['elements']);
         if (elements.length === 0) fail(`${where}.elements`, 'is empty');
         atMost(`${where}.elements`, elements.length, BLOCK_KIT.contextElements);
-        elements.forEach((e, i) => text(`${where}.elements[${i}]`, e, ['plain_text', 'mrkdwn'], BLOCK_KIT.sectionText));
+        elements.forEach((e, i) => {
+          text(`${where}.elements[${i}]`, e, ['plain_text', 'mrkdwn'], BLOCK_KIT.sectionText);
+        });
         return;
       }
       case 'actions': {
         const elements = list(v['elements']);
         if (elements.length === 0) fail(`${where}.elements`, 'is empty');
         atMost(`${where}.elements`, elements.length, BLOCK_KIT.actionsElements);
-        elements.forEach((e, i) => element(`${where}.elements[${i}]`, e));
+        elements.forEach((e, i) => {
+          element(`${where}.elements[${i}]`, e);
+        });
         return;
       }
       case 'divider':

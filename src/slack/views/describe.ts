@@ -19,7 +19,7 @@ export function platformsText(platforms: readonly Platform[]): string {
  * bold, hide or strike part of the sentence around it (mrkdwn has no escape for those).
  */
 export function nameText(name: string): string {
-  return '`' + escapeBounded(plainName(name).replace(/`/g, "'"), NAME_DISPLAY_MAX) + '`';
+  return `\`${escapeBounded(plainName(name).replace(/`/g, "'"), NAME_DISPLAY_MAX)}\``;
 }
 
 /** A name in plain text (dialogs, notifications): one line, no invisible or control characters. */
@@ -28,7 +28,7 @@ export function plainName(name: string): string {
 }
 
 export function secretIdText(id: string): string {
-  return '`' + escapeBounded(id.replace(/`/g, "'"), 40) + '`';
+  return `\`${escapeBounded(id.replace(/`/g, "'"), 40)}\``;
 }
 
 export function actionTitle(op: Operation): string {

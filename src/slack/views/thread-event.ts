@@ -41,7 +41,7 @@ function num(detail: Detail, key: string): number | undefined {
 }
 
 function code(value: string): string {
-  return '`' + value.replace(/`/g, "'") + '`';
+  return `\`${value.replace(/`/g, "'")}\``;
 }
 
 /** Said first, loudly, wherever a compromised rotation is introduced. */

@@ -108,7 +108,9 @@ describe('every view the bot renders keeps the limits Slack documents', () => {
 
   it('every thread reply', () => {
     for (const request of everyRequest()) {
-      EVENT_TYPES.forEach((type, i) => expectValid('message', { text: renderThreadEvent(request, entry(type, i)) }, `${type} on ${request.state}`));
+      EVENT_TYPES.forEach((type, i) => {
+        expectValid('message', { text: renderThreadEvent(request, entry(type, i)) }, `${type} on ${request.state}`);
+      });
     }
   });
 

@@ -1,3 +1,4 @@
+import type { types } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import {
   ABANDON_ACTION_ID,
@@ -25,8 +26,8 @@ import {
 
 const opts = { now: NOW, minOverlapMs: HOUR };
 
-function buttons(view: ReturnType<typeof renderRequestCard>) {
-  return actionsBlock(view)?.elements ?? [];
+function buttons(view: ReturnType<typeof renderRequestCard>): types.Button[] {
+  return (actionsBlock(view)?.elements ?? []).filter((e): e is types.Button => e.type === 'button');
 }
 
 describe('the request card shows', () => {
@@ -115,12 +116,12 @@ describe('buttons per state', () => {
     const view = renderRequestCard(makeRequest(), opts);
     const block = actionsBlock(view)!;
     expect(block.block_id).toBe(DECISION_BLOCK_ID);
-    const els = buttons(view) as Array<Record<string, unknown>>;
-    expect(els.map((b) => b['action_id'])).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
-    expect(els.map((b) => b['style'])).toEqual(['primary', 'danger']);
+    const els = buttons(view);
+    expect(els.map((b) => b.action_id)).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
+    expect(els.map((b) => b.style)).toEqual(['primary', 'danger']);
     for (const b of els) {
-      expect(b['value']).toBe('R-7F3K2Q/a1b2c3d4');
-      expect(b['confirm']).toBeDefined();
+      expect(b.value).toBe('R-7F3K2Q/a1b2c3d4');
+      expect(b.confirm).toBeDefined();
     }
   });
 
@@ -132,8 +133,8 @@ describe('buttons per state', () => {
   });
 
   it('the approve confirm dialog names the exact operation, as plain text (inert, so shown as typed), with the fingerprint', () => {
-    const els = buttons(renderRequestCard(makeRequest({ operation: createOp(HOSTILE) }), opts)) as Array<Record<string, any>>;
-    const confirm = els[0]!['confirm'];
+    const els = buttons(renderRequestCard(makeRequest({ operation: createOp(HOSTILE) }), opts));
+    const confirm = els[0]!.confirm!;
     expect(confirm.text.type).toBe('plain_text');
     expect(confirm.text.text).toContain('create secret "<!channel> & <@U0BADGUY>');
     expect(confirm.text.text).toContain('Fingerprint a1b2c3d4');
@@ -149,12 +150,12 @@ describe('buttons per state', () => {
       }),
       opts,
     );
-    const els = buttons(view) as Array<Record<string, any>>;
-    expect(els.map((b) => b['action_id'])).toEqual([FINISH_ACTION_ID, ABANDON_ACTION_ID]);
-    expect(els[0]!['style']).toBe('primary');
+    const els = buttons(view);
+    expect(els.map((b) => b.action_id)).toEqual([FINISH_ACTION_ID, ABANDON_ACTION_ID]);
+    expect(els[0]!.style).toBe('primary');
     for (const b of els) {
-      expect(b['value']).toBe('R-7F3K2Q/a1b2c3d4');
-      expect(b['confirm']).toBeDefined();
+      expect(b.value).toBe('R-7F3K2Q/a1b2c3d4');
+      expect(b.confirm).toBeDefined();
     }
   });
 
@@ -196,7 +197,7 @@ describe('delete impact', () => {
     const op = { action: 'delete', workspace: 'default', secretId: '102', secretName: 'P', platforms: ['web'], force: true } as const;
     const view = renderRequestCard(makeRequest({ operation: op, impact: ['web'] }), opts);
     expect(allText(view)).toContain('acknowledged this with `--force`');
-    const confirm = (buttons(view)[0] as Record<string, any>)['confirm'];
+    const confirm = buttons(view)[0]!.confirm!;
     expect(confirm.text.text).toContain('This leaves web with NO secret.');
     expect(confirm.style).toBe('danger');
   });
@@ -255,7 +256,7 @@ describe('rotation', () => {
       }),
       opts,
     );
-    const dialog = (buttons(view) as Array<Record<string, any>>)[0]!['confirm'].text.text as string;
+    const dialog = buttons(view)[0]!.confirm!.text.text;
     expect(dialog).toContain(`(successor ${successor.id} stays)`);
     expect(dialog.length).toBeLessThanOrEqual(300);
   });
@@ -269,7 +270,7 @@ describe('rotation', () => {
     const fingerprintOf = (view: ReturnType<typeof renderRequestCard>) => /\*Fingerprint\*\\n`([^`]+)`/.exec(JSON.stringify(view.blocks))?.[1];
     expect(fingerprintOf(step1)).toBe('a1b2c3d4');
     expect(fingerprintOf(step2)).toMatch(/^[0-9a-f]{4}-[0-9a-f]{4}$/);
-    const dialog = (buttons(step2) as Array<Record<string, any>>)[0]!['confirm'].text.text as string;
+    const dialog = buttons(step2)[0]!.confirm!.text.text;
     expect(dialog).toContain(`delete rotated secret 102 (successor ${successor.id} stays)`);
     expect(dialog).toContain(`Fingerprint ${fingerprintOf(step2)}`);
   });

@@ -5,7 +5,7 @@ import { renderUnknownCommand, renderUsage, usageOf } from '../../../src/slack/v
 describe('usage', () => {
   it('lists every command of the product with an explanation', () => {
     const text = renderUsage();
-    for (const word of COMMAND_WORDS) expect(text).toMatch(new RegExp('`/ivs ' + word + '[` ].*: \\S'));
+    for (const word of COMMAND_WORDS) expect(text).toMatch(new RegExp(`\`/ivs ${word}[\` ].*: \\S`));
     expect(text).toContain('`/ivs create &lt;web,ios,android&gt; &lt;name…&gt; [-- reason]`');
     expect(text).toContain('--force');
   });
