@@ -22,21 +22,26 @@ export interface Channel {
   readonly name: string;
   readonly id: string;
   readonly allowed: boolean;
+  /** The Intercom workspace `/ivs` serves here (issue 15: `us` in #ops, `eu` in #ops-eu). */
+  readonly workspace?: string;
 }
 
 export const CHANNELS: readonly Channel[] = [
-  { name: 'ops', id: 'C0OPS', allowed: true },
+  { name: 'ops', id: 'C0OPS', allowed: true, workspace: 'us' },
+  { name: 'ops-eu', id: 'C0OPSEU', allowed: true, workspace: 'eu' },
   { name: 'random', id: 'C0RANDOM', allowed: false },
 ];
 
-/** The settings that give these people their rights, as production would set them. */
-export const RIGHTS_ENV: Readonly<Record<string, string>> = {
-  IVS_CHANNELS: CHANNELS.filter((c) => c.allowed)
-    .map((c) => c.id)
-    .join(','),
-  IVS_REQUESTERS: 'U0ALICE',
-  IVS_APPROVERS: `U0ALICE,U0BOB,${APPROVER_GROUP}`,
-};
+/** The two Intercom workspaces the sandbox serves (SPEC §9), each with its own Intercom double. */
+export const WORKSPACE_NAMES = ['us', 'eu'] as const;
+export type WorkspaceName = (typeof WORKSPACE_NAMES)[number];
+
+/** The same rights in every workspace, as production would write them in IVS_CONFIG. */
+export const RIGHTS = { requesters: ['U0ALICE'], approvers: ['U0ALICE', 'U0BOB', APPROVER_GROUP] } as const;
+
+export function channelsOf(workspace: string): string[] {
+  return CHANNELS.filter((c) => c.allowed && c.workspace === workspace).map((c) => c.id);
+}
 
 export const GROUP_MEMBERS: Readonly<Record<string, readonly string[]>> = { [APPROVER_GROUP]: ['U0CAROL'] };
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { freePort } from '../../emulators/free-port';
-import { startIntercomDouble, type DoublePlatform, type IntercomDouble } from '../../emulators/intercom';
+import { READ_SCOPE, startIntercomDouble, WRITE_SCOPE, type DoublePlatform, type IntercomDouble } from '../../emulators/intercom';
 import { startRedis, type TestRedis } from '../../emulators/redis-server';
 import { startSlackDouble, type SlackDouble } from '../../emulators/slack-api';
 import { postToBolt, type BoltAnswer } from '../../emulators/slack-signer';
@@ -15,7 +15,7 @@ import { createRedisAuditLog } from '../../src/redis/audit-log';
 import { connectRedis } from '../../src/redis/connection';
 import { startControlServer, type ControlServer } from './api';
 import { auditPanel, intercomPanel, VaultPanel, type AuditPanelEntry, type Workspace } from './panels';
-import { BOT_USER_ID, CHANNELS, GROUP_MEMBERS, PEOPLE, RIGHTS_ENV, TEAM_ID } from './people';
+import { BOT_USER_ID, CHANNELS, channelsOf, GROUP_MEMBERS, PEOPLE, RIGHTS, TEAM_ID, WORKSPACE_NAMES, type WorkspaceName } from './people';
 import { bundleBot, Replica } from './replicas';
 import { SlackWorld, RefusedError } from './slack-world';
 
@@ -30,8 +30,34 @@ export const FAULT_NAMES = [
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
-/** The sandbox's settings for the bot (SPEC §7): what production sets, pointed at the stand-ins. */
+/**
+ * The sandbox's settings for the bot (SPEC §7): what production sets, pointed at the stand-ins. With
+ * IVS_CONFIG they are per workspace, so they go into the file (min_overlap, request_ttl), the same in both.
+ */
 export const SANDBOX_SETTINGS = { IVS_MIN_OVERLAP: '5m', IVS_REQUEST_TTL: '30m' } as const;
+
+/** The environment variable holding each workspace's Intercom token (`token_env` in the file). */
+const tokenEnv = (name: WorkspaceName) => `INTERCOM_TOKEN_${name.toUpperCase()}`;
+
+/** The IVS_CONFIG file (SPEC §9) the replicas read: two workspaces, each with its own Intercom double and token. */
+export function workspacesYaml(urls: Readonly<Record<WorkspaceName, string>>): string {
+  const list = (ids: readonly string[]) => `[${ids.join(', ')}]`;
+  const lines = ['workspaces:'];
+  for (const name of WORKSPACE_NAMES) {
+    lines.push(
+      `  - name: ${name}`,
+      '    intercom:',
+      `      url: ${urls[name]}`,
+      `      token_env: ${tokenEnv(name)}`,
+      `    channels: ${list(channelsOf(name))}`,
+      `    requesters: ${list(RIGHTS.requesters)}`,
+      `    approvers: ${list(RIGHTS.approvers)}`,
+      `    request_ttl: ${SANDBOX_SETTINGS.IVS_REQUEST_TTL}`,
+      `    min_overlap: ${SANDBOX_SETTINGS.IVS_MIN_OVERLAP}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 const KEY_PREFIX = 'ivs:';
 const VAULT_PREFIX = 'secret/intercom/identity-verification';
@@ -109,22 +135,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const parts = await Promise.allSettled([
       startRedis({ persist: true }),
       startSlackDouble({ token: 'xoxb-sandbox', teamId: TEAM_ID, botUserId: BOT_USER_ID, strictUsers: true }),
-      startIntercomDouble({ now }),
+      startIntercomDouble({ now, tokens: { 'ic-sandbox-us': { scopes: [READ_SCOPE, WRITE_SCOPE] } } }),
+      startIntercomDouble({ now, tokens: { 'ic-sandbox-eu': { scopes: [READ_SCOPE, WRITE_SCOPE] } } }),
       startVaultDouble({ now }),
       bundleBot(dir),
     ] as const);
-    const [redisPart, slackPart, intercomPart, vaultPart, bundlePart] = parts;
+    const [redisPart, slackPart, intercomPart, euIntercomPart, vaultPart, bundlePart] = parts;
     // Whatever did start is stopped again, also when something else failed.
     if (redisPart.status === 'fulfilled') cleanups.push(() => redisPart.value.stop());
     if (slackPart.status === 'fulfilled') cleanups.push(() => slackPart.value.close());
     if (intercomPart.status === 'fulfilled') cleanups.push(() => intercomPart.value.close());
+    if (euIntercomPart.status === 'fulfilled') cleanups.push(() => euIntercomPart.value.close());
     if (vaultPart.status === 'fulfilled') cleanups.push(() => vaultPart.value.close());
     const failed = parts.find((p) => p.status === 'rejected');
     if (failed?.status === 'rejected') throw failed.reason;
-    if (redisPart.status !== 'fulfilled' || slackPart.status !== 'fulfilled' || intercomPart.status !== 'fulfilled' || vaultPart.status !== 'fulfilled' || bundlePart.status !== 'fulfilled') {
+    if (redisPart.status !== 'fulfilled' || slackPart.status !== 'fulfilled' || intercomPart.status !== 'fulfilled' || euIntercomPart.status !== 'fulfilled' || vaultPart.status !== 'fulfilled' || bundlePart.status !== 'fulfilled') {
       throw new Error('unreachable');
     }
-    const [redis, slack, intercom, vault, bundle] = [redisPart.value, slackPart.value, intercomPart.value, vaultPart.value, bundlePart.value];
+    const [redis, slack, vault, bundle] = [redisPart.value, slackPart.value, vaultPart.value, bundlePart.value];
+    const intercoms: Record<WorkspaceName, IntercomDouble> = { us: intercomPart.value, eu: euIntercomPart.value };
 
     const setUpSlack = () => {
       for (const p of PEOPLE) slack.setUser({ id: p.userId, teamId: TEAM_ID, name: p.name, realName: p.name[0]?.toUpperCase() + p.name.slice(1) });
@@ -133,8 +162,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     };
     setUpSlack();
 
-    const workspaces: Workspace[] = [{ name: 'default', intercom, vaultBase: `${VAULT_PREFIX}/default` }];
+    const workspaces: Workspace[] = WORKSPACE_NAMES.map((name) => ({ name, intercom: intercoms[name], vaultBase: `${VAULT_PREFIX}/${name}` }));
     for (const w of workspaces) seedWorkspace(w, vault);
+    const configFile = join(dir, 'workspaces.yaml');
+    writeFileSync(configFile, workspacesYaml({ us: intercoms.us.url, eu: intercoms.eu.url }));
 
     const signingSecret = randomBytes(24).toString('hex');
     const env: Record<string, string> = {
@@ -146,12 +177,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       SLACK_SIGNING_SECRET: signingSecret,
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: KEY_PREFIX,
-      INTERCOM_ACCESS_TOKEN: intercom.token,
-      INTERCOM_API_URL: intercom.url,
+      IVS_CONFIG: configFile,
+      ...Object.fromEntries(WORKSPACE_NAMES.map((name) => [tokenEnv(name), intercoms[name].token])),
       VAULT_ADDR: vault.url,
       VAULT_TOKEN,
-      ...RIGHTS_ENV,
-      ...SANDBOX_SETTINGS,
       IVS_SANDBOX_CLOCK_FILE: clockFile,
       LOG_LEVEL: 'info',
     };
@@ -170,7 +199,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     let world = new SlackWorld(slack, CHANNELS, now, bump);
     const faults: Record<FaultName, boolean> = Object.fromEntries(FAULT_NAMES.map((f) => [f, false])) as Record<FaultName, boolean>;
-    let hangArmedAt = -1;
+    // Per Intercom double, where its calls stood when the hang was armed (-1: not armed).
+    let hangArmedAt: number[] = workspaces.map(() => -1);
     const vaultPanel = new VaultPanel(vault, workspaces, now);
 
     // The sandbox's own view of Redis, for the audit panel: reads only.
@@ -200,14 +230,22 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       throw new RefusedError(503, 'No bot replica answered.');
     };
 
+    // Intercom faults apply to both workspaces' doubles; the hang is spent by the first create in either.
     const hangConsumed = () =>
-      hangArmedAt >= 0 && intercom.calls.slice(hangArmedAt).some((c) => c.op === 'create' && c.fault === 'apply-then-stall');
+      workspaces.some((w, i) => {
+        const at = hangArmedAt[i] ?? -1;
+        return at >= 0 && w.intercom.calls.slice(at).some((c) => c.op === 'create' && c.fault === 'apply-then-stall');
+      });
     const currentFaults = (): Record<FaultName, boolean> => {
-      if (faults.intercom_hang_next_create && hangConsumed()) faults.intercom_hang_next_create = false;
+      if (faults.intercom_hang_next_create && hangConsumed()) {
+        faults.intercom_hang_next_create = false;
+        for (const w of workspaces) w.intercom.clearFaults();
+        hangArmedAt = workspaces.map(() => -1);
+      }
       return { ...faults };
     };
     const standing = () => {
-      intercom.setStandingFault(faults.intercom_429 ? { status: 429 } : faults.intercom_5xx ? { status: 503 } : null);
+      for (const w of workspaces) w.intercom.setStandingFault(faults.intercom_429 ? { status: 429 } : faults.intercom_5xx ? { status: 503 } : null);
     };
 
     const setFault = async (name: string, on: boolean): Promise<Record<FaultName, boolean>> => {
@@ -229,12 +267,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           standing();
           break;
         case 'intercom_hang_next_create':
-          intercom.clearFaults();
-          if (on) {
-            hangArmedAt = intercom.calls.length;
-            // Creates the secret, then never answers: the bot must time out and reconcile by listing.
-            intercom.failNext('create', { kind: 'apply-then-stall', ms: 24 * 3_600_000 });
-          } else hangArmedAt = -1;
+          for (const w of workspaces) w.intercom.clearFaults();
+          hangArmedAt = workspaces.map((w) => (on ? w.intercom.calls.length : -1));
+          // Creates the secret, then never answers: the bot must time out and reconcile by listing.
+          if (on) for (const w of workspaces) w.intercom.failNext('create', { kind: 'apply-then-stall', ms: 24 * 3_600_000 });
           break;
         case 'slack_down':
           slack.setDown(on);
@@ -395,19 +431,28 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 }
 
-/** Seeds per platform, with their material in Vault and current/<platform> as the bot would have left them. */
-const SEEDS: ReadonlyArray<{ name: string; platforms: DoublePlatform[]; ageDays: number }> = [
-  { name: 'Production Web', platforms: ['web'], ageDays: 400 },
-  { name: 'Production Web 2026', platforms: ['web'], ageDays: 40 },
-  { name: 'Production iOS', platforms: ['ios'], ageDays: 300 },
-  { name: 'Production iOS 2026', platforms: ['ios'], ageDays: 35 },
-  { name: 'Production Android', platforms: ['android'], ageDays: 200 },
-];
+/**
+ * Seeds per workspace and platform, with their material in Vault and current/<platform> as the bot would
+ * have left them. Each double numbers its own secrets, so the first ids repeat across workspaces.
+ */
+const SEEDS: Readonly<Record<WorkspaceName, ReadonlyArray<{ name: string; platforms: DoublePlatform[]; ageDays: number }>>> = {
+  us: [
+    { name: 'Production Web', platforms: ['web'], ageDays: 400 },
+    { name: 'Production Web 2026', platforms: ['web'], ageDays: 40 },
+    { name: 'Production iOS', platforms: ['ios'], ageDays: 300 },
+    { name: 'Production iOS 2026', platforms: ['ios'], ageDays: 35 },
+    { name: 'Production Android', platforms: ['android'], ageDays: 200 },
+  ],
+  eu: [
+    { name: 'EU Web', platforms: ['web'], ageDays: 90 },
+    { name: 'EU iOS and Android', platforms: ['ios', 'android'], ageDays: 60 },
+  ],
+};
 
 function seedWorkspace(w: Workspace, vault: VaultDouble): void {
   const intercom: IntercomDouble = w.intercom;
   const nowSeconds = Math.floor(Date.now() / 1000);
-  for (const s of SEEDS) intercom.seed({ name: s.name, platforms: s.platforms, createdAt: nowSeconds - s.ageDays * 86_400 });
+  for (const s of SEEDS[w.name as WorkspaceName] ?? []) intercom.seed({ name: s.name, platforms: s.platforms, createdAt: nowSeconds - s.ageDays * 86_400 });
   const secrets = intercom.secrets();
   for (const s of secrets) {
     vault.seed(
@@ -421,7 +466,7 @@ function seedWorkspace(w: Workspace, vault: VaultDouble): void {
         supports_web: s.supports_web,
         created_at: s.createdAt,
       },
-      { customMetadata: { request_id: 'seeded', requester: 'U0ALICE', approvers: 'U0BOB', slack_channel: 'C0OPS' } },
+      { customMetadata: { request_id: 'seeded', requester: 'U0ALICE', approvers: 'U0BOB', slack_channel: channelsOf(w.name)[0] ?? '' } },
     );
   }
   for (const platform of ['web', 'ios', 'android'] as const) {

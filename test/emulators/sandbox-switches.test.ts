@@ -46,15 +46,15 @@ describe('Vault double: its clock and its listing', () => {
     let now = Date.UTC(2030, 0, 1);
     const vault = await startVaultDouble({ now: () => now });
     try {
-      vault.seed('secret/intercom/identity-verification/default/secrets/1', { secret: 'a' });
-      vault.seed('secret/intercom/identity-verification/default/current/web', { secret: 'a' });
-      expect(vault.paths()).toEqual(['secret/intercom/identity-verification/default/current/web', 'secret/intercom/identity-verification/default/secrets/1']);
-      const meta = vault.metadata('secret/intercom/identity-verification/default/secrets/1');
+      vault.seed('secret/intercom/identity-verification/us/secrets/1', { secret: 'a' });
+      vault.seed('secret/intercom/identity-verification/us/current/web', { secret: 'a' });
+      expect(vault.paths()).toEqual(['secret/intercom/identity-verification/us/current/web', 'secret/intercom/identity-verification/us/secrets/1']);
+      const meta = vault.metadata('secret/intercom/identity-verification/us/secrets/1');
       expect(meta?.created_time).toBe('2030-01-01T00:00:00.000Z');
       now += 60_000;
-      const res = await fetch(`${vault.url}/v1/secret/data/intercom/identity-verification/default/secrets/1`, { method: 'DELETE', headers: { 'X-Vault-Token': DEFAULT_TOKEN } });
+      const res = await fetch(`${vault.url}/v1/secret/data/intercom/identity-verification/us/secrets/1`, { method: 'DELETE', headers: { 'X-Vault-Token': DEFAULT_TOKEN } });
       expect(res.status).toBe(204);
-      expect(vault.metadata('secret/intercom/identity-verification/default/secrets/1')?.versions['1']?.deletion_time).toBe('2030-01-01T00:01:00.000Z');
+      expect(vault.metadata('secret/intercom/identity-verification/us/secrets/1')?.versions['1']?.deletion_time).toBe('2030-01-01T00:01:00.000Z');
     } finally {
       await vault.close();
     }

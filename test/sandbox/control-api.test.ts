@@ -34,18 +34,22 @@ afterAll(async () => {
 
 interface VaultEntry {
   path: string;
+  workspace?: string;
   key: string;
   fingerprint?: string;
   intercomId?: string;
   deleted: boolean;
   version: number;
+  customMetadata?: Record<string, string>;
 }
 
-const vaultEntries = () => api.get<{ entries: VaultEntry[] }>('/api/panels/vault').then((r) => r.entries);
-const intercomSecrets = () =>
+// The `us` workspace (#ops) unless another is named: keys and secret ids repeat across workspaces.
+const vaultEntries = (workspace = 'us') =>
+  api.get<{ entries: VaultEntry[] }>('/api/panels/vault').then((r) => r.entries.filter((e) => e.workspace === workspace));
+const intercomSecrets = (workspace = 'us') =>
   api
     .get<{ workspaces: Array<{ name: string; secrets: Array<{ id: string; name: string; platforms: string[]; deleted: boolean }> }> }>('/api/panels/intercom')
-    .then((r) => r.workspaces.flatMap((w) => w.secrets));
+    .then((r) => r.workspaces.filter((w) => w.name === workspace).flatMap((w) => w.secrets));
 
 describe('the sandbox', () => {
   it('starts usable with the seeded world: people, channels, two live replicas, secrets in Intercom and Vault', async () => {
@@ -56,19 +60,56 @@ describe('the sandbox', () => {
       workspaces: string[];
     }>('/api/state');
     expect(state.people.map((p) => p.name)).toEqual(['alice', 'bob', 'carol', 'mallory']);
-    expect(state.channels).toEqual([expect.objectContaining({ name: 'ops', allowed: true }), expect.objectContaining({ name: 'random', allowed: false })]);
+    expect(state.channels).toEqual([
+      expect.objectContaining({ name: 'ops', allowed: true, workspace: 'us' }),
+      expect.objectContaining({ name: 'ops-eu', allowed: true, workspace: 'eu' }),
+      expect.objectContaining({ name: 'random', allowed: false }),
+    ]);
     expect(state.replicas.map((r) => [r.name, r.alive])).toEqual([
       ['A', true],
       ['B', true],
     ]);
-    expect(state.workspaces).toEqual(['default']);
+    expect(state.workspaces).toEqual(['us', 'eu']);
     const secrets = await intercomSecrets();
     expect(secrets.filter((s) => s.platforms.includes('web'))).toHaveLength(2);
     const entries = await vaultEntries();
     const current = entries.find((e) => e.key === 'current/web');
+    expect(current?.path).toBe('secret/data/intercom/identity-verification/us/current/web');
     expect(current?.fingerprint).toMatch(/^[0-9a-f]{8}$/);
     expect(entries.find((e) => e.key === `secrets/${current?.intercomId}`)?.fingerprint).toBe(current?.fingerprint);
+    // eu: its own, fewer secrets, whose ids repeat us's (ids are per workspace), and its own Vault subtree.
+    const eu = await intercomSecrets('eu');
+    expect(eu.map((s) => s.name)).toEqual(['EU Web', 'EU iOS and Android']);
+    expect(eu.map((s) => s.id).every((id) => secrets.some((s) => s.id === id))).toBe(true);
+    const euEntries = await vaultEntries('eu');
+    expect(euEntries.map((e) => e.key).sort()).toEqual(['current/android', 'current/ios', 'current/web', ...eu.map((s) => `secrets/${s.id}`)].sort());
+    expect(euEntries.every((e) => e.path.startsWith('secret/data/intercom/identity-verification/eu/'))).toBe(true);
     expect(sandbox.startupMs).toBeLessThan(30_000);
+  });
+
+  it('in #ops-eu: alice creates, bob approves, the secret is only in the eu Intercom and under …/eu/secrets/<id>; /ivs list in #ops lists only us', async () => {
+    const usBefore = await intercomSecrets('us');
+    const { id, card } = await openRequest(api, 'alice', '/ivs create web Demo', 'ops-eu');
+    expect(everything(card)).toContain('eu');
+    await api.post('/api/click', { as: 'bob', channel: 'ops-eu', ts: card.ts, button: 'Approve', confirm: true });
+    await replyMatching(api, card, 'bob', /Succeeded/, 20_000, 'ops-eu');
+
+    const made = (await intercomSecrets('eu')).find((s) => s.name.includes(id));
+    expect(made?.platforms).toEqual(['web']);
+    expect((await intercomSecrets('us')).map((s) => s.id)).toEqual(usBefore.map((s) => s.id));
+    const euEntries = await vaultEntries('eu');
+    const stored = euEntries.find((e) => e.key === `secrets/${made?.id}`);
+    expect(stored?.path).toBe(`secret/data/intercom/identity-verification/eu/secrets/${made?.id}`);
+    expect(stored?.fingerprint).toMatch(/^[0-9a-f]{8}$/);
+    expect(euEntries.find((e) => e.key === 'current/web')?.intercomId).toBe(made?.id);
+    expect((await vaultEntries('us')).some((e) => e.customMetadata?.['request_id'] === id)).toBe(false);
+
+    const before = new Set((await messages(api, 'alice')).map((m) => m.ts));
+    await api.post('/api/command', { as: 'alice', channel: 'ops', text: '/ivs list' });
+    const list = await until('the list in #ops', async () => (await messages(api, 'alice')).find((m) => !before.has(m.ts) && m.isBot && /Production Web/.test(everything(m))));
+    expect(everything(list)).toContain('us');
+    expect(everything(list)).not.toMatch(/EU Web|EU iOS/);
+    expect(everything(list)).not.toContain(id);
   });
 
   it('create → own approval refused (only alice sees why) → bob approves through the confirm → Succeeded, Intercom and Vault show it', async () => {

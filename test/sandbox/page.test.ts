@@ -49,9 +49,9 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-async function vaultRow(path: string): Promise<{ fingerprint: string; state: string; version: string }> {
+async function vaultRow(path: string, workspace = 'us'): Promise<{ fingerprint: string; state: string; version: string }> {
   const body = await ui.tab('vault');
-  const row = body.locator(`tr[data-path="${path}"]`);
+  const row = body.locator(`tr[data-workspace="${workspace}"][data-path="${path}"]`);
   await row.waitFor({ timeout: 30_000 });
   return {
     fingerprint: ((await row.locator('.fp').first().textContent()) ?? '').trim(),
@@ -62,7 +62,7 @@ async function vaultRow(path: string): Promise<{ fingerprint: string; state: str
 
 async function intercomIdOf(requestId: string): Promise<string> {
   const body = await ui.tab('intercom');
-  const row = body.locator('tr', { hasText: requestId });
+  const row = body.locator('tr[data-workspace="us"]', { hasText: requestId });
   await row.waitFor({ timeout: 30_000 });
   const id = await row.getAttribute('data-secret-id');
   if (!id) throw new Error(`no Intercom secret row for ${requestId}`);

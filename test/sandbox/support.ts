@@ -63,19 +63,19 @@ export function thread(c: Client, ts: string, as: string, channel = 'ops'): Prom
 }
 
 /** Types `/ivs …` as `as` and waits for the request card the bot posts; returns the card and the request id. */
-export async function openRequest(c: Client, as: string, text: string): Promise<{ id: string; card: Message }> {
-  const before = new Set((await messages(c, as)).map((m) => m.ts));
-  const sent = await c.post('/api/command', { as, channel: 'ops', text });
+export async function openRequest(c: Client, as: string, text: string, channel = 'ops'): Promise<{ id: string; card: Message }> {
+  const before = new Set((await messages(c, as, channel)).map((m) => m.ts));
+  const sent = await c.post('/api/command', { as, channel, text });
   if (sent.status !== 200) throw new Error(`command refused: ${JSON.stringify(sent.body)}`);
   const card = await until(`the card for ${text}`, async () =>
-    (await messages(c, as)).find((m) => !before.has(m.ts) && m.isBot && !m.ephemeral && /R-[0-9A-Z]{6}/.test(everything(m))),
+    (await messages(c, as, channel)).find((m) => !before.has(m.ts) && m.isBot && !m.ephemeral && /R-[0-9A-Z]{6}/.test(everything(m))),
   );
   const id = /R-[0-9A-Z]{6}/.exec(everything(card))?.[0] ?? '';
   return { id, card };
 }
 
-export async function replyMatching(c: Client, card: Message, as: string, pattern: RegExp, timeoutMs = 20_000): Promise<Message> {
-  return until(`a thread reply matching ${pattern}`, async () => (await thread(c, card.ts, as)).replies.find((r) => pattern.test(everything(r))), timeoutMs);
+export async function replyMatching(c: Client, card: Message, as: string, pattern: RegExp, timeoutMs = 20_000, channel = 'ops'): Promise<Message> {
+  return until(`a thread reply matching ${pattern}`, async () => (await thread(c, card.ts, as, channel)).replies.find((r) => pattern.test(everything(r))), timeoutMs);
 }
 
 export function fingerprintOf(material: string): string {

@@ -13,6 +13,8 @@ export interface Channel {
   readonly name: string;
   readonly id: string;
   readonly allowed: boolean;
+  /** The Intercom workspace `/ivs` serves in this channel. */
+  readonly workspace?: string;
 }
 
 export interface Replica {
@@ -79,6 +81,7 @@ export interface IntercomPanel {
 
 export interface VaultEntry {
   readonly path: string;
+  readonly workspace?: string;
   readonly version: number;
   readonly versions: ReadonlyArray<{ readonly version: number; readonly deleted: boolean; readonly destroyed: boolean; readonly createdTime?: string }>;
   readonly fingerprint?: string | null;

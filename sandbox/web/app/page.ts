@@ -467,11 +467,13 @@ class SandboxPage {
     const state = this.state;
     if (!state) return;
     const items: HTMLElement[] = [el('h2', undefined, 'Channels')];
+    if (state.workspaces.length > 1) items.push(el('div', 'note workspaces', `Intercom workspaces: ${state.workspaces.join(', ')}`));
     for (const c of state.channels) {
       const b = button('', 'side-item', () => this.setChannel(c.name));
       b.dataset['channel'] = c.name;
       b.append(el('span', 'hash', '#'), el('span', undefined, c.name));
       if (!c.allowed) b.append(el('span', 'note', 'bot not allowed'));
+      else if (c.workspace) b.append(el('span', 'note', c.workspace));
       b.setAttribute('aria-current', String(c.name === this.channel));
       items.push(b);
     }
@@ -504,7 +506,7 @@ class SandboxPage {
   private renderChannelHead(): void {
     const c = this.state?.channels.find((x) => x.name === this.channel);
     const title = el('h1', undefined, `# ${this.channel}`);
-    const sub = el('span', 'sub', c ? (c.allowed ? 'ivs-bot works here' : 'not in IVS_CHANNELS: the bot answers only you, and refuses') : '');
+    const sub = el('span', 'sub', c ? (c.allowed ? `ivs-bot works here${c.workspace ? ` · Intercom workspace ${c.workspace}` : ''}` : 'not in IVS_CHANNELS: the bot answers only you, and refuses') : '');
     this.channelHead.replaceChildren(title, sub);
   }
 
@@ -809,6 +811,7 @@ class SandboxPage {
       for (const s of newestFirst) {
         const tr = el('tr');
         tr.dataset['secretId'] = s.id;
+        tr.dataset['workspace'] = ws.name;
         const gone = s.deletedAt !== undefined || s.deleted === true;
         if (gone) tr.classList.add('gone');
         const key = `${ws.name}/${s.id}/${gone}`;
@@ -852,6 +855,7 @@ class SandboxPage {
         const rel = e.path.slice(prefix.length);
         const tr = el('tr');
         tr.dataset['path'] = rel;
+        if (e.workspace) tr.dataset['workspace'] = e.workspace;
         if (e.deleted) tr.classList.add('gone');
         if (changed.has(e.path)) tr.classList.add('changed');
         const fpCell = el('td');
