@@ -114,6 +114,21 @@ describe('the sandbox page, in a real Chromium', () => {
     await page.locator('.thread .close').click();
   }, FLOW_TIMEOUT_MS);
 
+  it('#ops-eu is in the channel list and serves the eu workspace: /ivs list there shows eu secrets only; both workspaces have their Intercom and Vault tables', async () => {
+    await ui.channel('ops-eu');
+    await ui.see(page.locator('.pane-head').first(), 'Intercom workspace eu');
+    await ui.actAs('alice');
+    await ui.type('/ivs list');
+    const list = ui.channelMessages().filter({ hasText: 'EU Web' });
+    await list.first().waitFor({ timeout: 30_000 });
+    expect(await list.first().textContent()).not.toContain('Production Web');
+    const intercom = await ui.tab('intercom');
+    await intercom.locator('tr[data-workspace="eu"]', { hasText: 'EU Web' }).waitFor({ timeout: 30_000 });
+    expect(await intercom.locator('tr[data-workspace="us"]', { hasText: 'EU Web' }).count()).toBe(0);
+    expect((await vaultRow('current/web', 'eu')).fingerprint).toMatch(/^[0-9a-f]{8}$/);
+    await ui.channel('ops');
+  }, FLOW_TIMEOUT_MS);
+
   it('`/ivs create` alone opens the create modal; a submission without name and platform shows the errors on those fields; a corrected one opens the request', async () => {
     await ui.actAs('alice');
     await ui.type('/ivs create');
