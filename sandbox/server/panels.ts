@@ -61,7 +61,13 @@ export class VaultPanel {
 
   entries(seq: number): VaultEntry[] {
     const now = this.now();
-    return this.vault.paths().flatMap((full): VaultEntry[] => {
+    // Workspaces in the file's order (us before eu), paths sorted within each; anything else last.
+    const rank = (full: string) => {
+      const i = this.workspaces.findIndex((w) => full.startsWith(`${w.vaultBase}/`));
+      return i < 0 ? this.workspaces.length : i;
+    };
+    const paths = [...this.vault.paths()].sort((a, b) => rank(a) - rank(b));
+    return paths.flatMap((full): VaultEntry[] => {
       const meta = this.vault.metadata(full);
       if (!meta) return [];
       const mount = full.split('/')[0] ?? 'secret';

@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox:screenshots`: starts a sandbox, walks the README's "Try it" in headless Chromium
- * and writes docs/screenshots/*.png (request, refusal, approval, Vault panel, a fault). Made by a
+ * and writes docs/screenshots/*.png (request, refusal, approval, Vault panel, a fault, the eu workspace). Made by a
  * script so they stay true to the page; look at them after a change to the page.
  */
 import { mkdir } from 'node:fs/promises';
@@ -65,6 +65,15 @@ async function main(): Promise<void> {
     await ui.see(sealedThread, 'Failed');
     await shot('6-fault');
     await ui.fault('vault_sealed', false);
+
+    // 6. Another workspace: #ops-eu serves eu, its list and its Intercom table.
+    await page.click('.thread .close');
+    await ui.channel('ops-eu');
+    await ui.actAs('alice');
+    await ui.type('/ivs list');
+    await ui.see(ui.channelMessages().last(), 'EU Web');
+    await ui.tab('intercom');
+    await shot('7-workspace-eu');
   } finally {
     await browser.close();
     await sandbox.stop();
