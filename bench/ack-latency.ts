@@ -124,7 +124,8 @@ export async function ackRun(
   const requests = commands(slack, () => text, n, tag);
   const posts = awaitResponses ? collectResponses(slack, `${tag}.`) : undefined;
   const before = await target.sample({ gc: false });
-  const load = shape.kind === 'closed' ? await runClosedLoop(target.url, requests, shape.concurrency) : await runOpenLoop(target.url, requests, shape.ratePerSecond);
+  const load =
+    shape.kind === 'closed' ? await runClosedLoop(target.url, requests, shape.concurrency) : await runOpenLoop(target.url, requests, shape.ratePerSecond);
   let endToEnd: number[] | undefined;
   let endToEndElapsedMs: number | undefined;
   if (posts) {

@@ -35,7 +35,12 @@ export async function deliveryRun(world: BenchWorld, channels: number, perChanne
   const keyPrefix = 'ivs-bench-delivery:';
   const store = createRedisRequestStore(redis, { keyPrefix });
   const queue = createRedisOutboxQueue(redis, { keyPrefix });
-  const client = new webApi.WebClient(world.slack.token, { slackApiUrl: world.slack.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logLevel: webApi.LogLevel.ERROR });
+  const client = new webApi.WebClient(world.slack.token, {
+    slackApiUrl: world.slack.url,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logLevel: webApi.LogLevel.ERROR,
+  });
   const delivery = new SlackDelivery(client, queue, store, systemClock, silent, createMetrics({ defaultMetrics: false }), {
     owner: 'bench',
     leaseMs: 15_000,
@@ -86,7 +91,11 @@ export async function deliveryRun(world: BenchWorld, channels: number, perChanne
     let ms = 0;
     const count = await counter.measure(async () => {
       const t0 = performance.now();
-      const all = world.slack.waitFor('chat.postMessage', () => world.slack.calls.slice(before).filter((x) => x.ok && x.method === 'chat.postMessage').length >= events, 60_000);
+      const all = world.slack.waitFor(
+        'chat.postMessage',
+        () => world.slack.calls.slice(before).filter((x) => x.ok && x.method === 'chat.postMessage').length >= events,
+        60_000,
+      );
       for (let i = 1; i <= perChannel; i++) {
         for (const r of requests) {
           await outbox.record(r, [{ kind: 'reply', event: { requestId: r.id, type: 'retrying', at: Date.now(), detail: { why: `event ${i}` } } }]);

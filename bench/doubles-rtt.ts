@@ -102,21 +102,74 @@ export async function measureDoubleRtt(doubles: { slack: SlackDouble; intercom: 
   const okSlack = (s: number) => s === 200;
   const ok2xx = (s: number) => s >= 200 && s < 300;
 
-  const parent = JSON.parse((await call(agent, 'POST', `${slack.url}chat.postMessage`, slackHeaders, form({ channel, text: 'rtt parent' }))).text) as { ts: string };
+  const parent = JSON.parse((await call(agent, 'POST', `${slack.url}chat.postMessage`, slackHeaders, form({ channel, text: 'rtt parent' }))).text) as {
+    ts: string;
+  };
   const kvBase = 'secret/data/intercom/identity-verification/bench-rtt';
   vault.seed(`${kvBase.replace('/data/', '/')}/read`, { secret: 'x'.repeat(43), intercom_secret_id: '1' });
   let writeSeq = 0;
   const createdIds: string[] = [];
   const out = new Map<CallKind, number>();
 
-  out.set('slack chat.update', await timeIt(() => call(agent, 'POST', `${slack.url}chat.update`, slackHeaders, form({ channel, ts: parent.ts, text: 'rtt update', blocks: cardBlocks() })), okSlack));
-  out.set('slack chat.postMessage', await timeIt(() => call(agent, 'POST', `${slack.url}chat.postMessage`, slackHeaders, form({ channel, thread_ts: parent.ts, text: ':white_check_mark: Approved by <@U222> (1/2).' })), okSlack));
+  out.set(
+    'slack chat.update',
+    await timeIt(
+      () => call(agent, 'POST', `${slack.url}chat.update`, slackHeaders, form({ channel, ts: parent.ts, text: 'rtt update', blocks: cardBlocks() })),
+      okSlack,
+    ),
+  );
+  out.set(
+    'slack chat.postMessage',
+    await timeIt(
+      () =>
+        call(
+          agent,
+          'POST',
+          `${slack.url}chat.postMessage`,
+          slackHeaders,
+          form({ channel, thread_ts: parent.ts, text: ':white_check_mark: Approved by <@U222> (1/2).' }),
+        ),
+      okSlack,
+    ),
+  );
   out.set('slack users.info', await timeIt(() => call(agent, 'POST', `${slack.url}users.info`, slackHeaders, form({ user: 'U222' })), okSlack));
-  out.set('vault sys/health', await timeIt(() => call(agent, 'GET', `${vault.url}/v1/sys/health?standbyok=true`, vaultHeaders), (s) => s === 200));
+  out.set(
+    'vault sys/health',
+    await timeIt(
+      () => call(agent, 'GET', `${vault.url}/v1/sys/health?standbyok=true`, vaultHeaders),
+      (s) => s === 200,
+    ),
+  );
   const probe = 'secret/data/intercom/identity-verification/default/secrets/_preflight';
-  out.set('vault sys/capabilities-self', await timeIt(() => call(agent, 'POST', `${vault.url}/v1/sys/capabilities-self`, vaultHeaders, JSON.stringify({ paths: [probe, probe.replace('/data/', '/metadata/'), probe.replace('secrets', 'current')] })), ok2xx));
+  out.set(
+    'vault sys/capabilities-self',
+    await timeIt(
+      () =>
+        call(
+          agent,
+          'POST',
+          `${vault.url}/v1/sys/capabilities-self`,
+          vaultHeaders,
+          JSON.stringify({ paths: [probe, probe.replace('/data/', '/metadata/'), probe.replace('secrets', 'current')] }),
+        ),
+      ok2xx,
+    ),
+  );
   out.set('vault kv read', await timeIt(() => call(agent, 'GET', `${vault.url}/v1/${kvBase}/read`, vaultHeaders), ok2xx));
-  out.set('vault kv write', await timeIt(() => call(agent, 'POST', `${vault.url}/v1/${kvBase}/w${++writeSeq}`, vaultHeaders, JSON.stringify({ options: { cas: 0 }, data: { secret: 'x'.repeat(43), intercom_secret_id: String(writeSeq) } })), ok2xx));
+  out.set(
+    'vault kv write',
+    await timeIt(
+      () =>
+        call(
+          agent,
+          'POST',
+          `${vault.url}/v1/${kvBase}/w${++writeSeq}`,
+          vaultHeaders,
+          JSON.stringify({ options: { cas: 0 }, data: { secret: 'x'.repeat(43), intercom_secret_id: String(writeSeq) } }),
+        ),
+      ok2xx,
+    ),
+  );
   out.set('intercom list', await timeIt(() => call(agent, 'GET', `${intercom.url}/secure_mode_secrets`, intercomHeaders), ok2xx));
   out.set(
     'intercom create',

@@ -38,7 +38,14 @@ export function serveParent(stop: () => Promise<void>): void {
       send({
         type: 'sample',
         id: m.id,
-        sample: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, cpuMicros: cpu.user + cpu.system, gcRan: Boolean(gc) },
+        sample: {
+          rss: mem.rss,
+          heapUsed: mem.heapUsed,
+          heapTotal: mem.heapTotal,
+          external: mem.external,
+          cpuMicros: cpu.user + cpu.system,
+          gcRan: Boolean(gc),
+        },
       });
     } else if (m.type === 'stop') {
       stop().finally(() => process.exit(0));

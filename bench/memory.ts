@@ -17,7 +17,14 @@ export interface MemoryPoint {
  * (code getting optimised, pools settling) at some point in the first tens of thousands of commands:
  * one short window can catch that step; a leak keeps growing part after part.
  */
-export async function memoryRun(slack: SlackDouble, bot: MeasuredProcess, total: number, step: number, concurrency: number, warmup = 0): Promise<MemoryPoint[]> {
+export async function memoryRun(
+  slack: SlackDouble,
+  bot: MeasuredProcess,
+  total: number,
+  step: number,
+  concurrency: number,
+  warmup = 0,
+): Promise<MemoryPoint[]> {
   if (warmup > 0) await mixedCommands(slack, bot, warmup, concurrency, 'memwarm');
   const points: MemoryPoint[] = [{ commands: 0, sample: await bot.sample() }];
   for (let done = 0, part = 1; done < total; part++) {

@@ -18,7 +18,11 @@ export async function redisRun(world: BenchWorld, repeats: number): Promise<Map<
       add(
         '/ivs help',
         await counter.measure(async () => {
-          const ack = await postToBolt(bot.url, SIGNING_SECRET, slashCommand({ text: 'help', userId: REQUESTER, channelId: CHANNEL, responseUrl: slack.responseUrl() }));
+          const ack = await postToBolt(
+            bot.url,
+            SIGNING_SECRET,
+            slashCommand({ text: 'help', userId: REQUESTER, channelId: CHANNEL, responseUrl: slack.responseUrl() }),
+          );
           if (ack.status !== 200) throw new Error(`/ivs help answered ${ack.status}`);
         }),
       );

@@ -139,7 +139,12 @@ function reportAck({ help, list, listFetching, pacedList }: AckResults, verdicts
   log(
     table(
       ['command', 'load', 'app', 'N', 'ack p50', 'ack p99', 'throughput', 'CPU/command', 'body in ack', 'failed'],
-      [...help.map((r) => row(r, closedHow)), ...list.map((r) => row(r, closedHow)), ...listFetching.map((r) => row(r, closedHow)), ...pacedList.map((r) => row(r, pacedHow))],
+      [
+        ...help.map((r) => row(r, closedHow)),
+        ...list.map((r) => row(r, closedHow)),
+        ...listFetching.map((r) => row(r, closedHow)),
+        ...pacedList.map((r) => row(r, pacedHow)),
+      ],
     ),
   );
   for (const [label, r] of [
@@ -167,19 +172,24 @@ function reportAck({ help, list, listFetching, pacedList }: AckResults, verdicts
     const [bare, bot] = listFetching;
     const tr = bot.throughput / bare.throughput;
     const pr = bot.p99 / bare.p99;
-    log(`   /ivs list, IVS_LIST_MAX_AGE=0s, ${closedHow}: throughput ratio ${tr.toFixed(2)}, p99 ratio ${pr.toFixed(2)} (information: not the deployed setting)`);
+    log(
+      `   /ivs list, IVS_LIST_MAX_AGE=0s, ${closedHow}: throughput ratio ${tr.toFixed(2)}, p99 ratio ${pr.toFixed(2)} (information: not the deployed setting)`,
+    );
     verdicts.push({
       measure: '/ivs list ack vs bare Bolt, IVS_LIST_MAX_AGE=0s',
       value: `${bot.throughput.toFixed(0)}/s vs ${bare.throughput.toFixed(0)}/s = ${(tr * 100).toFixed(0)}%, p99 ${ms(bot.p99)} vs ${ms(bare.p99)} = ${pr.toFixed(2)}×`,
       target: '(info)',
       ok: true,
-      reading: 'every list fetched from Intercom and Vault and posted to the response_url after the ack: the bot is saturated by that work (see CPU per command)',
+      reading:
+        'every list fetched from Intercom and Vault and posted to the response_url after the ack: the bot is saturated by that work (see CPU per command)',
     });
   }
   for (const [bare, bot] of [help, list]) {
     const tr = bot.throughput / bare.throughput;
     const pr = bot.p99 / bare.p99;
-    log(`   ${bot.command}, ${closedHow}: throughput ratio ${tr.toFixed(2)} (target ≥ ${TARGET.throughputRatio}), p99 ratio ${pr.toFixed(2)} (target ≤ ${TARGET.p99Ratio})`);
+    log(
+      `   ${bot.command}, ${closedHow}: throughput ratio ${tr.toFixed(2)} (target ≥ ${TARGET.throughputRatio}), p99 ratio ${pr.toFixed(2)} (target ≤ ${TARGET.p99Ratio})`,
+    );
     verdicts.push({
       measure: `${bot.command} ack throughput vs bare Bolt`,
       value: `${bot.throughput.toFixed(0)}/s vs ${bare.throughput.toFixed(0)}/s = ${(tr * 100).toFixed(0)}%`,
@@ -187,7 +197,9 @@ function reportAck({ help, list, listFetching, pacedList }: AckResults, verdicts
       ok: tr >= TARGET.throughputRatio,
       reading:
         `acks per second with ${settings.concurrency} requests in flight, bot ÷ a Bolt app that only acks (same Bolt, receiver, signing)` +
-        (bot.command === '/ivs list' ? `; ${(bot.inAckShare * 100).toFixed(1)}% of the lists were shown again in the ack, the rest fetched (IVS_LIST_MAX_AGE 5s)` : ''),
+        (bot.command === '/ivs list'
+          ? `; ${(bot.inAckShare * 100).toFixed(1)}% of the lists were shown again in the ack, the rest fetched (IVS_LIST_MAX_AGE 5s)`
+          : ''),
     });
     verdicts.push({
       measure: `${bot.command} ack p99 vs bare Bolt`,
@@ -235,7 +247,9 @@ function reportMemory(cold: ProcessSample, points: MemoryPoint[], verdicts: Verd
   const mid = points[1];
   const last = points[points.length - 1];
   if (!first || !mid || !last) return;
-  log(`4. Bot memory over mixed /ivs list + /ivs help, after the runs above and ${settings.memoryWarmup} more to warm up (after a full GC: the bot runs with --expose-gc)`);
+  log(
+    `4. Bot memory over mixed /ivs list + /ivs help, after the runs above and ${settings.memoryWarmup} more to warm up (after a full GC: the bot runs with --expose-gc)`,
+  );
   log(`   at start, before any command: rss ${mib(cold.rss)}, heapUsed ${mib(cold.heapUsed)}`);
   log(
     table(
@@ -272,7 +286,14 @@ function reportRedis(counts: Awaited<ReturnType<typeof redisRun>>, verdicts: Ver
     const lua = samples.map((s) => s.insideLua);
     const byCommand = samples[samples.length - 1]?.byCommand ?? {};
     const range = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? String(xs[0]) : `${Math.min(...xs)}–${Math.max(...xs)}`);
-    rows.push([op, range(trips), range(lua), Object.entries(byCommand).map(([k, v]) => `${k}×${v}`).join(' ') || '—']);
+    rows.push([
+      op,
+      range(trips),
+      range(lua),
+      Object.entries(byCommand)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' ') || '—',
+    ]);
     verdicts.push({
       measure: `Redis round trips: ${op}`,
       value: range(trips),
@@ -288,7 +309,11 @@ function reportRedis(counts: Awaited<ReturnType<typeof redisRun>>, verdicts: Ver
 function reportDelivery(sample: DeliverySample, verdicts: Verdict[]): void {
   log('5. Slack delivery through the outbox (in the bench process; not paced, the double does not rate-limit)');
   log(`   ${sample.events} thread replies over ${sample.channels} channels recorded one after another: all delivered in ${ms(sample.ms)}`);
-  log(`   Redis commands sent: ${Object.entries(sample.byCommand).map(([k, v]) => `${k}×${v}`).join(' ')}`);
+  log(
+    `   Redis commands sent: ${Object.entries(sample.byCommand)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(' ')}`,
+  );
   verdicts.push({
     measure: 'Slack delivery through the outbox',
     value: `${sample.eventsPerSecond.toFixed(0)} events/s; ${sample.roundTripsPerEvent.toFixed(2)} Redis round trips per event`,
@@ -311,17 +336,34 @@ function reportApprovals(samples: ApprovalSample[], rtt: Awaited<ReturnType<type
     table(
       ['', 'p50', 'p95', 'max', 'mean'],
       [
-        row('click → Vault write', col((s) => s.clickToVaultMs)),
-        row("doubles' own time", col((s) => s.doublesMs)),
-        row('bot overhead', col((s) => s.overheadMs)),
-        row('click → Succeeded', col((s) => s.clickToSucceededMs)),
+        row(
+          'click → Vault write',
+          col((s) => s.clickToVaultMs),
+        ),
+        row(
+          "doubles' own time",
+          col((s) => s.doublesMs),
+        ),
+        row(
+          'bot overhead',
+          col((s) => s.overheadMs),
+        ),
+        row(
+          'click → Succeeded',
+          col((s) => s.clickToSucceededMs),
+        ),
       ],
     ),
   );
   const overhead = median(col((s) => s.overheadMs));
   verdicts.push({
     measure: 'bot overhead per approval',
-    value: `p50 ${ms(overhead)}, p95 ${ms(percentile(col((s) => s.overheadMs), 95))} (raw p50 ${ms(median(col((s) => s.clickToVaultMs)))})`,
+    value: `p50 ${ms(overhead)}, p95 ${ms(
+      percentile(
+        col((s) => s.overheadMs),
+        95,
+      ),
+    )} (raw p50 ${ms(median(col((s) => s.clickToVaultMs)))})`,
     target: `≤ ${TARGET.approvalOverheadMs} ms`,
     ok: overhead <= TARGET.approvalOverheadMs,
     reading: `decisive click sent → Vault double records the material write, minus the doubles' raw round trip for each call on the way; over ${samples.length} approvals (Redis time stays in)`,
@@ -356,7 +398,11 @@ async function main(): Promise<void> {
 
     progress(`memory: ${settings.memoryWarmup} mixed commands to warm up, then ${settings.memoryCommands} measured`);
     section = 4;
-    reportMemory(cold, await memoryRun(world.slack, world.bot, settings.memoryCommands, settings.memoryStep, settings.concurrency, settings.memoryWarmup), verdicts);
+    reportMemory(
+      cold,
+      await memoryRun(world.slack, world.bot, settings.memoryCommands, settings.memoryStep, settings.concurrency, settings.memoryWarmup),
+      verdicts,
+    );
 
     progress(`redis: ${settings.redisRepeats} × help, open, non-decisive and decisive approve`);
     section = 3;
@@ -382,12 +428,22 @@ async function main(): Promise<void> {
     out();
     out('Summary');
     const judged = verdicts.filter((v) => v.target !== '(info)');
-    out(table(['target', 'measured', 'wanted', 'result'], judged.map((v) => [v.measure, v.value, v.target, pass(v.ok)])));
+    out(
+      table(
+        ['target', 'measured', 'wanted', 'result'],
+        judged.map((v) => [v.measure, v.value, v.target, pass(v.ok)]),
+      ),
+    );
     out(`${judged.filter((v) => v.ok).length} of ${judged.length} targets met; the bench took ${((performance.now() - started) / 1000).toFixed(0)} s.`);
     out();
     out('Markdown (for the README):');
     out();
-    out(markdownTable(['Measure', 'Result', 'Target', 'Met', 'How to read it'], verdicts.map((v) => [v.measure, v.value, v.target, v.target === '(info)' ? '' : pass(v.ok), v.reading])));
+    out(
+      markdownTable(
+        ['Measure', 'Result', 'Target', 'Met', 'How to read it'],
+        verdicts.map((v) => [v.measure, v.value, v.target, v.target === '(info)' ? '' : pass(v.ok), v.reading]),
+      ),
+    );
   } finally {
     progress('stopping');
     await world.close();

@@ -36,7 +36,14 @@ export async function approveClick(slack: SlackDouble, botUrl: string, request: 
   const ack = await postToBolt(
     botUrl,
     SIGNING_SECRET,
-    blockAction({ actionId: 'ivs_approve', value: slack.buttonValue(CHANNEL, request.cardTs, 'ivs_approve') ?? request.id, userId: user, messageTs: request.cardTs, channelId: CHANNEL, responseUrl: slack.responseUrl(rid) }),
+    blockAction({
+      actionId: 'ivs_approve',
+      value: slack.buttonValue(CHANNEL, request.cardTs, 'ivs_approve') ?? request.id,
+      userId: user,
+      messageTs: request.cardTs,
+      channelId: CHANNEL,
+      responseUrl: slack.responseUrl(rid),
+    }),
   );
   if (ack.status !== 200) throw new Error(`approve click answered ${ack.status}`);
   return rid;

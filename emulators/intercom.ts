@@ -419,20 +419,14 @@ export async function startIntercomDouble(opts: IntercomDoubleOptions = {}): Pro
     const version = req.headers['intercom-version'];
     const effective = typeof version === 'string' ? version : (grant.defaultVersion ?? appDefaultVersion);
     if (!acceptedVersions.has(effective)) {
-      return answer(
-        { status: 400, body: errorList('intercom_version_invalid', 'Requested resource is not available in current API version') },
-        rate.headers,
-      );
+      return answer({ status: 400, body: errorList('intercom_version_invalid', 'Requested resource is not available in current API version') }, rate.headers);
     }
     if (strictAccept && !acceptsJson(req.headers.accept ?? '')) {
       return answer({ status: 406, body: errorList('not_acceptable', 'The Accept header must allow application/json') }, rate.headers);
     }
     const needed = r.op === 'list' ? [READ_SCOPE, READ_ALL_SCOPE] : [WRITE_SCOPE];
     if (!needed.some((scope) => grant.scopes.includes(scope))) {
-      return answer(
-        { status: 403, body: errorList('forbidden', `You do not have the required scope (${needed[0]}) to access this resource`) },
-        rate.headers,
-      );
+      return answer({ status: 403, body: errorList('forbidden', `You do not have the required scope (${needed[0]}) to access this resource`) }, rate.headers);
     }
     if (rate.over) {
       return answer({ status: 429, body: errorList('rate_limit_exceeded', `Exceeded rate limit of ${rateLimit} in 10_seconds`) }, rate.headers);

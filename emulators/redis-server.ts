@@ -43,7 +43,17 @@ function installExitHook(): void {
 
 /** A plain server on `port`: no persistence, its files in `dir`. */
 function serverArgs(port: number, dir: string, persist = false): string[] {
-  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...(persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])];
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--dir',
+    dir,
+    ...(persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+  ];
 }
 
 /** Resolves once the server's output matches `ready`; one that exits or stays silent first is killed and rejected. */

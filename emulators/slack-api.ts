@@ -489,7 +489,17 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
   /** views.update (by view_id or external_id) and views.push (by trigger_id): the new view, with an id. */
   const viewAnswer = (view: Record<string, unknown>, id: string, previous: string | null) => ({
     ok: true as const,
-    view: { ...view, id, team_id: teamId, state: { values: {} }, hash: `1700000000.${id}`, root_view_id: id, previous_view_id: previous, app_id: 'A111', bot_id: botId },
+    view: {
+      ...view,
+      id,
+      team_id: teamId,
+      state: { values: {} },
+      hash: `1700000000.${id}`,
+      root_view_id: id,
+      previous_view_id: previous,
+      app_id: 'A111',
+      bot_id: botId,
+    },
   });
   handlers['views.update'] = (args) => {
     const id = str(args.view_id);
@@ -674,10 +684,7 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
       responses.waitFor(
         predicate,
         timeoutMs,
-        () =>
-          `slack double: no matching response_url post within ${timeoutMs} ms; posts so far: ${JSON.stringify(
-            responses.items.map((r) => r.body),
-          )}`,
+        () => `slack double: no matching response_url post within ${timeoutMs} ms; posts so far: ${JSON.stringify(responses.items.map((r) => r.body))}`,
       ),
 
     message: (channel, ts) => {
@@ -694,9 +701,7 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     messages: (channel) => allMessages().filter((m) => channel === undefined || m.channel === channel),
     threadReplies: (channel, ts) => allMessages().filter((m) => m.channel === channel && m.threadTs === ts),
     ephemerals: (filter = {}) =>
-      ephemerals.filter(
-        (e) => (filter.channel === undefined || e.channel === filter.channel) && (filter.user === undefined || e.user === filter.user),
-      ),
+      ephemerals.filter((e) => (filter.channel === undefined || e.channel === filter.channel) && (filter.user === undefined || e.user === filter.user)),
     views: () => [...views],
 
     setUser: (user) => void users.set(user.id, user),
@@ -728,10 +733,7 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     },
 
     everything: () =>
-      [
-        ...calls.items.flatMap((c) => [c.rawBody, JSON.stringify(c.args), JSON.stringify(c.response)]),
-        ...responses.items.map((r) => r.rawBody),
-      ].join('\n'),
+      [...calls.items.flatMap((c) => [c.rawBody, JSON.stringify(c.args), JSON.stringify(c.response)]), ...responses.items.map((r) => r.rawBody)].join('\n'),
 
     reset: () => {
       calls.clear();

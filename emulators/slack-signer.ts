@@ -42,12 +42,7 @@ export interface BoltAnswer {
 }
 
 /** POSTs a body to Bolt's `/slack/events` the way Slack does: signed over the exact bytes sent. */
-export async function postToBolt(
-  botBaseUrl: string,
-  secret: string,
-  body: string,
-  opts: PostToBoltOptions = {},
-): Promise<BoltAnswer> {
+export async function postToBolt(botBaseUrl: string, secret: string, body: string, opts: PostToBoltOptions = {}): Promise<BoltAnswer> {
   const ts = opts.ts ?? nowInSeconds();
   const headers: Record<string, string> = { 'content-type': opts.contentType ?? SLACK_FORM_CONTENT_TYPE };
   const signature = opts.signature === undefined ? slackSignature(secret, body, ts) : opts.signature;

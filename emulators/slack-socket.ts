@@ -226,7 +226,10 @@ export async function startSocketModeDouble(opts: SocketModeDoubleOptions): Prom
     const api = /^\/api\/([A-Za-z0-9_.]+)$/.exec(path);
     if (req.method === 'POST' && api?.[1] === 'apps.connections.open') {
       // Drain the (empty) form body before answering.
-      readBody(req).then(() => answerConnectionsOpen(req, res, base), () => res.destroy());
+      readBody(req).then(
+        () => answerConnectionsOpen(req, res, base),
+        () => res.destroy(),
+      );
     } else if (req.method === 'POST' && api?.[1] !== undefined) {
       forward(api[1], req, res).catch(() => res.destroy());
     } else {
@@ -260,7 +263,11 @@ export async function startSocketModeDouble(opts: SocketModeDoubleOptions): Prom
       const timer = setTimeout(() => {
         const i = connectionWaiters.indexOf(waiter);
         if (i >= 0) connectionWaiters.splice(i, 1);
-        reject(new Error(`socket mode double: ${greeted} connection(s) after ${timeoutMs} ms, waited for ${n}; apps.connections.open calls: ${JSON.stringify(openCalls)}`));
+        reject(
+          new Error(
+            `socket mode double: ${greeted} connection(s) after ${timeoutMs} ms, waited for ${n}; apps.connections.open calls: ${JSON.stringify(openCalls)}`,
+          ),
+        );
       }, timeoutMs);
       timer.unref();
       connectionWaiters.push(waiter);

@@ -216,10 +216,7 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-type Fault =
-  | ({ kind: 'fail'; status: number; errors: readonly string[]; times: number } & FaultMatch)
-  | ({ kind: 'drop'; apply: boolean } & FaultMatch);
-
+type Fault = ({ kind: 'fail'; status: number; errors: readonly string[]; times: number } & FaultMatch) | ({ kind: 'drop'; apply: boolean } & FaultMatch);
 
 function envelope(parts: { data?: unknown; warnings?: readonly string[] | null; auth?: unknown; mountType?: string }): Record<string, unknown> {
   return {
@@ -464,7 +461,16 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
 
   function newKey(): KvKey {
     const t = nowIso();
-    return { currentVersion: 0, oldestVersion: 0, maxVersions: 0, casRequired: false, customMetadata: null, createdTime: t, updatedTime: t, versions: new Map() };
+    return {
+      currentVersion: 0,
+      oldestVersion: 0,
+      maxVersions: 0,
+      casRequired: false,
+      customMetadata: null,
+      createdTime: t,
+      updatedTime: t,
+      versions: new Map(),
+    };
   }
 
   function putVersion(mount: KvMount, keyName: string, data: Record<string, unknown>): { key: KvKey; version: number; created: string } {
@@ -563,7 +569,13 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
         if (cas === undefined && (mount.casRequired || key?.casRequired)) return errors(400, CAS_REQUIRED);
         if (cas !== undefined && cas !== (key?.currentVersion ?? 0)) return errors(400, CAS_MISMATCH);
         const { key: stored, version, created } = putVersion(mount, keyName, data);
-        return kv({ created_time: created, custom_metadata: stored.customMetadata ? { ...stored.customMetadata } : null, deletion_time: '', destroyed: false, version });
+        return kv({
+          created_time: created,
+          custom_metadata: stored.customMetadata ? { ...stored.customMetadata } : null,
+          deletion_time: '',
+          destroyed: false,
+          version,
+        });
       }
       if (op === 'delete') {
         const latest = key?.versions.get(key.currentVersion);
@@ -786,7 +798,16 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
     return entry.namespace === '' || entry.namespace === ns || ns.startsWith(`${entry.namespace}/`);
   }
 
-  function logical(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>, token: TokenEntry | undefined, hasToken: boolean, ns: string, contentType: string | undefined): Reply {
+  function logical(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+    token: TokenEntry | undefined,
+    hasToken: boolean,
+    ns: string,
+    contentType: string | undefined,
+  ): Reply {
     // Unauthenticated sys endpoints answer even while sealed.
     if (path === 'sys/health') return method === 'GET' || method === 'HEAD' ? healthReply(method, query) : errors(405, UNSUPPORTED);
     if (path === 'sys/seal-status') return method === 'GET' ? sealStatusReply() : errors(405, UNSUPPORTED);
@@ -862,7 +883,11 @@ export async function startVaultDouble(opts: VaultDoubleOptions = {}): Promise<V
       return { status: 200, body: envelope({ auth: { ...authBlock(token), lease_duration: increment } }) };
     }
     if (path === 'sys/capabilities-self' && writeLike) {
-      const paths = Array.isArray(body['paths']) ? body['paths'].filter((p): p is string => typeof p === 'string') : typeof body['path'] === 'string' ? [body['path']] : [];
+      const paths = Array.isArray(body['paths'])
+        ? body['paths'].filter((p): p is string => typeof p === 'string')
+        : typeof body['path'] === 'string'
+          ? [body['path']]
+          : [];
       const data: Record<string, string[]> = {};
       for (const p of paths) {
         const caps = capabilitiesOn(token, p.replace(/^\/+/, ''));

@@ -199,7 +199,12 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   // delivery's back-pressure must never hold up a decision (or an execution's re-check).
   const directoryClient = new TimedWebClient(
     config.slack.botToken,
-    { ...boltLog, slackApiUrl: config.slack.apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 }, timeout: Math.min(slackTimeoutMs, DIRECTORY_TIMEOUT_MS) },
+    {
+      ...boltLog,
+      slackApiUrl: config.slack.apiUrl,
+      retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
+      timeout: Math.min(slackTimeoutMs, DIRECTORY_TIMEOUT_MS),
+    },
     metrics,
   );
   // Deliveries: no retries inside the client (the outbox retries, across replicas, as long as

@@ -147,7 +147,9 @@ function validateWorkspace(entry: unknown, index: number, ctx: Context): { probl
   const requestTtlMs = duration(w['request_ttl'], '1h', (m) => problem('request_ttl', m), ['1s', '30d']);
   const minOverlapMs = duration(w['min_overlap'], '1h', (m) => problem('min_overlap', m), ['1s', '90d']);
   const rotateAfterMs =
-    w['rotate_after'] === undefined || w['rotate_after'] === null ? undefined : duration(w['rotate_after'], '', (m) => problem('rotate_after', m), ['1d', '3650d']);
+    w['rotate_after'] === undefined || w['rotate_after'] === null
+      ? undefined
+      : duration(w['rotate_after'], '', (m) => problem('rotate_after', m), ['1d', '3650d']);
   let vaultPathPrefix = ctx.defaults.vaultPathPrefix;
   const prefix = w['vault_path_prefix'];
   if (prefix !== undefined && prefix !== null) {
@@ -178,7 +180,10 @@ function validateWorkspace(entry: unknown, index: number, ctx: Context): { probl
 function intercomSettings(raw: unknown, env: Env, problem: (key: string, message: string) => void): WorkspaceConfig['intercom'] | undefined {
   const parsed = record.safeParse(raw);
   if (!parsed.success) {
-    problem('', raw === undefined ? 'is required (region or url, and token_env or token_file)' : 'must be a mapping (region or url, and token_env or token_file)');
+    problem(
+      '',
+      raw === undefined ? 'is required (region or url, and token_env or token_file)' : 'must be a mapping (region or url, and token_env or token_file)',
+    );
     return undefined;
   }
   const i = parsed.data;
@@ -236,7 +241,7 @@ function intercomSettings(raw: unknown, env: Env, problem: (key: string, message
       if (value === '') {
         ok = false;
         problem('token_env', `names ${tokenEnv}, which is not set (or empty)`);
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
       } else if (/[\s\u0000-\u001f\u007f]/.test(value)) {
         ok = false;
         problem('token_env', `names ${tokenEnv}, whose value contains whitespace or control characters`);
@@ -258,7 +263,7 @@ function intercomSettings(raw: unknown, env: Env, problem: (key: string, message
       if (ok && value === '') {
         ok = false;
         problem('token_file', `${tokenFile.trim()} is empty`);
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
       } else if (ok && /[\s\u0000-\u001f\u007f]/.test(value)) {
         ok = false;
         problem('token_file', `${tokenFile.trim()} holds more than one token-like word (whitespace or control characters inside)`);

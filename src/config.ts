@@ -127,7 +127,11 @@ const boundedDuration = (fallback: string, min: { ms: number; text: string }, ma
  * Every duration has an upper bound too: a time beyond what a Date holds (`100000000d`) would make
  * every card unrenderable, and one of years means a request that is never settled.
  */
-const duration = (fallback: string, min: { ms: number; text: string } = { ms: 1000, text: '1s' }, max: { ms: number; text: string } = { ms: 30 * DAY_MS, text: '30d' }) =>
+const duration = (
+  fallback: string,
+  min: { ms: number; text: string } = { ms: 1000, text: '1s' },
+  max: { ms: number; text: string } = { ms: 30 * DAY_MS, text: '30d' },
+) =>
   optional.transform((v, ctx) => {
     const ms = parseDuration(v ?? fallback);
     if (ms === null || ms < min.ms || ms > max.ms) {
@@ -150,7 +154,9 @@ const integer = (fallback: number, min: number, max: number) =>
 const httpUrl = optional.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL');
 
 const schema = z.object({
-  SLACK_BOT_TOKEN: optional.refine((v) => v !== undefined, 'is required').refine((v) => v === undefined || v.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
+  SLACK_BOT_TOKEN: optional
+    .refine((v) => v !== undefined, 'is required')
+    .refine((v) => v === undefined || v.startsWith('xoxb-'), 'must be a bot token (xoxb-…)'),
   SLACK_SIGNING_SECRET: optional,
   SLACK_APP_TOKEN: optional.refine((v) => v === undefined || v.startsWith('xapp-'), 'must be an app-level token (xapp-…)'),
   SLACK_API_URL: httpUrl,
@@ -357,7 +363,8 @@ export function configWarnings(config: Config): string[] {
     }
   };
   const warnings: string[] = [];
-  if (plainRemote(config.vault.addr)) warnings.push('VAULT_ADDR is plain http to another host: the Vault token and the secret material cross the network unencrypted');
+  if (plainRemote(config.vault.addr))
+    warnings.push('VAULT_ADDR is plain http to another host: the Vault token and the secret material cross the network unencrypted');
   for (const w of config.workspaces) {
     if (!plainRemote(w.intercom.apiUrl)) continue;
     const setting = config.ivs.configFile ? `workspace ${w.name}'s intercom.url` : 'INTERCOM_API_URL';

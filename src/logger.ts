@@ -54,7 +54,12 @@ function scrubDeep(value: unknown, scrub: (t: string) => string, depth = 0): unk
   if (value instanceof Error) {
     const own: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) if (!ERROR_BAGGAGE.has(k)) own[k] = v;
-    return { type: value.name, message: scrub(value.message), stack: value.stack ? scrub(value.stack) : undefined, ...(scrubDeep(own, scrub, depth + 1) as object) };
+    return {
+      type: value.name,
+      message: scrub(value.message),
+      stack: value.stack ? scrub(value.stack) : undefined,
+      ...(scrubDeep(own, scrub, depth + 1) as object),
+    };
   }
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, scrub, depth + 1));
   const toJSON = (value as { toJSON?: unknown }).toJSON;
@@ -102,15 +107,17 @@ export function createLogger(opts: LoggerOptions): Logger {
 
 /** Bolt's logger interface on top of pino; Bolt's own setLevel is ignored (LOG_LEVEL rules). */
 export function boltLogger(logger: Logger): BoltLogger {
-  const fold = (level: 'debug' | 'info' | 'warn' | 'error') => (...msgs: unknown[]) => {
-    const errors = msgs.filter((m): m is Error => m instanceof Error);
-    const text = msgs
-      .filter((m) => !(m instanceof Error))
-      .map((m) => (typeof m === 'string' ? m : JSON.stringify(m)))
-      .join(' ');
-    if (errors[0]) logger[level]({ err: errors[0], component: 'bolt' }, text || errors[0].message);
-    else logger[level]({ component: 'bolt' }, text);
-  };
+  const fold =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...msgs: unknown[]) => {
+      const errors = msgs.filter((m): m is Error => m instanceof Error);
+      const text = msgs
+        .filter((m) => !(m instanceof Error))
+        .map((m) => (typeof m === 'string' ? m : JSON.stringify(m)))
+        .join(' ');
+      if (errors[0]) logger[level]({ err: errors[0], component: 'bolt' }, text || errors[0].message);
+      else logger[level]({ component: 'bolt' }, text);
+    };
   return {
     debug: fold('debug'),
     info: fold('info'),

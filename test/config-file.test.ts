@@ -110,7 +110,13 @@ describe('IVS_CONFIG: a YAML file of workspaces', () => {
   });
 
   it('without IVS_CONFIG the environment is one workspace named by IVS_WORKSPACE, as in the first release', () => {
-    const result = loadConfig({ ...GLOBAL, INTERCOM_ACCESS_TOKEN: 'env-token-0123', IVS_CHANNELS: 'C0OPS', IVS_APPROVERS: 'U0AAA,U0BBB', IVS_ROTATE_AFTER: '180d' });
+    const result = loadConfig({
+      ...GLOBAL,
+      INTERCOM_ACCESS_TOKEN: 'env-token-0123',
+      IVS_CHANNELS: 'C0OPS',
+      IVS_APPROVERS: 'U0AAA,U0BBB',
+      IVS_ROTATE_AFTER: '180d',
+    });
     if (!result.ok) throw new Error(result.problems.join('; '));
     expect(result.config.ivs.configFile).toBeUndefined();
     expect(result.config.workspaces).toEqual([
@@ -119,40 +125,87 @@ describe('IVS_CONFIG: a YAML file of workspaces', () => {
   });
 
   it.each<[string, string, RegExp]>([
-    ['an unknown key in a workspace', euWith('approvals_required: 2', 'aprovals_required: 2'), /workspaces\[1\] \(eu\): unknown key "aprovals_required" \(known: name, intercom, channels/],
+    [
+      'an unknown key in a workspace',
+      euWith('approvals_required: 2', 'aprovals_required: 2'),
+      /workspaces\[1\] \(eu\): unknown key "aprovals_required" \(known: name, intercom, channels/,
+    ],
     ['an unknown top-level key', `${TWO}\nchannels: [C0OPS]\n`, /unknown key "channels" \(the file has one key, workspaces\)/],
-    ['the token itself in the file', euWith('token_env: IC_EU', 'token: eu-inline-token-999'), /workspaces\[1\] \(eu\)\.intercom\."token" is not a key: the token never goes in the file/],
+    [
+      'the token itself in the file',
+      euWith('token_env: IC_EU', 'token: eu-inline-token-999'),
+      /workspaces\[1\] \(eu\)\.intercom\."token" is not a key: the token never goes in the file/,
+    ],
     ['two workspaces of one name', euWith('name: eu', 'name: us'), /workspaces\[1\] has the same name us as workspaces\[0\]/],
     ['a subcommand word as a name', euWith('name: eu', 'name: list'), /workspaces\[1\] \(list\)\.name must not be a subcommand word \(list, create,/],
     ['a name with capitals', euWith('name: eu', 'name: EU'), /workspaces\[1\]\.name must be 1–32 of a-z, 0-9 and -/],
     ['a name too long', euWith('name: eu', `name: ${'e'.repeat(33)}`), /workspaces\[1\]\.name must be 1–32 of a-z, 0-9 and -/],
     ['no name', euWith('name: eu', 'nom: eu'), /workspaces\[1\]\.name is required/],
-    ['region and url both', euWith('url: https://api.eu.intercom.io', 'url: https://api.eu.intercom.io\n      region: eu'), /\(eu\)\.intercom takes region or url, not both/],
+    [
+      'region and url both',
+      euWith('url: https://api.eu.intercom.io', 'url: https://api.eu.intercom.io\n      region: eu'),
+      /\(eu\)\.intercom takes region or url, not both/,
+    ],
     ['neither region nor url', euWith('      url: https://api.eu.intercom.io\n', ''), /\(eu\)\.intercom needs region \(us, eu, au\) or url/],
     ['an unknown region', euWith('url: https://api.eu.intercom.io', 'region: uk'), /\(eu\)\.intercom\.region must be one of us, eu, au/],
-    ['a url that is not http(s)', euWith('url: https://api.eu.intercom.io', 'url: ftp://api.eu.intercom.io'), /\(eu\)\.intercom\.url must be a full http\(s\) URL/],
-    ['a token_env that is unset', euWith('token_env: IC_EU', 'token_env: IC_NOWHERE'), /\(eu\)\.intercom\.token_env names IC_NOWHERE, which is not set \(or empty\)/],
-    ['token_env and token_file both', euWith('token_env: IC_EU', 'token_env: IC_EU\n      token_file: /nowhere'), /\(eu\)\.intercom takes token_env or token_file, not both/],
-    ['a token_file that cannot be read', euWith('token_env: IC_EU', 'token_file: /nowhere/eu-token'), /\(eu\)\.intercom\.token_file cannot read \/nowhere\/eu-token \(ENOENT\)/],
+    [
+      'a url that is not http(s)',
+      euWith('url: https://api.eu.intercom.io', 'url: ftp://api.eu.intercom.io'),
+      /\(eu\)\.intercom\.url must be a full http\(s\) URL/,
+    ],
+    [
+      'a token_env that is unset',
+      euWith('token_env: IC_EU', 'token_env: IC_NOWHERE'),
+      /\(eu\)\.intercom\.token_env names IC_NOWHERE, which is not set \(or empty\)/,
+    ],
+    [
+      'token_env and token_file both',
+      euWith('token_env: IC_EU', 'token_env: IC_EU\n      token_file: /nowhere'),
+      /\(eu\)\.intercom takes token_env or token_file, not both/,
+    ],
+    [
+      'a token_file that cannot be read',
+      euWith('token_env: IC_EU', 'token_file: /nowhere/eu-token'),
+      /\(eu\)\.intercom\.token_file cannot read \/nowhere\/eu-token \(ENOENT\)/,
+    ],
     ['no token at all', euWith('      token_env: IC_EU\n', ''), /\(eu\)\.intercom needs token_env/],
-    ['a channel id that is not a channel id', euWith('channels: [C0OPS, C0EU]', 'channels: [C0OPS, "#eu-ops"]'), /\(eu\)\.channels not channel ids \(C…\/G…\): #eu-ops/],
+    [
+      'a channel id that is not a channel id',
+      euWith('channels: [C0OPS, C0EU]', 'channels: [C0OPS, "#eu-ops"]'),
+      /\(eu\)\.channels not channel ids \(C…\/G…\): #eu-ops/,
+    ],
     ['no channels', euWith('channels: [C0OPS, C0EU]', 'channels: []'), /\(eu\)\.channels must name at least one id/],
-    ['a user id that is not one', euWith('approvers: [U0CCC, U0DDD]', 'approvers: [U0CCC, alice]'), /\(eu\)\.approvers not user \(U…\/W…\) or user-group \(S…\) ids: alice/],
+    [
+      'a user id that is not one',
+      euWith('approvers: [U0CCC, U0DDD]', 'approvers: [U0CCC, alice]'),
+      /\(eu\)\.approvers not user \(U…\/W…\) or user-group \(S…\) ids: alice/,
+    ],
     ['no requesters', euWith('    requesters: [U0AAA]\n', ''), /\(eu\)\.requesters is required/],
     ['no approvers', euWith('    approvers: [U0CCC, U0DDD]\n', ''), /\(eu\)\.approvers is required/],
     ['approvals_required 0', euWith('approvals_required: 2', 'approvals_required: 0'), /\(eu\)\.approvals_required must be a whole number from 1 to 10/],
-    ['approvals_required as text', euWith('approvals_required: 2', 'approvals_required: "two"'), /\(eu\)\.approvals_required must be a whole number from 1 to 10/],
+    [
+      'approvals_required as text',
+      euWith('approvals_required: 2', 'approvals_required: "two"'),
+      /\(eu\)\.approvals_required must be a whole number from 1 to 10/,
+    ],
     ['a malformed duration', euWith('request_ttl: 30m', 'request_ttl: 30 minutes'), /\(eu\)\.request_ttl "30 minutes" is not a duration from 1s to 30d/],
     ['a request_ttl beyond the bound', euWith('request_ttl: 30m', 'request_ttl: 31d'), /\(eu\)\.request_ttl "31d" is not a duration from 1s to 30d/],
     ['a duration as a bare number', euWith('min_overlap: 2d', 'min_overlap: 3600'), /\(eu\)\.min_overlap is not a duration from 1s to 90d/],
     ['a malformed rotate_after', euWith('rotate_after: 90d', 'rotate_after: 0s'), /\(eu\)\.rotate_after "0s" is not a duration from 1d to 3650d/],
-    ['a vault_path_prefix that is not relative', euWith('vault_path_prefix: intercom/eu-ivs', 'vault_path_prefix: /abs/../x'), /\(eu\)\.vault_path_prefix must be a relative path/],
+    [
+      'a vault_path_prefix that is not relative',
+      euWith('vault_path_prefix: intercom/eu-ivs', 'vault_path_prefix: /abs/../x'),
+      /\(eu\)\.vault_path_prefix must be a relative path/,
+    ],
     ['an empty list', 'workspaces: []\n', /workspaces must be a list of at least one workspace/],
     ['not YAML', 'workspaces: [\n', /is not valid YAML: \w+ at line \d+/],
     ['a duplicated key', euWith('channels: [C0OPS, C0EU]', 'channels: [C0OPS]\n    channels: [C0EU]'), /is not valid YAML: DUPLICATE_KEY at line \d+/],
   ])('refuses %s with a message that says where', (_what, yaml, expected) => {
     const found = problems(yaml);
-    expect(found.some((p) => expected.test(p)), found.join('\n')).toBe(true);
+    expect(
+      found.some((p) => expected.test(p)),
+      found.join('\n'),
+    ).toBe(true);
   });
 
   it('names every problem of the file at once, in the one start-up message', () => {
@@ -167,15 +220,41 @@ describe('IVS_CONFIG: a YAML file of workspaces', () => {
   });
 
   it('refuses per-workspace environment settings next to the file instead of guessing which one wins', () => {
-    for (const key of ['IVS_WORKSPACE', 'IVS_CHANNELS', 'IVS_APPROVERS', 'IVS_REQUESTERS', 'IVS_APPROVALS_REQUIRED', 'IVS_REQUEST_TTL', 'IVS_MIN_OVERLAP', 'IVS_ROTATE_AFTER', 'INTERCOM_API_URL']) {
-      expect(problems(TWO, { [key]: key === 'IVS_CHANNELS' ? 'C0OPS' : key === 'IVS_APPROVERS' || key === 'IVS_REQUESTERS' ? 'U0AAA' : key === 'INTERCOM_API_URL' ? 'eu' : key === 'IVS_APPROVALS_REQUIRED' ? '1' : key === 'IVS_WORKSPACE' ? 'x' : key === 'IVS_ROTATE_AFTER' ? '365d' : '1h' })).toEqual([
-        expect.stringMatching(new RegExp(`^${key} is set, but with IVS_CONFIG every workspace setting comes from .*: unset ${key}$`)),
-      ]);
+    for (const key of [
+      'IVS_WORKSPACE',
+      'IVS_CHANNELS',
+      'IVS_APPROVERS',
+      'IVS_REQUESTERS',
+      'IVS_APPROVALS_REQUIRED',
+      'IVS_REQUEST_TTL',
+      'IVS_MIN_OVERLAP',
+      'IVS_ROTATE_AFTER',
+      'INTERCOM_API_URL',
+    ]) {
+      expect(
+        problems(TWO, {
+          [key]:
+            key === 'IVS_CHANNELS'
+              ? 'C0OPS'
+              : key === 'IVS_APPROVERS' || key === 'IVS_REQUESTERS'
+                ? 'U0AAA'
+                : key === 'INTERCOM_API_URL'
+                  ? 'eu'
+                  : key === 'IVS_APPROVALS_REQUIRED'
+                    ? '1'
+                    : key === 'IVS_WORKSPACE'
+                      ? 'x'
+                      : key === 'IVS_ROTATE_AFTER'
+                        ? '365d'
+                        : '1h',
+        }),
+      ).toEqual([expect.stringMatching(new RegExp(`^${key} is set, but with IVS_CONFIG every workspace setting comes from .*: unset ${key}$`))]);
     }
     // The Intercom token variable may well be one a token_env names.
-    expect(loaded(euWith('token_env: IC_EU', 'token_env: INTERCOM_ACCESS_TOKEN'), { INTERCOM_ACCESS_TOKEN: 'named-by-token-env-0' }).workspaces[1]?.intercom.accessToken).toBe(
-      'named-by-token-env-0',
-    );
+    expect(
+      loaded(euWith('token_env: IC_EU', 'token_env: INTERCOM_ACCESS_TOKEN'), { INTERCOM_ACCESS_TOKEN: 'named-by-token-env-0' }).workspaces[1]?.intercom
+        .accessToken,
+    ).toBe('named-by-token-env-0');
   });
 
   it('says so when the file cannot be read', () => {

@@ -165,7 +165,10 @@ describe('durations', () => {
   });
 
   it('bounds every duration from above: a request TTL of at most 30d, an overlap of at most 90d', () => {
-    expect(configWith({ IVS_REQUEST_TTL: '30d', IVS_MIN_OVERLAP: '90d' }).workspaces[0]).toMatchObject({ requestTtlMs: 30 * 86_400_000, minOverlapMs: 90 * 86_400_000 });
+    expect(configWith({ IVS_REQUEST_TTL: '30d', IVS_MIN_OVERLAP: '90d' }).workspaces[0]).toMatchObject({
+      requestTtlMs: 30 * 86_400_000,
+      minOverlapMs: 90 * 86_400_000,
+    });
     // 100000000d is about 274,000 years: beyond what a Date holds, so no card could render it.
     expect(problemsWith({ IVS_REQUEST_TTL: '100000000d', IVS_MIN_OVERLAP: '999999999d' })).toEqual([
       'IVS_REQUEST_TTL "100000000d" is not a duration from 1s to 30d (like 90s, 15m, 1h, 2d)',
@@ -353,9 +356,7 @@ describe('Vault', () => {
   });
 
   it('refuses VAULT_SKIP_VERIFY: TLS to Vault is always verified', () => {
-    expect(problemsWith({ VAULT_SKIP_VERIFY: 'true' })).toEqual([
-      'VAULT_SKIP_VERIFY is not supported: TLS to Vault is always verified (use VAULT_CACERT)',
-    ]);
+    expect(problemsWith({ VAULT_SKIP_VERIFY: 'true' })).toEqual(['VAULT_SKIP_VERIFY is not supported: TLS to Vault is always verified (use VAULT_CACERT)']);
     expect(configWith({ VAULT_SKIP_VERIFY: 'false' }).vault.addr).toBe('https://vault.example.com:8200');
   });
 
@@ -399,9 +400,7 @@ describe('warnings at start', () => {
 describe('secrets for the logger', () => {
   it('lists every credential value so the logger can redact it', () => {
     const config = configWith({ SLACK_APP_TOKEN: 'xapp-1-app', VAULT_TOKEN: undefined, VAULT_ROLE_ID: 'role-1', VAULT_SECRET_ID: 'approle-secret' });
-    expect([...config.secrets].sort()).toEqual(
-      ['xoxb-test-bot-token', 'test-signing-secret', 'xapp-1-app', 'test-intercom-token', 'approle-secret'].sort(),
-    );
+    expect([...config.secrets].sort()).toEqual(['xoxb-test-bot-token', 'test-signing-secret', 'xapp-1-app', 'test-intercom-token', 'approle-secret'].sort());
     expect(configOf(MINIMAL).secrets).toContain('test-vault-token');
   });
 

@@ -176,14 +176,21 @@ describe('Dockerfile', () => {
       expect(ignoredByDockerignore(path, dockerignore), path).toBe(true);
     }
     const sources = (dir: string): string[] =>
-      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : []));
+      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : [],
+      );
     for (const file of sources('src')) expect(read(file), file).not.toMatch(/from '(\.\.\/)+(emulators|sandbox|test)\//);
   });
 });
 
 // ---- Kubernetes -----------------------------------------------------------------------------------
 
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: unknown };
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  [k: string]: unknown;
+};
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
@@ -227,8 +234,7 @@ interface PodSpec {
   containers: Container[];
 }
 
-const podOf = (deployment: Manifest) =>
-  (deployment['spec'] as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
+const podOf = (deployment: Manifest) => (deployment['spec'] as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
 
 /** Setting names src/config.ts reads: the keys of its schema. */
 const SETTINGS = [...read('src/config.ts').matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1] as string);
@@ -325,8 +331,14 @@ describe('Kubernetes example with several workspaces', () => {
     return out;
   };
   const env = () => {
-    const configData = merged((one('ConfigMap') as unknown as { data: Record<string, string> }).data, (patch('ConfigMap') as unknown as { data: Record<string, string | null> }).data);
-    const secretData = merged((one('Secret') as unknown as { stringData: Record<string, string> }).stringData, (patch('Secret') as unknown as { stringData: Record<string, string | null> }).stringData);
+    const configData = merged(
+      (one('ConfigMap') as unknown as { data: Record<string, string> }).data,
+      (patch('ConfigMap') as unknown as { data: Record<string, string | null> }).data,
+    );
+    const secretData = merged(
+      (one('Secret') as unknown as { stringData: Record<string, string> }).stringData,
+      (patch('Secret') as unknown as { stringData: Record<string, string | null> }).stringData,
+    );
     return { configData, secretData };
   };
 
@@ -531,7 +543,17 @@ describe('README and .env.example', () => {
     // The commented lines that show a default must name the default the code applies.
     const defaults = Object.fromEntries(lines.filter((l) => /^# [A-Z][A-Z0-9_]+=/.test(l)).map(pair));
     // Commented examples that are not defaults: the other auth methods, optional extras.
-    const examples = ['VAULT_TOKEN', 'VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'VAULT_CACERT', 'SLACK_APP_TOKEN', 'VAULT_NAMESPACE', 'IVS_REQUESTERS', 'IVS_CONFIG', 'IVS_ROTATE_AFTER'];
+    const examples = [
+      'VAULT_TOKEN',
+      'VAULT_ROLE_ID',
+      'VAULT_SECRET_ID',
+      'VAULT_CACERT',
+      'SLACK_APP_TOKEN',
+      'VAULT_NAMESPACE',
+      'IVS_REQUESTERS',
+      'IVS_CONFIG',
+      'IVS_ROTATE_AFTER',
+    ];
     const withDefaults = loadConfig({ ...active, ...defaults, ...Object.fromEntries(examples.map((k) => [k, undefined])) });
     expect(withDefaults.ok ? [] : withDefaults.problems).toEqual([]);
     if (loaded.ok && withDefaults.ok) {

@@ -63,7 +63,10 @@ describe('createLogger redaction', () => {
 
   it('leaves ordinary words, ids and short strings alone', () => {
     const logs = logsWith([]);
-    logs.logger.info({ secretId: '102', requestId: 'R-7F3K2Q', path: 'secret/data/intercom/identity-verification/default/current/web' }, 'Production Web created');
+    logs.logger.info(
+      { secretId: '102', requestId: 'R-7F3K2Q', path: 'secret/data/intercom/identity-verification/default/current/web' },
+      'Production Web created',
+    );
     expect(logs.records()[0]).toMatchObject({
       secretId: '102',
       requestId: 'R-7F3K2Q',

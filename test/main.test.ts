@@ -211,7 +211,17 @@ describe('main shutting down during an execution', () => {
 
     // Intercom answers slowly, so the execution is still running when the signal arrives.
     intercom.latencyMs = 1_500;
-    await postToBolt(base, secret, blockAction({ actionId: 'ivs_approve', value: slack.buttonValue('C111', cardTs, 'ivs_approve') ?? id, userId: 'U222', messageTs: cardTs, responseUrl: slack.responseUrl('click') }));
+    await postToBolt(
+      base,
+      secret,
+      blockAction({
+        actionId: 'ivs_approve',
+        value: slack.buttonValue('C111', cardTs, 'ivs_approve') ?? id,
+        userId: 'U222',
+        messageTs: cardTs,
+        responseUrl: slack.responseUrl('click'),
+      }),
+    );
     await intercom.waitFor('create');
     bot.child.kill('SIGTERM');
 

@@ -164,12 +164,17 @@ export async function startControlServer(
       }
       if (path === '/api/click') {
         if (typeof body['ts'] !== 'string' || typeof body['button'] !== 'string') throw new RefusedError(400, '"ts" and "button" are required.');
-        return json(res, 200, await core.world.click(person(body['as']), channel(body['channel']), body['ts'], body['button'], body['confirm'] === true, core.deliver));
+        return json(
+          res,
+          200,
+          await core.world.click(person(body['as']), channel(body['channel']), body['ts'], body['button'], body['confirm'] === true, core.deliver),
+        );
       }
       if (path === '/api/modal/submit') return json(res, 200, await core.world.submit(person(body['as']), body['values'] ?? {}, core.deliver));
       if (path === '/api/modal/close') return json(res, 200, core.world.close(person(body['as'])));
       if (path === '/api/faults') {
-        if (typeof body['name'] !== 'string' || typeof body['on'] !== 'boolean') throw new RefusedError(400, '"name" (a fault) and "on" (true or false) are required.');
+        if (typeof body['name'] !== 'string' || typeof body['on'] !== 'boolean')
+          throw new RefusedError(400, '"name" (a fault) and "on" (true or false) are required.');
         return json(res, 200, { faults: await core.setFault(body['name'], body['on']) });
       }
       if (path === '/api/time/skip') {
@@ -242,7 +247,11 @@ export async function startControlServer(
   });
   await new Promise<void>((done, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      fail(new Error(err.code === 'EADDRINUSE' ? `Port ${opts.port} is in use: pick another with --port N.` : `Cannot listen on port ${opts.port}: ${err.message}`)),
+      fail(
+        new Error(
+          err.code === 'EADDRINUSE' ? `Port ${opts.port} is in use: pick another with --port N.` : `Cannot listen on port ${opts.port}: ${err.message}`,
+        ),
+      ),
     );
     server.listen(opts.port, '127.0.0.1', () => done());
   });

@@ -149,7 +149,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     if (vaultPart.status === 'fulfilled') cleanups.push(() => vaultPart.value.close());
     const failed = parts.find((p) => p.status === 'rejected');
     if (failed?.status === 'rejected') throw failed.reason;
-    if (redisPart.status !== 'fulfilled' || slackPart.status !== 'fulfilled' || intercomPart.status !== 'fulfilled' || euIntercomPart.status !== 'fulfilled' || vaultPart.status !== 'fulfilled' || bundlePart.status !== 'fulfilled') {
+    if (
+      redisPart.status !== 'fulfilled' ||
+      slackPart.status !== 'fulfilled' ||
+      intercomPart.status !== 'fulfilled' ||
+      euIntercomPart.status !== 'fulfilled' ||
+      vaultPart.status !== 'fulfilled' ||
+      bundlePart.status !== 'fulfilled'
+    ) {
       throw new Error('unreachable');
     }
     const [redis, slack, vault, bundle] = [redisPart.value, slackPart.value, vaultPart.value, bundlePart.value];
@@ -297,7 +304,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     const auditPanelNow = async () => {
       if (faults.redis_stopped) {
-        return { entries: lastAudit, chain: { ok: false as const, problem: 'Redis is stopped (fault redis_stopped): the stream cannot be read.' }, unavailable: true };
+        return {
+          entries: lastAudit,
+          chain: { ok: false as const, problem: 'Redis is stopped (fault redis_stopped): the stream cannot be read.' },
+          unavailable: true,
+        };
       }
       try {
         const panel = await auditPanel((key) => panelRedis.xrange(key, '-', '+'), audit, `${KEY_PREFIX}audit`);
@@ -318,7 +329,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           // Keep the last head.
         }
       }
-      return [slack.calls.length, slack.responses.length, ...workspaces.map((w) => w.intercom.calls.length), vault.calls.length, auditHead, localVersion].join('/');
+      return [slack.calls.length, slack.responses.length, ...workspaces.map((w) => w.intercom.calls.length), vault.calls.length, auditHead, localVersion].join(
+        '/',
+      );
     };
     let polling = true;
     const poll = async () => {

@@ -457,7 +457,8 @@ function confirmOf(c: Record<string, unknown>): { title: string; text: string; c
 
 /** The page's `{block_id: {action_id: value}}` as Slack's `state.values`, typed by the view's own elements. */
 function stateValues(view: Record<string, unknown>, values: unknown): ViewStateValues {
-  if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new RefusedError(400, '"values" must be an object {block_id: {action_id: value}}.');
+  if (typeof values !== 'object' || values === null || Array.isArray(values))
+    throw new RefusedError(400, '"values" must be an object {block_id: {action_id: value}}.');
   const blocks = Array.isArray(view['blocks']) ? (view['blocks'] as Array<Record<string, unknown>>) : [];
   const typeOf = (blockId: string, actionId: string): string | undefined => {
     const block = blocks.find((b) => b['block_id'] === blockId);
@@ -496,7 +497,8 @@ function emptyValue(type: string): ViewStateValue {
 
 function stateValue(type: string, value: unknown, where: string): ViewStateValue {
   if (type === 'checkboxes') {
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new RefusedError(400, `${where} is checkboxes: give a list of option values.`);
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+      throw new RefusedError(400, `${where} is checkboxes: give a list of option values.`);
     return checkboxesValue(value as string[]);
   }
   if (typeof value !== 'string' && value !== null) throw new RefusedError(400, `${where} takes a string.`);

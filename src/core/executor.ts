@@ -105,14 +105,17 @@ export class Executor {
     const log = ws.log;
     const id = request.id;
 
-    const renewal = setInterval(() => {
-      store.renewLease(id, owner, leaseMs, clock.now()).then(
-        (held) => {
-          if (!held) log.error({ requestId: id }, 'lost the execution lease while running');
-        },
-        (err: unknown) => log.warn({ err, requestId: id }, 'lease renewal failed'),
-      );
-    }, Math.max(1_000, Math.floor(leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        store.renewLease(id, owner, leaseMs, clock.now()).then(
+          (held) => {
+            if (!held) log.error({ requestId: id }, 'lost the execution lease while running');
+          },
+          (err: unknown) => log.warn({ err, requestId: id }, 'lease renewal failed'),
+        );
+      },
+      Math.max(1_000, Math.floor(leaseMs / 3)),
+    );
     renewal.unref();
 
     try {
@@ -180,7 +183,10 @@ export class Executor {
     // An approval holds until the request's expiry: one that waited past it (for the workspace slot,
     // or for a recovery) starts nothing. A step already begun is still finished or cleaned up.
     if (!started && clock.now() >= request.expiresAt) {
-      return { state: 'failed', outcome: `re-check at execution refused it: the request expired ${formatDuration(clock.now() - request.expiresAt)} ago before it could start; nothing was changed` };
+      return {
+        state: 'failed',
+        outcome: `re-check at execution refused it: the request expired ${formatDuration(clock.now() - request.expiresAt)} ago before it could start; nothing was changed`,
+      };
     }
     return runStep({
       request,

@@ -21,7 +21,9 @@ export class Journal {
     // Two independent writes, sent together: one round trip of waiting, not two.
     await Promise.all([
       this.audit.append(full).catch((err: unknown) => this.log.error({ err, requestId: request.id, event: event.type }, 'audit append failed')),
-      this.outbox.record(request, notices).catch((err: unknown) => this.log.error({ err, requestId: request.id, event: event.type }, 'recording the Slack notice failed')),
+      this.outbox
+        .record(request, notices)
+        .catch((err: unknown) => this.log.error({ err, requestId: request.id, event: event.type }, 'recording the Slack notice failed')),
     ]);
   }
 

@@ -39,8 +39,18 @@ export function planOperation(secrets: readonly SecretInfo[], spec: PlanSpec, ap
     const guard =
       impact.length === 0
         ? { ok: true, blocking: false, text: 'impact guard: every platform keeps a secret' }
-        : { ok: spec.force, blocking: !spec.force, text: `impact guard: ${impact.join(', ')} would be left with no secret${spec.force ? ' (acknowledged by --force)' : ' — refused without --force'}` };
-    return { action: 'delete', before, after, checks: [guard], steps: [`needs ${approvals}`, 'deletes at Intercom, marks the Vault entry deleted, repoints current/<platform>'] };
+        : {
+            ok: spec.force,
+            blocking: !spec.force,
+            text: `impact guard: ${impact.join(', ')} would be left with no secret${spec.force ? ' (acknowledged by --force)' : ' — refused without --force'}`,
+          };
+    return {
+      action: 'delete',
+      before,
+      after,
+      checks: [guard],
+      steps: [`needs ${approvals}`, 'deletes at Intercom, marks the Vault entry deleted, repoints current/<platform>'],
+    };
   }
   if (spec.compromised) {
     return {

@@ -90,9 +90,7 @@ export class Policy {
       else dropped.push(`${approver}: ${d.reason}`);
     }
     if (valid.length >= request.approvalsRequired) return ALLOWED;
-    return refuse(
-      `only ${valid.length} of ${request.approvalsRequired} approvals still count${dropped.length ? ` (${dropped.join('; ')})` : ''}`,
-    );
+    return refuse(`only ${valid.length} of ${request.approvalsRequired} approvals still count${dropped.length ? ` (${dropped.join('; ')})` : ''}`);
   }
 
   /**

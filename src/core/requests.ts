@@ -161,7 +161,12 @@ export class RequestService {
       case 'recorded':
       case 'approved': {
         const r = result.request;
-        await this.journal.tell(r, { type: 'approved', actor: actor.userId, at: now, detail: { approvals: r.approvals.length, required: r.approvalsRequired } });
+        await this.journal.tell(r, {
+          type: 'approved',
+          actor: actor.userId,
+          at: now,
+          detail: { approvals: r.approvals.length, required: r.approvalsRequired },
+        });
         if (result.kind === 'approved') void this.executor.execute(id);
         return say(true, `You approved ${id} (${r.approvals.length}/${r.approvalsRequired}).`);
       }
@@ -200,7 +205,12 @@ export class RequestService {
     if (result.kind === 'not_found') return reply(false, `There is no request ${id}.`);
     if (result.kind === 'changed') return this.cardChanged(result.request, 'withdrawn');
     if (result.kind === 'refused') return reply(false, `You cannot withdraw an approval of ${id}: ${result.why}.`);
-    await this.journal.tell(result.request, { type: 'withdrawn', actor: actor.userId, at: now, detail: { approvals: result.request.approvals.length, required: result.request.approvalsRequired } });
+    await this.journal.tell(result.request, {
+      type: 'withdrawn',
+      actor: actor.userId,
+      at: now,
+      detail: { approvals: result.request.approvals.length, required: result.request.approvalsRequired },
+    });
     return { ...reply(true, `You withdrew your approval of ${id}.`), workspace: result.request.operation.workspace };
   }
 
@@ -226,7 +236,10 @@ export class RequestService {
     const possible = await ws.policy.approvalPossible([request.requester, actor.userId]);
     if (!possible.ok) return say(false, `The delete step could never be approved: ${possible.reason}.`);
     const retire = stepFingerprint({ fingerprint: request.fingerprint, rotation: { ...request.rotation, step: 'retire' } });
-    const result = await this.deps.store.startRetireStep(id, actor.userId, now + ws.requestTtlMs, now, { ...(seenStep !== undefined ? { seen: seenStep } : {}), retire });
+    const result = await this.deps.store.startRetireStep(id, actor.userId, now + ws.requestTtlMs, now, {
+      ...(seenStep !== undefined ? { seen: seenStep } : {}),
+      retire,
+    });
     if (result.kind === 'not_found') return say(false, `There is no request ${id}.`);
     if (result.kind === 'changed') return this.cardChanged(result.request, 'finished');
     if (result.kind === 'refused') return say(false, `${id} cannot be finished: ${result.why}.`);
@@ -347,7 +360,9 @@ export class RequestService {
       );
       if (created.kind === 'id_taken') continue;
       if (created.kind === 'limit') {
-        return { reply: reply(false, `You already have ${created.open.length} open requests (${created.open.join(', ')}); cancel one or wait for it to finish.`) };
+        return {
+          reply: reply(false, `You already have ${created.open.length} open requests (${created.open.join(', ')}); cancel one or wait for it to finish.`),
+        };
       }
       if (created.kind === 'duplicate_rotation') {
         const secretId = operation.action === 'create' ? '' : operation.secretId;
@@ -369,12 +384,27 @@ export class RequestService {
       if (posted.kind === 'refused') {
         const cancelled = await this.deps.store.cancel(id, actor.userId, this.deps.clock.now());
         if (cancelled.kind === 'ok') {
-          await this.journal.tell(cancelled.request, { type: 'cancelled', at: this.deps.clock.now(), detail: { why: `card not posted: ${posted.error}` } }, { updateCard: false });
+          await this.journal.tell(
+            cancelled.request,
+            { type: 'cancelled', at: this.deps.clock.now(), detail: { why: `card not posted: ${posted.error}` } },
+            { updateCard: false },
+          );
         }
-        return { reply: reply(false, `Could not post the request card in this channel (Slack said \`${posted.error}\`), so ${id} was cancelled. Is the bot a member of the channel?`) };
+        return {
+          reply: reply(
+            false,
+            `Could not post the request card in this channel (Slack said \`${posted.error}\`), so ${id} was cancelled. Is the bot a member of the channel?`,
+          ),
+        };
       }
       if (posted.kind === 'delayed') {
-        return { reply: reply(true, `${opened} Slack is not answering right now, so its card is delayed: it is posted here as soon as Slack answers again (\`/ivs status ${id}\` works meanwhile).`), id };
+        return {
+          reply: reply(
+            true,
+            `${opened} Slack is not answering right now, so its card is delayed: it is posted here as soon as Slack answers again (\`/ivs status ${id}\` works meanwhile).`,
+          ),
+          id,
+        };
       }
       return { reply: reply(true, opened), id };
     }
@@ -436,4 +466,3 @@ export function intercomProblem(err: unknown): string {
       return `Intercom answered ${err.details.status ?? err.kind}`;
   }
 }
-

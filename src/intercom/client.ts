@@ -174,7 +174,10 @@ export function createIntercomClient(opts: IntercomClientOptions): Intercom {
     let earlierMayHaveApplied = false;
     for (let attempt = 1; ; attempt++) {
       const ex = await exchange(op, attempt, method, path);
-      const failure: AttemptFailure = ex.kind === 'network' ? { kind: 'network' } : { kind: 'status', status: ex.status, ...(ex.rateLimitReset === undefined ? {} : { rateLimitReset: ex.rateLimitReset }) };
+      const failure: AttemptFailure =
+        ex.kind === 'network'
+          ? { kind: 'network' }
+          : { kind: 'status', status: ex.status, ...(ex.rateLimitReset === undefined ? {} : { rateLimitReset: ex.rateLimitReset }) };
       if (ex.kind === 'response' && !isRetryable(failure)) return { ...ex, earlierMayHaveApplied };
       if (ex.kind === 'network' || ex.status !== 429) earlierMayHaveApplied = true;
       if (attempt >= policy.maxAttempts) {

@@ -17,9 +17,7 @@ export interface RetryOptions {
 export type RetryPolicy = Required<RetryOptions>;
 
 /** What one failed attempt looked like, as far as retrying is concerned. */
-export type AttemptFailure =
-  | { readonly kind: 'status'; readonly status: number; readonly rateLimitReset?: number }
-  | { readonly kind: 'network' };
+export type AttemptFailure = { readonly kind: 'status'; readonly status: number; readonly rateLimitReset?: number } | { readonly kind: 'network' };
 
 export function retryPolicy(opts: RetryOptions = {}): RetryPolicy {
   const policy = {

@@ -22,7 +22,9 @@ export function hashedEvent(event: AuditEvent): Record<string, unknown> {
 }
 
 export function chainHash(prev: string, event: AuditEvent): string {
-  return createHash('sha256').update(prev + canonicalJson(hashedEvent(event))).digest('hex');
+  return createHash('sha256')
+    .update(prev + canonicalJson(hashedEvent(event)))
+    .digest('hex');
 }
 
 export type ChainVerdict = { ok: true } | { ok: false; brokenAt: string; why: string };

@@ -111,7 +111,7 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
       }
       let chain = verifyChain(all, head);
       if (chain.ok && newestAtHead && newestAtHead.hash !== head) {
-        chain = { ok: false, brokenAt: newestAtHead.entryId, why: 'the newest entry is not the chain head (it was added behind the bot\'s back)' };
+        chain = { ok: false, brokenAt: newestAtHead.entryId, why: "the newest entry is not the chain head (it was added behind the bot's back)" };
       }
       const entries = all.filter((e): e is AuditEntry => !('malformed' in e) && e.requestId === id);
       return { entries, chain };
@@ -132,9 +132,27 @@ function checkDetail(detail: AuditEvent['detail']): void {
 }
 
 const EVENT_TYPES: ReadonlySet<string> = new Set<AuditEventType>([
-  'requested', 'approved', 'withdrawn', 'rejected', 'cancelled', 'expired', 'executing', 'created', 'deleted',
-  'already_gone', 'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned', 'waiting', 'retrying',
-  'finish_reminder', 'approval_reminder',
+  'requested',
+  'approved',
+  'withdrawn',
+  'rejected',
+  'cancelled',
+  'expired',
+  'executing',
+  'created',
+  'deleted',
+  'already_gone',
+  'failed',
+  'rolled_back',
+  'recovered',
+  'orphan',
+  'succeeded',
+  'finish_requested',
+  'abandoned',
+  'waiting',
+  'retrying',
+  'finish_reminder',
+  'approval_reminder',
 ]);
 
 function parseEntry(entryId: string, flat: string[]): AuditEntry | { entryId: string; malformed: string } {

@@ -53,7 +53,10 @@ export function watchCatalogChanges(redis: RedisClient, opts: { channel: string;
         onChange();
       },
       (err: unknown) => {
-        logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not subscribe to secret changes; /ivs list asks Intercom every time');
+        logger.warn(
+          { err: { message: err instanceof Error ? err.message : String(err) } },
+          'could not subscribe to secret changes; /ivs list asks Intercom every time',
+        );
       },
     );
   });

@@ -67,7 +67,13 @@ export interface OutboxQueue {
    * -1 when `owner` no longer holds the channel. With `releaseIfEmpty`, a channel left empty is let go
    * in the same step (0 then means it is no longer held).
    */
-  settle(channel: string, owner: string, leaseUntil: number, done: readonly OutboxItem[], settlement?: Settlement & { releaseIfEmpty?: boolean }): Promise<number>;
+  settle(
+    channel: string,
+    owner: string,
+    leaseUntil: number,
+    done: readonly OutboxItem[],
+    settlement?: Settlement & { releaseIfEmpty?: boolean },
+  ): Promise<number>;
   /**
    * Lets go of the channel: due again at `nextAt` if items remain. `maybeSent` is the seq of an item
    * whose call may have reached Slack (its answer was lost), so whoever sends it next looks first;

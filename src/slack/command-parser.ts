@@ -11,19 +11,7 @@ export const MAX_NAME_LENGTH = 80;
 export const MAX_REASON_LENGTH = 300;
 export const MAX_SECRET_ID_LENGTH = 32;
 
-export const COMMAND_WORDS = [
-  'list',
-  'create',
-  'delete',
-  'rotate',
-  'plan',
-  'requests',
-  'status',
-  'audit',
-  'cancel',
-  'withdraw',
-  'help',
-] as const;
+export const COMMAND_WORDS = ['list', 'create', 'delete', 'rotate', 'plan', 'requests', 'status', 'audit', 'cancel', 'withdraw', 'help'] as const;
 export type CommandWord = (typeof COMMAND_WORDS)[number];
 
 export interface CreateCommand {

@@ -27,7 +27,15 @@ const TRANSIENT_MAYBE_DONE = new Set(['fatal_error', 'internal_error']);
 const AUTH = new Set(['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive', 'ekm_access_denied']);
 
 /** Errors a card post cannot recover from by waiting: the request is cancelled at once (SPEC §8). */
-export const CARD_CANNOT_BE_POSTED = new Set(['not_in_channel', 'channel_not_found', 'is_archived', ...AUTH, 'missing_scope', 'restricted_action', 'render_failed']);
+export const CARD_CANNOT_BE_POSTED = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  ...AUTH,
+  'missing_scope',
+  'restricted_action',
+  'render_failed',
+]);
 
 /** Network errors raised before anything reached Slack. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);

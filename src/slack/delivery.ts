@@ -183,9 +183,12 @@ export class SlackDelivery {
   private async work(claimed: ClaimedChannel): Promise<void> {
     const { queue, opts } = this;
     const { channel } = claimed;
-    const renew = setInterval(() => {
-      queue.renew(channel, opts.owner, this.clock.now() + opts.leaseMs).catch(() => undefined);
-    }, Math.max(500, Math.floor(opts.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        queue.renew(channel, opts.owner, this.clock.now() + opts.leaseMs).catch(() => undefined);
+      },
+      Math.max(500, Math.floor(opts.leaseMs / 3)),
+    );
     renew.unref();
     // Only the item that was head when the channel was claimed can have been sent by someone else.
     let lookFirst = claimed.attempting;
@@ -226,7 +229,10 @@ export class SlackDelivery {
             this.failures.set(channel, n);
             this.metrics.deliveryRetries.inc({ reason: f.reason });
             const delay = f.afterMs !== undefined ? f.afterMs : this.backoff(n, f.reason);
-            this.log.warn({ channel, requestId: item.requestId, kind: item.kind, code: f.code, retryInMs: Math.round(delay), maybePosted: f.maybePosted }, 'Slack did not take a notice; it stays in the outbox');
+            this.log.warn(
+              { channel, requestId: item.requestId, kind: item.kind, code: f.code, retryInMs: Math.round(delay), maybePosted: f.maybePosted },
+              'Slack did not take a notice; it stays in the outbox',
+            );
             await this.letGo(channel, this.clock.now() + delay, f.maybePosted ? item.seq : null);
             return;
           }
@@ -293,7 +299,11 @@ export class SlackDelivery {
     this.log.error({ channel, items: stale.length, requestIds: requests }, 'Slack notices older than IVS_DELIVERY_MAX_AGE were given up');
     if (requests.length) {
       await this.queue
-        .push(channel, requests.map((requestId) => ({ requestId, kind: 'note' as const, text: renderDeliveryGap(requestId) })), this.clock.now())
+        .push(
+          channel,
+          requests.map((requestId) => ({ requestId, kind: 'note' as const, text: renderDeliveryGap(requestId) })),
+          this.clock.now(),
+        )
         .catch((err: unknown) => this.log.warn({ err }, 'could not record the note about undelivered events'));
     }
     return true;
@@ -304,9 +314,14 @@ export class SlackDelivery {
       return item.kind === 'card' ? await this.deliverCard(channel, item, snapshot, lookFirst) : await this.deliverReply(channel, item, lookFirst);
     } catch (err) {
       const failure = classifyDeliveryError(err);
-      if (item.kind === 'card') this.events.emit(item.requestId, { kind: failure.kind === 'permanent' ? 'refused' : 'delayed', error: failure.code } satisfies CardAttempt);
+      if (item.kind === 'card')
+        this.events.emit(item.requestId, { kind: failure.kind === 'permanent' ? 'refused' : 'delayed', error: failure.code } satisfies CardAttempt);
       if (failure.kind === 'permanent') {
-        return { kind: 'dropped', code: failure.code, ...(item.kind === 'card' ? { settlement: { cardError: { requestId: item.requestId, error: failure.code } } } : {}) };
+        return {
+          kind: 'dropped',
+          code: failure.code,
+          ...(item.kind === 'card' ? { settlement: { cardError: { requestId: item.requestId, error: failure.code } } } : {}),
+        };
       }
       return { kind: 'failed', failure };
     }
@@ -326,7 +341,11 @@ export class SlackDelivery {
       // still being opened is cancelled (none may stay open without a card people can see).
       this.log.error({ err, requestId: item.requestId }, 'the request card could not be rendered');
       this.events.emit(item.requestId, { kind: 'refused', error: 'render_failed' } satisfies CardAttempt);
-      return { kind: 'dropped', code: 'render_failed', ...(request.card ? {} : { settlement: { cardError: { requestId: item.requestId, error: 'render_failed' } } }) };
+      return {
+        kind: 'dropped',
+        code: 'render_failed',
+        ...(request.card ? {} : { settlement: { cardError: { requestId: item.requestId, error: 'render_failed' } } }),
+      };
     }
     if (request.card) {
       await this.client.chat.update({ channel: request.card.channel, ts: request.card.ts, text: card.text, blocks: card.blocks });
@@ -371,7 +390,10 @@ export class SlackDelivery {
    * not read (no `channels:history`/`groups:history` scope) cannot say: the item is sent again and
    * may show twice, which beats a hole in the trail.
    */
-  private async lookFor(item: OutboxItem, read: () => Promise<{ messages?: Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }> }>): Promise<string | null> {
+  private async lookFor(
+    item: OutboxItem,
+    read: () => Promise<{ messages?: Array<{ ts?: string; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }> }>,
+  ): Promise<string | null> {
     let messages: NonNullable<Awaited<ReturnType<typeof read>>['messages']>;
     try {
       messages = (await read()).messages ?? [];
@@ -381,9 +403,7 @@ export class SlackDelivery {
       this.log.warn({ requestId: item.requestId, code: failure.code }, 'cannot look in Slack for a notice whose answer was lost; sending it again');
       return null;
     }
-    const found = messages.find(
-      (m) => m.metadata?.event_type === NOTICE_EVENT_TYPE && String(m.metadata.event_payload?.['item'] ?? '') === item.seq,
-    );
+    const found = messages.find((m) => m.metadata?.event_type === NOTICE_EVENT_TYPE && String(m.metadata.event_payload?.['item'] ?? '') === item.seq);
     if (found?.ts) this.log.info({ requestId: item.requestId, kind: item.kind }, 'a notice whose answer was lost had been posted; not sending it again');
     return found?.ts ?? null;
   }

@@ -40,7 +40,9 @@ export class SlackOutbox implements Outbox {
 
   async record(request: ApprovalRequest, notices: readonly Notice[]): Promise<void> {
     const items: NewOutboxItem[] = notices.map((n) =>
-      n.kind === 'card' ? { requestId: request.id, kind: 'card', text: '' } : { requestId: request.id, kind: 'reply', text: renderThreadEvent(request, n.event) },
+      n.kind === 'card'
+        ? { requestId: request.id, kind: 'card', text: '' }
+        : { requestId: request.id, kind: 'reply', text: renderThreadEvent(request, n.event) },
     );
     await this.queue.push(request.channel, items, this.clock.now());
     this.kickSoon(request.channel);

@@ -84,7 +84,10 @@ export function messageFromBody(body: unknown): string | undefined {
     .flatMap((e) => {
       const bullets = [...e.matchAll(/\n\t\* ([^\n]*)/g)].map((m) => m[1] ?? '');
       if (bullets.length === 0) return [e];
-      const head = e.replace(/\d+ errors? occurred:[\s\S]*$/, '').trim().replace(/:$/, '');
+      const head = e
+        .replace(/\d+ errors? occurred:[\s\S]*$/, '')
+        .trim()
+        .replace(/:$/, '');
       return [head ? `${head}: ${bullets.join('; ')}` : bullets.join('; ')];
     })
     .map((e) => e.replace(/\s+/g, ' ').trim())

@@ -122,7 +122,9 @@ export function createVaultClient(opts: VaultClientOptions): VaultClient {
     },
     async approleLogin(mount, roleId, secretId) {
       const path = `auth/${mount}/login`;
-      return leaseOf(await call('login', path, () => vault.approleLogin({ mount_point: mount, role_id: roleId, secret_id: secretId }) as Promise<unknown>, [secretId]));
+      return leaseOf(
+        await call('login', path, () => vault.approleLogin({ mount_point: mount, role_id: roleId, secret_id: secretId }) as Promise<unknown>, [secretId]),
+      );
     },
     async kubernetesLogin(mount, role, jwt) {
       const path = `auth/${mount}/login`;

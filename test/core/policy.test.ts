@@ -34,10 +34,21 @@ const request = (overrides: Partial<ApprovalRequest> = {}): ApprovalRequest => (
   ...overrides,
 });
 
-const people = [{ id: 'UREQ' }, { id: 'UAPP' }, { id: 'UAPP2' }, { id: 'UGRP' }, { id: 'UBOT', isBot: true }, { id: 'UGONE', deleted: true }, { id: 'UFAR', teamId: 'T9' }];
+const people = [
+  { id: 'UREQ' },
+  { id: 'UAPP' },
+  { id: 'UAPP2' },
+  { id: 'UGRP' },
+  { id: 'UBOT', isBot: true },
+  { id: 'UGONE', deleted: true },
+  { id: 'UFAR', teamId: 'T9' },
+];
 
 describe('who may approve', () => {
-  const policy = new Policy({ requesters: ['UREQ', 'UAPP'], approvers: ['UREQ', 'UAPP', 'UAPP2', 'UBOT', 'UGONE', 'UFAR', 'SOPS'], approvalsRequired: 1 }, directory(people, { SOPS: ['UGRP'] }));
+  const policy = new Policy(
+    { requesters: ['UREQ', 'UAPP'], approvers: ['UREQ', 'UAPP', 'UAPP2', 'UBOT', 'UGONE', 'UFAR', 'SOPS'], approvalsRequired: 1 },
+    directory(people, { SOPS: ['UGRP'] }),
+  );
 
   it('an approver other than the requester may approve', async () => {
     expect(await policy.mayDecide('UAPP', 'T1', request())).toEqual({ ok: true });
@@ -91,14 +102,17 @@ describe('re-check at execution', () => {
 
   it('a request whose requester was deactivated or dropped from the requesters no longer executes', async () => {
     const approved = request({ approvals: ['UAPP'], state: 'approved' });
-    const gone = new Policy({ requesters: ['UREQ'], approvers: ['UAPP'], approvalsRequired: 1 }, directory(people.map((p) => (p.id === 'UREQ' ? { ...p, deleted: true } : p))));
+    const gone = new Policy(
+      { requesters: ['UREQ'], approvers: ['UAPP'], approvalsRequired: 1 },
+      directory(people.map((p) => (p.id === 'UREQ' ? { ...p, deleted: true } : p))),
+    );
     expect((await gone.stillApproved(approved)).ok).toBe(false);
     const dropped = new Policy({ requesters: ['UAPP2'], approvers: ['UAPP'], approvalsRequired: 1 }, directory(people));
     const decision = await dropped.stillApproved(approved);
     expect(decision.ok ? '' : decision.reason).toMatch(/UREQ, who asked for it, may no longer ask \(you are not in IVS_REQUESTERS/);
   });
 
-  it('a rotation\'s delete step no longer executes when whoever asked to finish it may no longer ask', async () => {
+  it("a rotation's delete step no longer executes when whoever asked to finish it may no longer ask", async () => {
     const policy = new Policy({ requesters: ['UREQ'], approvers: ['UAPP', 'UAPP2'], approvalsRequired: 1 }, directory(people));
     const retire = request({
       operation: { action: 'rotate', workspace: 'default', secretId: '1', secretName: 'x', platforms: ['web'] },

@@ -6,7 +6,12 @@ import { reconcileCurrents } from '../../src/core/workflows/reconcile-currents';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function world(secrets: SecretInfo[], material: Record<string, MaterialStatus> | 'fails', current: Partial<Record<Platform, string>>, movedOn: Platform[] = []) {
+function world(
+  secrets: SecretInfo[],
+  material: Record<string, MaterialStatus> | 'fails',
+  current: Partial<Record<Platform, string>>,
+  movedOn: Platform[] = [],
+) {
   const repointed: Array<[Platform, string | null]> = [];
   const intercom = { listSecrets: async () => secrets } as unknown as Intercom;
   const vault = {

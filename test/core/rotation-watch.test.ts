@@ -9,7 +9,12 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 0, 1);
 
-const secret = (id: string, ageDays: number): SecretInfo => ({ id, name: `Secret ${id}`, platforms: ['web'], createdAt: Math.floor((NOW - ageDays * DAY) / 1000) });
+const secret = (id: string, ageDays: number): SecretInfo => ({
+  id,
+  name: `Secret ${id}`,
+  platforms: ['web'],
+  createdAt: Math.floor((NOW - ageDays * DAY) / 1000),
+});
 
 function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
   return {
@@ -34,7 +39,12 @@ function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
 }
 
 const rotation = (secretId: string, overrides: Partial<ApprovalRequest> = {}): ApprovalRequest =>
-  request({ id: `R-ROT${secretId.padStart(3, '0')}`, operation: { action: 'rotate', workspace: 'default', secretId, secretName: 'x', platforms: ['web'] }, rotation: { step: 'successor' }, ...overrides });
+  request({
+    id: `R-ROT${secretId.padStart(3, '0')}`,
+    operation: { action: 'rotate', workspace: 'default', secretId, secretName: 'x', platforms: ['web'] },
+    rotation: { step: 'successor' },
+    ...overrides,
+  });
 
 function memoryClaims(): ReminderClaims {
   const until = new Map<string, number>();
@@ -110,7 +120,10 @@ describe('RotationWatch', () => {
     const w = world({ secrets: [secret('1', 400), secret('2', 90), secret('3', 800)] });
     await w.watch.check();
     expect(w.posted).toHaveLength(1);
-    expect(w.posted[0]!.due.map((d) => [d.secret.id, Math.round(d.ageMs / DAY)])).toEqual([['3', 800], ['1', 400]]);
+    expect(w.posted[0]!.due.map((d) => [d.secret.id, Math.round(d.ageMs / DAY)])).toEqual([
+      ['3', 800],
+      ['1', 400],
+    ]);
   });
 
   it('does not remind while any due secret has an open rotation (SPEC §10: none of them has one)', async () => {
@@ -163,7 +176,10 @@ describe('RotationWatch', () => {
   });
 
   it('nudges a rotation waiting to be finished after IVS_FINISH_REMINDER, then once per that interval', async () => {
-    const stalled = rotation('9', { state: 'awaiting_finish', rotation: { step: 'successor', successorCreatedAt: NOW - 2 * DAY, successor: { id: '10', name: 'n', createdAt: 0 } } });
+    const stalled = rotation('9', {
+      state: 'awaiting_finish',
+      rotation: { step: 'successor', successorCreatedAt: NOW - 2 * DAY, successor: { id: '10', name: 'n', createdAt: 0 } },
+    });
     const w = world({ open: [stalled] });
     expect((await w.watch.check()).finishReminders).toBe(0);
     w.advance(DAY);

@@ -91,7 +91,10 @@ describe('the signer example: intercom_user_jwt', () => {
 
 describe('the signer example, run as Vault Agent or a mounted Secret would have it', () => {
   const run = (args: string[], file?: string) =>
-    spawnSync(process.execPath, [SIGNER, ...args], { env: { PATH: process.env['PATH'] ?? '', ...(file ? { INTERCOM_IDENTITY_SECRET_FILE: file } : {}) }, encoding: 'utf8' });
+    spawnSync(process.execPath, [SIGNER, ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...(file ? { INTERCOM_IDENTITY_SECRET_FILE: file } : {}) },
+      encoding: 'utf8',
+    });
 
   it('reads the material from the file and prints both values, never the material', async () => {
     const file = join(dir, 'intercom-web');

@@ -175,7 +175,7 @@ describe('the two-person rule, end to end', () => {
     await threadReply(world, card, /Cancelled/);
   });
 
-  it('the Withdraw button takes the clicker\'s approval back', async () => {
+  it("the Withdraw button takes the clicker's approval back", async () => {
     const world2 = await startWorld({ env: { IVS_APPROVALS_REQUIRED: '2' } });
     try {
       const { id, card } = await openRequest(world2, 'create web Withdraw Button');

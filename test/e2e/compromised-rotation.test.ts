@@ -125,7 +125,9 @@ describe('rotate --compromised: a leaked secret is replaced without waiting for 
     expect(forms.length).toBeGreaterThan(0);
     const redis = connectRedis(world.redis.url);
     try {
-      expect(findLeaks(forms, { slack: world.slack.everything(), answers: world.answers(), logs: world.logs.text(), redis: await dumpRedis(redis) })).toEqual([]);
+      expect(findLeaks(forms, { slack: world.slack.everything(), answers: world.answers(), logs: world.logs.text(), redis: await dumpRedis(redis) })).toEqual(
+        [],
+      );
     } finally {
       redis.disconnect();
     }

@@ -40,7 +40,13 @@ describe('a replica killed with SIGKILL in the middle of a create', () => {
       const { id, card } = await openRequest(world, 'create web Killed Midway');
       // Intercom creates the secret but its answer never reaches the replica before it dies.
       world.intercom.failNext('create', { kind: 'apply-then-stall', ms: 60_000 });
-      const click = blockAction({ actionId: 'ivs_approve', value: world.slack.buttonValue(card.channel, card.ts, 'ivs_approve') ?? id, userId: APPROVER, messageTs: card.ts, responseUrl: world.slack.responseUrl(`crash-${id}`) });
+      const click = blockAction({
+        actionId: 'ivs_approve',
+        value: world.slack.buttonValue(card.channel, card.ts, 'ivs_approve') ?? id,
+        userId: APPROVER,
+        messageTs: card.ts,
+        responseUrl: world.slack.responseUrl(`crash-${id}`),
+      });
       expect((await postToBolt(`http://127.0.0.1:${port}`, SIGNING_SECRET, click)).status).toBe(200);
       await world.intercom.waitFor('create');
       child.kill('SIGKILL');

@@ -39,7 +39,12 @@ describe('Redis answers lost on the way back', () => {
     await threadReply(world, card, /Approved by <@U222>/);
     await threadReply(world, card, /Succeeded/);
     expect(world.intercom.callsTo('create').filter((c) => JSON.stringify(c.body).includes(id))).toHaveLength(1);
-    expect(world.slack.responses.filter((r) => r.id === click.responseUrlId).map((r) => JSON.stringify(r.body)).join()).not.toMatch(/unavailable|cannot be approved/);
+    expect(
+      world.slack.responses
+        .filter((r) => r.id === click.responseUrlId)
+        .map((r) => JSON.stringify(r.body))
+        .join(),
+    ).not.toMatch(/unavailable|cannot be approved/);
   });
 
   it('the answer to opening a request: the requester is told it opened, and only one request exists', async () => {
@@ -73,7 +78,7 @@ describe('Redis answers lost on the way back from reject, cancel and withdraw', 
   });
 
   async function auditOf(id: string): Promise<string> {
-    return (await (await bot.command(`audit ${id}`)).reply());
+    return await (await bot.command(`audit ${id}`)).reply();
   }
 
   it('a reject that landed: in the audit stream, the thread and the card, and the approver is not told "nothing was changed"', async () => {
@@ -85,7 +90,12 @@ describe('Redis answers lost on the way back from reject, cancel and withdraw', 
     expect((await bot.bot.requests.get(id))?.state).toBe('rejected');
     expect(await auditOf(id)).toMatch(/rejected/);
     expect(buttonsOf(world, card)).toEqual([]);
-    expect(world.slack.ephemerals({ user: APPROVER }).map((e) => e.text ?? '').join(' | ')).not.toMatch(/nothing was changed/);
+    expect(
+      world.slack
+        .ephemerals({ user: APPROVER })
+        .map((e) => e.text ?? '')
+        .join(' | '),
+    ).not.toMatch(/nothing was changed/);
   });
 
   it('a cancel that landed: the requester is told it is cancelled, and the audit stream and card say so', async () => {
@@ -112,6 +122,11 @@ describe('Redis answers lost on the way back from reject, cancel and withdraw', 
     expect((await bot.bot.requests.get(id))?.approvals).toEqual([]);
     expect(await auditOf(id)).toMatch(/withdrawn/);
     expect(buttonsOf(world, card)).toEqual(['ivs_approve', 'ivs_reject']);
-    expect(world.slack.responses.filter((r) => r.id === answer.responseUrlId).map((r) => JSON.stringify(r.body)).join()).not.toMatch(/unavailable/);
+    expect(
+      world.slack.responses
+        .filter((r) => r.id === answer.responseUrlId)
+        .map((r) => JSON.stringify(r.body))
+        .join(),
+    ).not.toMatch(/unavailable/);
   });
 });

@@ -83,8 +83,12 @@ describe('GET /metrics after a list, a refused click and an executed create', ()
     expect(counts('intercom')).toBeGreaterThanOrEqual(2);
     expect(counts('vault')).toBeGreaterThanOrEqual(2);
     // Slack by Web API method: the card, its updates and the thread replies.
-    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'slack', operation: 'chat.postMessage', workspace: '' })).toBeGreaterThanOrEqual(2);
-    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'slack', operation: 'chat.update', workspace: '' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'slack', operation: 'chat.postMessage', workspace: '' }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'ivs_upstream_request_duration_seconds_count', { service: 'slack', operation: 'chat.update', workspace: '' })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it('reports the secrets per platform seen at the last listing', async () => {

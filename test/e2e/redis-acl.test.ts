@@ -26,7 +26,11 @@ describe('deploy/redis/users.acl', () => {
   // Redis checks the commands a script calls against the ACL too, and a refused one fails the script
   // half-way, after its earlier writes: every command any script calls must be allowed.
   it('allows every command the Lua scripts call', () => {
-    const allowed = new Set(documentedRules('ivs:').filter((r) => r.startsWith('+')).map((r) => r.slice(1).toLowerCase()));
+    const allowed = new Set(
+      documentedRules('ivs:')
+        .filter((r) => r.startsWith('+'))
+        .map((r) => r.slice(1).toLowerCase()),
+    );
     const called = new Set<string>();
     for (const lua of [...Object.values(REQUEST_SCRIPTS), APPEND_LUA, CLAIM_LUA, RELEASE_LUA]) {
       for (const m of lua.matchAll(/redis\.call\('([A-Za-z]+)'/g)) called.add((m[1] ?? '').toLowerCase());
@@ -48,11 +52,14 @@ describe('ivs-bot as the Redis ACL user of deploy/redis/users.acl', () => {
     } finally {
       admin.disconnect();
     }
-    restricted = await world.startReplica({}, {
-      REDIS_URL: `redis://ivs-bot:${PASSWORD}@127.0.0.1:${world.redis.port}`,
-      // So that the reminder claim script runs as this user too.
-      IVS_ROTATE_AFTER: '1d',
-    });
+    restricted = await world.startReplica(
+      {},
+      {
+        REDIS_URL: `redis://ivs-bot:${PASSWORD}@127.0.0.1:${world.redis.port}`,
+        // So that the reminder claim script runs as this user too.
+        IVS_ROTATE_AFTER: '1d',
+      },
+    );
   });
   afterAll(async () => {
     await world?.close();

@@ -42,7 +42,10 @@ describe('several replicas against one Redis', () => {
     await threadReply(w, first.card, /Succeeded/);
     await threadReply(w, second.card, /Succeeded/);
 
-    const secondThread = w.slack.callsTo('chat.postMessage').filter((c) => c.args['thread_ts'] === second.card.ts).map((c) => String(c.args['text']));
+    const secondThread = w.slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args['thread_ts'] === second.card.ts)
+      .map((c) => String(c.args['text']));
     expect(secondThread.filter((t) => /waiting/.test(t))).toHaveLength(1);
     expect(secondThread.some((t) => /Recovered/.test(t))).toBe(false);
     expect(w.intercom.callsTo('create')).toHaveLength(2);
@@ -84,7 +87,11 @@ describe('several replicas against one Redis', () => {
     await threadReply(w, card, /Succeeded/);
 
     // Exactly three approvals counted; the other seven were told the request was no longer pending.
-    const refusals = await responsesTo(w, answers.map((a) => a.responseUrlId), 7);
+    const refusals = await responsesTo(
+      w,
+      answers.map((a) => a.responseUrlId),
+      7,
+    );
     expect(refusals.every((r) => /cannot be approved now/.test(r))).toBe(true);
     expect(w.slack.callsTo('chat.postMessage').filter((c) => c.args['thread_ts'] === card.ts && /Approved by/.test(String(c.args['text'])))).toHaveLength(3);
     expect(w.intercom.callsTo('create')).toHaveLength(1);
@@ -140,7 +147,10 @@ describe('several replicas against one Redis', () => {
     await world.bot.stop();
     const restarted = await world.startReplica();
     expect(restarted.url).not.toBe('');
-    await world.slack.waitFor('chat.update', (c) => c.args['ts'] === card.ts && world!.slack.callsTo('chat.update').filter((u) => u.args['ts'] === card.ts).length > updatesBefore);
+    await world.slack.waitFor(
+      'chat.update',
+      (c) => c.args['ts'] === card.ts && world!.slack.callsTo('chat.update').filter((u) => u.args['ts'] === card.ts).length > updatesBefore,
+    );
     expect(buttonsOf(world, card)).toEqual(['ivs_approve', 'ivs_reject']);
   });
 

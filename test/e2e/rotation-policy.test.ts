@@ -32,9 +32,7 @@ function reminders(world: World): SlackMessage[] {
 /** The reminder's Rotate buttons: [secret id, block id] per button. */
 function rotateButtons(message: SlackMessage): Array<{ value: string; blockId: string }> {
   const blocks = (message.blocks ?? []) as Array<{ block_id?: string; accessory?: { action_id?: string; value?: string } }>;
-  return blocks
-    .filter((b) => b.accessory?.action_id === 'ivs_rotate_due')
-    .map((b) => ({ value: b.accessory?.value ?? '', blockId: b.block_id ?? '' }));
+  return blocks.filter((b) => b.accessory?.action_id === 'ivs_rotate_due').map((b) => ({ value: b.accessory?.value ?? '', blockId: b.block_id ?? '' }));
 }
 
 function repliesMatching(world: World, card: SlackMessage, pattern: RegExp): string[] {
@@ -111,7 +109,7 @@ describe('rotation policy: due secrets, reminders, stalled rotations', () => {
   let rotationId: string;
   let rotationCard: SlackMessage;
 
-  it('Rotate opens the rotation card in the clicker\'s name; a non-requester is refused; a second Rotate points to the open one', async () => {
+  it("Rotate opens the rotation card in the clicker's name; a non-requester is refused; a second Rotate points to the open one", async () => {
     const [button] = rotateButtons(reminders(world)[0]!);
     const refused = await (await world.bot.click('ivs_rotate_due', old, OUTSIDER, { blockId: button!.blockId })).reply();
     expect(refused).toMatch(/Not allowed: you are not in IVS_REQUESTERS/);

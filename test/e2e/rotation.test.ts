@@ -2,7 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_MS } from '../../src/app';
 import { connectRedis } from '../../src/redis/connection';
 import { plainTextValue } from '../../emulators/slack-payloads';
-import { APPROVER, APPROVER_2, REQUESTER, buttonsOf, cardText, openRequest, startWorld, threadReply, seedSecretWithMaterial, type World, VAULT_BASE } from '../support/bot-harness';
+import {
+  APPROVER,
+  APPROVER_2,
+  REQUESTER,
+  buttonsOf,
+  cardText,
+  openRequest,
+  startWorld,
+  threadReply,
+  seedSecretWithMaterial,
+  type World,
+  VAULT_BASE,
+} from '../support/bot-harness';
 
 const BASE = VAULT_BASE;
 const HOUR = 3_600_000;
@@ -27,7 +39,6 @@ describe('rotation: one request, two separately approved steps', () => {
     await threadReply(world, card, /asked to finish/);
     return { old, id, card };
   }
-
 
   it('creates the successor, waits for the overlap, then deletes the old secret with a second approval', async () => {
     const old = seedSecretWithMaterial(world, 'Production Web', ['web'], 400, { current: true });
@@ -82,7 +93,9 @@ describe('rotation: one request, two separately approved steps', () => {
     const { old, id, card } = await rotationAtDeleteStep('Android app', 'android');
     for (let i = 0; i < 3; i++) world.intercom.failNext('list', { status: 503 });
     await world.bot.click('ivs_approve', id, APPROVER_2);
-    expect(await threadReply(world, card, /Failed/)).toMatch(/could not check the successor \([^)]*\): nothing was deleted\. Finish rotation again, or Abandon <@U111>$/);
+    expect(await threadReply(world, card, /Failed/)).toMatch(
+      /could not check the successor \([^)]*\): nothing was deleted\. Finish rotation again, or Abandon <@U111>$/,
+    );
     expect(buttonsOf(world, card)).toEqual(['ivs_finish', 'ivs_abandon']);
     expect(world.intercom.secrets().find((s) => s.id === old)?.deleted).toBe(false);
 

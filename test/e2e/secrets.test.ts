@@ -1,7 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_MS } from '../../src/app';
 import { connectRedis } from '../../src/redis/connection';
-import { APPROVER, APPROVER_2, buttonsOf, cardOf, cardText, openRequest, startWorld, threadReply, seedSecretWithMaterial, type World, VAULT_BASE } from '../support/bot-harness';
+import {
+  APPROVER,
+  APPROVER_2,
+  buttonsOf,
+  cardOf,
+  cardText,
+  openRequest,
+  startWorld,
+  threadReply,
+  seedSecretWithMaterial,
+  type World,
+  VAULT_BASE,
+} from '../support/bot-harness';
 import { dumpRedis, findLeaks, materialForms } from '../support/leak-canary';
 
 const BASE = VAULT_BASE;
@@ -29,7 +41,6 @@ describe('create and delete for real: material straight into Vault', () => {
     return opened;
   }
 
-
   it('a delete removes the secret at Intercom, soft-deletes its Vault entry and repoints current/<platform>', async () => {
     const older = seedSecretWithMaterial(world, 'Web 2024', ['web'], 400);
     const newer = seedSecretWithMaterial(world, 'Web 2025', ['web'], 30);
@@ -47,7 +58,7 @@ describe('create and delete for real: material straight into Vault', () => {
     expect(await threadReply(world, card, /Deleted Intercom secret/)).toContain(older);
   });
 
-  it('a create whose check of the other secrets\' material fails leaves current/<platform> as it was and says so', async () => {
+  it("a create whose check of the other secrets' material fails leaves current/<platform> as it was and says so", async () => {
     const existing = seedSecretWithMaterial(world, 'Web current', ['web'], 20, { current: true });
     const { id, card } = await openRequest(world, 'create web Web next');
     // Every metadata read of the existing secret fails for a while: its material status is unknown.
@@ -145,7 +156,10 @@ describe('create and delete for real: material straight into Vault', () => {
   it('a 404 answered to the DELETE itself is "already gone"', async () => {
     const target = seedSecretWithMaterial(world, 'Raced', ['android'], 9);
     const { id, card } = await openRequest(world, `delete ${target}`);
-    world.intercom.failNext('delete', { status: 404, body: { type: 'error.list', errors: [{ code: 'identity_verification_secret_not_found', message: 'Identity verification secret not found' }] } });
+    world.intercom.failNext('delete', {
+      status: 404,
+      body: { type: 'error.list', errors: [{ code: 'identity_verification_secret_not_found', message: 'Identity verification secret not found' }] },
+    });
     await world.bot.click('ivs_approve', id, APPROVER);
     expect(await threadReply(world, card, /Succeeded/)).toMatch(/already gone/);
   });
@@ -263,7 +277,7 @@ describe('create and delete for real: material straight into Vault', () => {
     expect(world.logs.text()).toMatch(/did not hand out the newest active secret with material/);
   });
 
-  it('canary: no issued material, in any form, reached Slack, response_urls, the bot\'s HTTP answers, metrics, logs (errors included) or Redis', async () => {
+  it("canary: no issued material, in any form, reached Slack, response_urls, the bot's HTTP answers, metrics, logs (errors included) or Redis", async () => {
     const forms = materialForms(world.intercom.issuedMaterial());
     expect(forms.length).toBeGreaterThan(0);
     // Listed twice: once it arrived, the second list is answered in the ack itself.

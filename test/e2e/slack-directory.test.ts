@@ -35,7 +35,10 @@ describe('a Slack directory hiccup (users.info failing)', () => {
     expect(w.intercom.callsTo('create')).toHaveLength(0);
 
     await threadReply(w, card, /Succeeded/, 60_000);
-    const thread = w.slack.callsTo('chat.postMessage').filter((c) => c.args['thread_ts'] === card.ts).map((c) => String(c.args['text']));
+    const thread = w.slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args['thread_ts'] === card.ts)
+      .map((c) => String(c.args['text']));
     expect(thread.filter((t) => /Slack could not say who may approve/.test(t))).toHaveLength(1);
     expect(thread.some((t) => /gave up|by hand/.test(t))).toBe(false);
     expect(w.intercom.callsTo('create').filter((c) => JSON.stringify(c.body).includes(id))).toHaveLength(1);

@@ -1,18 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../emulators/slack-api';
 import { startRedisProxy, type RedisProxy } from '../support/redis-proxy';
-import {
-  APPROVER,
-  CHANNEL,
-  REQUESTER,
-  VAULT_BASE,
-  buttonsOf,
-  openRequest,
-  startWorld,
-  threadReply,
-  type RunningBot,
-  type World,
-} from '../support/bot-harness';
+import { APPROVER, CHANNEL, REQUESTER, VAULT_BASE, buttonsOf, openRequest, startWorld, threadReply, type RunningBot, type World } from '../support/bot-harness';
 
 // SPEC §8: a Slack outage, a rate limit or a restart leaves no hole in the thread and never holds
 // up the execution or the material. The Slack double's fault switches play Slack's part.
@@ -23,7 +12,12 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     // A read that fails (Redis reconnecting after a dropped answer) is just not yet.
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -71,7 +65,11 @@ describe('Slack down, slow or rate limiting', () => {
     const started = Date.now();
     await until('both materials in Vault', () => materialInVault(w, first.id) && materialInVault(w, second.id), 15_000);
     expect(Date.now() - started).toBeLessThan(15_000);
-    await until('both requests final', async () => (await w.bot.bot.requests.get(first.id))?.state === 'succeeded' && (await w.bot.bot.requests.get(second.id))?.state === 'succeeded', 10_000);
+    await until(
+      'both requests final',
+      async () => (await w.bot.bot.requests.get(first.id))?.state === 'succeeded' && (await w.bot.bot.requests.get(second.id))?.state === 'succeeded',
+      10_000,
+    );
     expect(w.intercom.callsTo('create')).toHaveLength(2);
     // Slack stays silent past the client's timeout (3 s in tests, 10 s in production).
     await new Promise((r) => setTimeout(r, 5_000));
@@ -312,7 +310,10 @@ describe('pacing and coalescing', () => {
     // Within a second on an idle machine; a loaded one gets some slack.
     expect(Date.now() - started).toBeLessThan(3_000);
     await until('all fifty replies', () => w.slack.threadReplies(CHANNEL, card.ts).length === 51, 40_000);
-    const texts = w.slack.threadReplies(CHANNEL, card.ts).slice(1).map((m) => /event (\d+)/.exec(m.text ?? '')?.[1]);
+    const texts = w.slack
+      .threadReplies(CHANNEL, card.ts)
+      .slice(1)
+      .map((m) => /event (\d+)/.exec(m.text ?? '')?.[1]);
     expect(texts).toEqual(Array.from({ length: 50 }, (_, i) => String(i + 1)));
     const posts = w.slack.calls.slice(from).filter((c) => c.method === 'chat.postMessage');
     expect(posts.filter((c) => c.status === 429)).toHaveLength(0);

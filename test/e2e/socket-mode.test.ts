@@ -164,7 +164,14 @@ describe('Socket Mode: the same handlers, reached over a WebSocket', () => {
     expect(w.intercom.callsTo('create')).toHaveLength(0);
 
     const click = await w.socket.sendInteractive(
-      blockActionPayload({ actionId: 'ivs_approve', value: w.slack.buttonValue(CHANNEL, cardTs, 'ivs_approve') ?? '', userId: APPROVER, messageTs: cardTs, channelId: CHANNEL, responseUrl: w.slack.responseUrl(`sm${++seq}`) }),
+      blockActionPayload({
+        actionId: 'ivs_approve',
+        value: w.slack.buttonValue(CHANNEL, cardTs, 'ivs_approve') ?? '',
+        userId: APPROVER,
+        messageTs: cardTs,
+        channelId: CHANNEL,
+        responseUrl: w.slack.responseUrl(`sm${++seq}`),
+      }),
     );
     expect(click.payload).toEqual({});
 

@@ -6,7 +6,9 @@ const HOUR = 3_600_000;
 
 /** The value and confirm text of one button on the card's current version, as a client showing it has them. */
 function buttonOnCard(world: World, card: { channel: string; ts: string }, actionId: string): { value: string; confirm: string } {
-  const blocks = (world.slack.message(card.channel, card.ts)?.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string; confirm?: { text?: { text?: string } } }> }>;
+  const blocks = (world.slack.message(card.channel, card.ts)?.blocks ?? []) as Array<{
+    elements?: Array<{ action_id?: string; value?: string; confirm?: { text?: { text?: string } } }>;
+  }>;
   for (const b of blocks) for (const e of b.elements ?? []) if (e.action_id === actionId) return { value: e.value ?? '', confirm: e.confirm?.text?.text ?? '' };
   throw new Error(`no ${actionId} on the card`);
 }
@@ -70,6 +72,9 @@ describe('an approval counts only for the step the approver saw', () => {
   it('every decision button names the request and the step it shows', async () => {
     const { id, card } = await openRequest(world, 'create web Buttons Named');
     const stored = await world.bot.bot.requests.get(id);
-    expect(['ivs_approve', 'ivs_reject'].map((a) => buttonOnCard(world, card, a).value)).toEqual([`${id}/${stored?.fingerprint}`, `${id}/${stored?.fingerprint}`]);
+    expect(['ivs_approve', 'ivs_reject'].map((a) => buttonOnCard(world, card, a).value)).toEqual([
+      `${id}/${stored?.fingerprint}`,
+      `${id}/${stored?.fingerprint}`,
+    ]);
   }, 30_000);
 });

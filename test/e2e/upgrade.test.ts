@@ -129,7 +129,7 @@ describe('an existing single-workspace Redis from the first release', () => {
 
   it('cancelling the old rotation releases its lock, and a new rotation takes the same key', async () => {
     const P = world.env['REDIS_KEY_PREFIX'] ?? '';
-    expect((await (await world.bot.command(`cancel ${ROTATION_ID}`)).reply())).toContain(`You cancelled ${ROTATION_ID}`);
+    expect(await (await world.bot.command(`cancel ${ROTATION_ID}`)).reply()).toContain(`You cancelled ${ROTATION_ID}`);
     expect(await redis.get(`${P}rotation:${legacySecret}`)).toBeNull();
     const reply = await (await world.bot.command(`rotate ${legacySecret}`)).reply();
     const id = /Request (R-[0-9A-Z]{6}) opened/.exec(reply)?.[1];

@@ -52,7 +52,10 @@ describe('Vault double: its clock and its listing', () => {
       const meta = vault.metadata('secret/intercom/identity-verification/us/secrets/1');
       expect(meta?.created_time).toBe('2030-01-01T00:00:00.000Z');
       now += 60_000;
-      const res = await fetch(`${vault.url}/v1/secret/data/intercom/identity-verification/us/secrets/1`, { method: 'DELETE', headers: { 'X-Vault-Token': DEFAULT_TOKEN } });
+      const res = await fetch(`${vault.url}/v1/secret/data/intercom/identity-verification/us/secrets/1`, {
+        method: 'DELETE',
+        headers: { 'X-Vault-Token': DEFAULT_TOKEN },
+      });
       expect(res.status).toBe(204);
       expect(vault.metadata('secret/intercom/identity-verification/us/secrets/1')?.versions['1']?.deletion_time).toBe('2030-01-01T00:01:00.000Z');
     } finally {
@@ -69,7 +72,11 @@ describe('Slack double: an outage and the other view methods', () => {
   afterAll(() => slack.close());
 
   const api = (method: string, args: Record<string, unknown>) =>
-    fetch(`${slack.url}${method}`, { method: 'POST', headers: { authorization: `Bearer ${slack.token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    fetch(`${slack.url}${method}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${slack.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(args),
+    });
 
   it('answers 503 to everything while down and posts nothing; back to normal after', async () => {
     slack.setDown(true);
@@ -81,11 +88,18 @@ describe('Slack double: an outage and the other view methods', () => {
   });
 
   it('views.push stacks a new view and views.update replaces a known one', async () => {
-    const opened = (await (await api('views.open', { trigger_id: 't1', view: { type: 'modal', title: { type: 'plain_text', text: 'A' } } })).json()) as { view: { id: string } };
-    const pushed = (await (await api('views.push', { trigger_id: 't2', view: { type: 'modal', title: { type: 'plain_text', text: 'B' } } })).json()) as { ok: boolean; view: { id: string } };
+    const opened = (await (await api('views.open', { trigger_id: 't1', view: { type: 'modal', title: { type: 'plain_text', text: 'A' } } })).json()) as {
+      view: { id: string };
+    };
+    const pushed = (await (await api('views.push', { trigger_id: 't2', view: { type: 'modal', title: { type: 'plain_text', text: 'B' } } })).json()) as {
+      ok: boolean;
+      view: { id: string };
+    };
     expect(pushed.ok).toBe(true);
     expect(pushed.view.id).not.toBe(opened.view.id);
-    const updated = (await (await api('views.update', { view_id: opened.view.id, view: { type: 'modal', title: { type: 'plain_text', text: 'C' } } })).json()) as { ok: boolean; view: { id: string } };
+    const updated = (await (
+      await api('views.update', { view_id: opened.view.id, view: { type: 'modal', title: { type: 'plain_text', text: 'C' } } })
+    ).json()) as { ok: boolean; view: { id: string } };
     expect(updated).toMatchObject({ ok: true, view: { id: opened.view.id } });
     expect(await (await api('views.update', { view_id: 'V404', view: { type: 'modal' } })).json()).toEqual({ ok: false, error: 'not_found' });
   });

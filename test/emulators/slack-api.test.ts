@@ -155,9 +155,7 @@ describe('Slack Web API double, driven by a real WebClient', () => {
     const web = client();
     const eph = await web.chat.postEphemeral({ channel: 'C111', user: 'U111', text: 'you may not approve your own request' });
     expect(eph.message_ts).toMatch(/^1700000000\.\d{6}$/);
-    expect(slack.ephemerals({ user: 'U111' })).toEqual([
-      { channel: 'C111', user: 'U111', ts: eph.message_ts, text: 'you may not approve your own request' },
-    ]);
+    expect(slack.ephemerals({ user: 'U111' })).toEqual([{ channel: 'C111', user: 'U111', ts: eph.message_ts, text: 'you may not approve your own request' }]);
     expect(slack.messages()).toEqual([]);
 
     slack.setChannel({ id: 'C222', name: 'secret-ops', isPrivate: true });

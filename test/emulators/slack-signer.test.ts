@@ -25,10 +25,18 @@ describe('slackHeaders', () => {
     expect(ts).toBeGreaterThanOrEqual(before);
     expect(ts).toBeLessThanOrEqual(nowInSeconds());
     expect(
-      isValidSlackRequest({ signingSecret: SECRET, body: 'a=1', headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': ts } }),
+      isValidSlackRequest({
+        signingSecret: SECRET,
+        body: 'a=1',
+        headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': ts },
+      }),
     ).toBe(true);
     expect(
-      isValidSlackRequest({ signingSecret: SECRET, body: 'a=2', headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': ts } }),
+      isValidSlackRequest({
+        signingSecret: SECRET,
+        body: 'a=2',
+        headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': ts },
+      }),
     ).toBe(false);
   });
 });
@@ -183,11 +191,22 @@ describe('a real Bolt app accepts what the signer and the payload builders send'
 
   it('a button click reaches the action listener with the clicker, both team ids and the card coordinates', async () => {
     const { ts } = await app.client.chat.postMessage({ channel: 'C111', text: 'card', blocks: [] });
-    const body = blockAction({ actionId: 'ivs_approve', value: 'R-7F3K2Q', userId: 'U333', userTeamId: 'T999', messageTs: ts as string, responseUrl: slack.responseUrl() });
+    const body = blockAction({
+      actionId: 'ivs_approve',
+      value: 'R-7F3K2Q',
+      userId: 'U333',
+      userTeamId: 'T999',
+      messageTs: ts as string,
+      responseUrl: slack.responseUrl(),
+    });
     expect((await postToBolt(bot, SECRET, body)).status).toBe(200);
     const update = await slack.waitFor('chat.update');
     expect(update.args).toMatchObject({ channel: 'C111', ts, text: 'approved', team_id: 'T111' });
-    expect(seenBodies[0]).toMatchObject({ user: { id: 'U333', team_id: 'T999' }, team: { id: 'T111' }, actions: [{ action_id: 'ivs_approve', value: 'R-7F3K2Q' }] });
+    expect(seenBodies[0]).toMatchObject({
+      user: { id: 'U333', team_id: 'T999' },
+      team: { id: 'T111' },
+      actions: [{ action_id: 'ivs_approve', value: 'R-7F3K2Q' }],
+    });
     expect(slack.message('C111', ts as string)?.text).toBe('approved');
   });
 

@@ -46,11 +46,14 @@ describe('the Slack Socket Mode double', () => {
   const answeringClient = (reply: (r: Received) => Record<string, unknown> | undefined = () => undefined) => {
     const client = newClient();
     const received: Received[] = [];
-    client.on('slack_event', async (args: { ack: (r?: Record<string, unknown>) => Promise<void>; type: string; body: Record<string, unknown>; accepts_response_payload: boolean }) => {
-      const r = { type: args.type, body: args.body, acceptsResponsePayload: args.accepts_response_payload };
-      received.push(r);
-      await args.ack(reply(r));
-    });
+    client.on(
+      'slack_event',
+      async (args: { ack: (r?: Record<string, unknown>) => Promise<void>; type: string; body: Record<string, unknown>; accepts_response_payload: boolean }) => {
+        const r = { type: args.type, body: args.body, acceptsResponsePayload: args.accepts_response_payload };
+        received.push(r);
+        await args.ack(reply(r));
+      },
+    );
     return { client, received };
   };
 
@@ -89,7 +92,11 @@ describe('the Slack Socket Mode double', () => {
     const ack = await socket.sendSlashCommand({ ...fields });
 
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ type: 'slash_commands', acceptsResponsePayload: true, body: { command: '/ivs', text: 'help', response_url: slack.responseUrl('sc1') } });
+    expect(received[0]).toMatchObject({
+      type: 'slash_commands',
+      acceptsResponsePayload: true,
+      body: { command: '/ivs', text: 'help', response_url: slack.responseUrl('sc1') },
+    });
     expect(ack.payload).toEqual({ response_type: 'ephemeral', text: 'you typed help' });
     expect(socket.acks.map((a) => a.envelope_id)).toContain(ack.envelope_id);
   });
@@ -100,7 +107,9 @@ describe('the Slack Socket Mode double', () => {
     await client.start();
     await socket.connected;
 
-    const click = await socket.sendInteractive(blockActionPayload({ actionId: 'ivs_approve', value: 'R-AAAAAA', userId: 'U222', messageTs: '1.2', responseUrl: slack.responseUrl() }));
+    const click = await socket.sendInteractive(
+      blockActionPayload({ actionId: 'ivs_approve', value: 'R-AAAAAA', userId: 'U222', messageTs: '1.2', responseUrl: slack.responseUrl() }),
+    );
     await socket.sendInteractive(viewSubmissionPayload({ callbackId: 'ivs_reject_modal', userId: 'U222', values: {} }));
 
     expect(received.map((r) => [r.type, r.body['type'], r.acceptsResponsePayload])).toEqual([

@@ -45,7 +45,17 @@ describe('transport', () => {
     const written = await call('POST', 'secret/data/a', { data: { k: 'v' } });
     expect(written.headers.get('content-type')).toBe('application/json');
     expect(written.headers.get('cache-control')).toBe('no-store');
-    expect(Object.keys(written.json as object)).toEqual(['request_id', 'lease_id', 'renewable', 'lease_duration', 'data', 'wrap_info', 'warnings', 'auth', 'mount_type']);
+    expect(Object.keys(written.json as object)).toEqual([
+      'request_id',
+      'lease_id',
+      'renewable',
+      'lease_duration',
+      'data',
+      'wrap_info',
+      'warnings',
+      'auth',
+      'mount_type',
+    ]);
     const meta = await call('POST', 'secret/metadata/a', { custom_metadata: { x: 'y' } });
     expect(meta.status).toBe(204);
     expect(meta.text).toBe('');
@@ -69,7 +79,11 @@ describe('transport', () => {
   });
 
   it('accepts the token as Authorization: Bearer', async () => {
-    const res = await fetch(`${vault.url}/v1/secret/data/b`, { method: 'POST', headers: { Authorization: `Bearer ${DEFAULT_TOKEN}` }, body: JSON.stringify({ data: { k: 1 } }) });
+    const res = await fetch(`${vault.url}/v1/secret/data/b`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${DEFAULT_TOKEN}` },
+      body: JSON.stringify({ data: { k: 1 } }),
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -132,7 +146,9 @@ describe('auth and ACL', () => {
 
   it('logs in with AppRole and says exactly why a login fails', async () => {
     vault.addAppRole({ roleId: 'r1', secretId: 's1', policies: [{ path: 'secret/*', capabilities: ['read'] }], ttl: 300 });
-    const ok = (await call('POST', 'auth/approle/login', { role_id: 'r1', secret_id: 's1' }, {})).json as { auth: { client_token: string; lease_duration: number } };
+    const ok = (await call('POST', 'auth/approle/login', { role_id: 'r1', secret_id: 's1' }, {})).json as {
+      auth: { client_token: string; lease_duration: number };
+    };
     expect(ok.auth.lease_duration).toBe(300);
     expect((await call('GET', 'auth/token/lookup-self', undefined, { 'X-Vault-Token': ok.auth.client_token })).status).toBe(200);
     expect((await call('POST', 'auth/approle/login', { role_id: 'r1', secret_id: 'bad' }, {})).json).toEqual({ errors: ['invalid role or secret ID'] });
@@ -160,8 +176,12 @@ describe('auth and ACL', () => {
 describe('KV v2', () => {
   it('enforces check-and-set with the exact messages', async () => {
     expect((await call('POST', 'secret/data/c', { options: { cas: 0 }, data: { v: 1 } })).status).toBe(200);
-    expect((await call('POST', 'secret/data/c', { options: { cas: 0 }, data: { v: 2 } })).json).toEqual({ errors: ['check-and-set parameter did not match the current version'] });
-    expect((await call('POST', 'secret/data/c', { options: { cas: 'x' }, data: { v: 2 } })).json).toEqual({ errors: ['error parsing check-and-set parameter'] });
+    expect((await call('POST', 'secret/data/c', { options: { cas: 0 }, data: { v: 2 } })).json).toEqual({
+      errors: ['check-and-set parameter did not match the current version'],
+    });
+    expect((await call('POST', 'secret/data/c', { options: { cas: 'x' }, data: { v: 2 } })).json).toEqual({
+      errors: ['error parsing check-and-set parameter'],
+    });
     expect((await call('POST', 'secret/data/c', { options: { cas: '1' }, data: { v: 2 } })).status).toBe(200);
     expect((await call('POST', 'secret/data/c', { v: 3 })).json).toEqual({ errors: ['no data provided'] });
     vault.configureMount({ casRequired: true });
@@ -206,7 +226,9 @@ describe('KV v2', () => {
     await call('POST', 'secret/data/m', { data: { v: 1 } });
     await call('POST', 'secret/metadata/m', { custom_metadata: { a: '1', b: '2' } });
     expect((await call('PATCH', 'secret/metadata/m', { custom_metadata: { c: '3' } }, { 'Content-Type': 'application/json' })).status).toBe(415);
-    expect((await call('PATCH', 'secret/metadata/m', { custom_metadata: { c: '3', a: null } }, { 'Content-Type': 'application/merge-patch+json' })).status).toBe(204);
+    expect(
+      (await call('PATCH', 'secret/metadata/m', { custom_metadata: { c: '3', a: null } }, { 'Content-Type': 'application/merge-patch+json' })).status,
+    ).toBe(204);
     const meta = data(await call('GET', 'secret/metadata/m'));
     expect(meta).toMatchObject({ current_version: 1, custom_metadata: { b: '2', c: '3' }, delete_version_after: '0s' });
     expect((await call('PATCH', 'secret/metadata/none', {}, { 'Content-Type': 'application/merge-patch+json' })).status).toBe(404);
@@ -242,7 +264,9 @@ describe('KV v2', () => {
 
   it('answers an unknown mount with no handler for route and a v1-style path with the warning envelope', async () => {
     vault.addToken('root', 'root');
-    expect((await call('GET', 'kv/data/x', undefined, { 'X-Vault-Token': 'root' })).json).toEqual({ errors: ['no handler for route "kv/data/x". route entry not found.'] });
+    expect((await call('GET', 'kv/data/x', undefined, { 'X-Vault-Token': 'root' })).json).toEqual({
+      errors: ['no handler for route "kv/data/x". route entry not found.'],
+    });
     const v1 = await call('GET', 'secret/foo');
     expect(v1.status).toBe(404);
     expect((v1.json as { warnings: string[] }).warnings[0]).toMatch(/^Invalid path for a versioned K\/V secrets engine/);
@@ -296,7 +320,11 @@ describe('cluster state', () => {
     try {
       ent.addToken('root', 'root');
       const post = (path: string, ns?: string) =>
-        fetch(`${ent.url}/v1/${path}`, { method: 'POST', headers: { 'X-Vault-Token': 'root', ...(ns ? { 'X-Vault-Namespace': ns } : {}) }, body: JSON.stringify({ data: { ns: ns ?? 'prefix' } }) });
+        fetch(`${ent.url}/v1/${path}`, {
+          method: 'POST',
+          headers: { 'X-Vault-Token': 'root', ...(ns ? { 'X-Vault-Namespace': ns } : {}) },
+          body: JSON.stringify({ data: { ns: ns ?? 'prefix' } }),
+        });
       expect((await post('secret/data/k', 'team-a/')).status).toBe(200);
       expect((await post('team-b/secret/data/k')).status).toBe(200);
       expect(ent.read('secret/k', { namespace: 'team-a' })).toEqual({ ns: 'team-a/' });
@@ -349,7 +377,12 @@ describe('faults and inspection', () => {
     expect(log).not.toContain('the-material');
     expect(log).not.toContain(DEFAULT_TOKEN);
     expect(log).not.toContain('very-secret-id');
-    expect(vault.calls[0]).toMatchObject({ method: 'POST', path: 'secret/data/canary', status: 200, body: { options: { cas: 0 }, data: { secret: '[masked]' } } });
+    expect(vault.calls[0]).toMatchObject({
+      method: 'POST',
+      path: 'secret/data/canary',
+      status: 200,
+      body: { options: { cas: 0 }, data: { secret: '[masked]' } },
+    });
     expect(vault.calls[0]?.accessor).toMatch(/^[0-9a-f]{24}$/);
     expect(vault.read('secret/canary')).toEqual({ secret: 'the-material' });
   });

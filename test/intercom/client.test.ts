@@ -85,7 +85,11 @@ describe('Intercom client: happy paths', () => {
     expect(double.secrets()[0]?.deleted).toBe(true);
     expect(await intercom.deleteSecret(id)).toBe('already_gone');
     expect(await intercom.deleteSecret('no such/id')).toBe('already_gone');
-    expect(double.callsTo('delete').map((c) => c.path)).toEqual([`/secure_mode_secrets/${id}`, `/secure_mode_secrets/${id}`, '/secure_mode_secrets/no%20such%2Fid']);
+    expect(double.callsTo('delete').map((c) => c.path)).toEqual([
+      `/secure_mode_secrets/${id}`,
+      `/secure_mode_secrets/${id}`,
+      '/secure_mode_secrets/no%20such%2Fid',
+    ]);
   });
 
   it('sends Accept, Intercom-Version: Preview and the bearer token, and Content-Type only on create', async () => {

@@ -53,9 +53,16 @@ describe('reading Intercom responses', () => {
     const body = {
       type: 'error.list',
       request_id: '77b9d3c0-09e1-4d5f-8e6c-7d4a2f1b9a12',
-      errors: [{ code: 'identity_verification_secret_not_found', message: 'Identity verification secret not found' }, { code: 'Echoed-Value_9Zw0x' }, { message: 'no code' }],
+      errors: [
+        { code: 'identity_verification_secret_not_found', message: 'Identity verification secret not found' },
+        { code: 'Echoed-Value_9Zw0x' },
+        { message: 'no code' },
+      ],
     };
-    expect(parseErrorBody(JSON.stringify(body))).toEqual({ codes: ['identity_verification_secret_not_found'], requestId: '77b9d3c0-09e1-4d5f-8e6c-7d4a2f1b9a12' });
+    expect(parseErrorBody(JSON.stringify(body))).toEqual({
+      codes: ['identity_verification_secret_not_found'],
+      requestId: '77b9d3c0-09e1-4d5f-8e6c-7d4a2f1b9a12',
+    });
     expect(parseErrorBody('<html>502</html>')).toEqual({ codes: [] });
   });
 });

@@ -55,7 +55,11 @@ describe('the audit log', () => {
     await log.append(event('R-AAAAAA', 'requested', T0, { actor: 'U_REQ', detail: { b: 2, a: 'x' } }));
     const [entry] = (await log.history('R-AAAAAA')).entries;
     const canonical = `{"actor":"U_REQ","at":${T0},"detail":{"a":"x","b":2},"requestId":"R-AAAAAA","type":"requested"}`;
-    expect(entry?.hash).toBe(createHash('sha256').update('0'.repeat(64) + canonical).digest('hex'));
+    expect(entry?.hash).toBe(
+      createHash('sha256')
+        .update('0'.repeat(64) + canonical)
+        .digest('hex'),
+    );
   });
 
   it('returns only the asked request’s entries but verifies the whole chain', async () => {
@@ -106,25 +110,57 @@ describe('the audit log', () => {
     if (!last) throw new Error('no entry');
     // Keep prev and hash as they were, claim a different approver.
     await redis.a.xdel(`${prefix}audit`, last.entryId);
-    const forgedId = await redis.a.xadd(`${prefix}audit`, '*',
-      'requestId', last.requestId, 'type', last.type, 'actor', 'U_MALLORY', 'at', String(last.at),
-      'detail', '{}', 'prev', last.prevHash, 'hash', last.hash);
+    const forgedId = await redis.a.xadd(
+      `${prefix}audit`,
+      '*',
+      'requestId',
+      last.requestId,
+      'type',
+      last.type,
+      'actor',
+      'U_MALLORY',
+      'at',
+      String(last.at),
+      'detail',
+      '{}',
+      'prev',
+      last.prevHash,
+      'hash',
+      last.hash,
+    );
     const { chain, entries } = await log.history('R-AAAAAA');
     expect(entries[1]?.actor).toBe('U_MALLORY');
     expect(chain).toEqual({ ok: false, brokenAt: forgedId, why: expect.stringMatching(/altered/) });
   });
 
-  it('detects an entry added after the head behind the bot\'s back, even with a valid prev and hash', async () => {
+  it("detects an entry added after the head behind the bot's back, even with a valid prev and hash", async () => {
     const { log, prefix } = logs();
     await log.append(event('R-AAAAAA', 'requested', T0, { actor: 'U_REQ' }));
     const [last] = (await log.history('R-AAAAAA')).entries;
     if (!last) throw new Error('no entry');
     // A forged approval, hashed exactly as the bot would, appended with XADD: the head key is untouched.
     const forged = { actor: 'U_MALLORY', at: T0 + 1, detail: {}, requestId: 'R-AAAAAA', type: 'approved' };
-    const hash = createHash('sha256').update(last.hash + JSON.stringify(forged)).digest('hex');
-    const forgedId = await redis.a.xadd(`${prefix}audit`, '*',
-      'requestId', forged.requestId, 'type', forged.type, 'actor', forged.actor, 'at', String(forged.at),
-      'detail', '{}', 'prev', last.hash, 'hash', hash);
+    const hash = createHash('sha256')
+      .update(last.hash + JSON.stringify(forged))
+      .digest('hex');
+    const forgedId = await redis.a.xadd(
+      `${prefix}audit`,
+      '*',
+      'requestId',
+      forged.requestId,
+      'type',
+      forged.type,
+      'actor',
+      forged.actor,
+      'at',
+      String(forged.at),
+      'detail',
+      '{}',
+      'prev',
+      last.hash,
+      'hash',
+      hash,
+    );
     const { chain, entries } = await log.history('R-AAAAAA');
     expect(entries.map((e) => e.actor)).toEqual(['U_REQ', 'U_MALLORY']);
     expect(chain).toEqual({ ok: false, brokenAt: forgedId, why: expect.stringMatching(/not the chain head/) });

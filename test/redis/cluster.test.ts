@@ -12,7 +12,22 @@ import { T0, newRequest } from './fixtures';
 /** A one-node Redis Cluster that owns all 16384 slots: enough to prove routing and single-slot scripts. */
 async function startOneNodeCluster(): Promise<RedisProcess> {
   const node = await startRedisProcess((port, dir) => [
-    '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--cluster-enabled',
+    'yes',
+    '--cluster-announce-ip',
+    '127.0.0.1',
+    '--cluster-config-file',
+    join(dir, 'nodes.conf'),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
   ]);
   const admin = connectRedis(`redis://127.0.0.1:${node.port}`);
   await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');

@@ -78,7 +78,7 @@ describe('creating and reading requests', () => {
     expect(await store.create({ request, maxOpenPerRequester: 5 })).toEqual({ kind: 'id_taken' });
   });
 
-  it('records the new request\'s card post in the Slack outbox in the same step', async () => {
+  it("records the new request's card post in the Slack outbox in the same step", async () => {
     const { store, prefix } = stores();
     const request = await created(store, newRequest());
     const queued = (await redis.a.lrange(`${prefix}outbox:${request.channel}`, 0, -1)).map((raw) => JSON.parse(raw) as Record<string, unknown>);
@@ -189,9 +189,7 @@ describe('approving', () => {
     expect(approvals.filter((r) => r.kind === 'not_pending')).toHaveLength(9);
     expect((await store.get(request.id))?.approvals).toHaveLength(1);
 
-    const claims = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).claim(request.id, `replica-${i}`, LEASE, T0 + 2)),
-    );
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).claim(request.id, `replica-${i}`, LEASE, T0 + 2)));
     const winners = claims.filter((c) => c.kind === 'claimed');
     expect(winners).toHaveLength(1);
     expect(claims.filter((c) => c.kind === 'not_claimable')).toHaveLength(9);

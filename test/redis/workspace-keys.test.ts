@@ -22,7 +22,7 @@ describe('Redis keys per workspace (SPEC §9)', () => {
     expect(await redis.a.get(`${prefix}rotation:102`)).toBeNull();
   });
 
-  it('the environment\'s one workspace keeps the first release\'s key rotation:<id>', async () => {
+  it("the environment's one workspace keeps the first release's key rotation:<id>", async () => {
     const prefix = uniquePrefix();
     const store = createRedisRequestStore(redis.a, { keyPrefix: prefix, unqualifiedWorkspace: 'default' });
     const created = await store.create({ request: rotationIn('default', '102'), maxOpenPerRequester: 9, rotationOf: '102' });
@@ -37,7 +37,10 @@ describe('Redis keys per workspace (SPEC §9)', () => {
     const old = await before.create({ request: rotationIn('default', '102'), maxOpenPerRequester: 9, rotationOf: '102' });
     if (old.kind !== 'created') throw new Error('not created');
 
-    expect(await after.create({ request: rotationIn('default', '102'), maxOpenPerRequester: 9, rotationOf: '102' })).toEqual({ kind: 'duplicate_rotation', existing: old.request.id });
+    expect(await after.create({ request: rotationIn('default', '102'), maxOpenPerRequester: 9, rotationOf: '102' })).toEqual({
+      kind: 'duplicate_rotation',
+      existing: old.request.id,
+    });
     expect((await after.create({ request: rotationIn('eu', '102'), maxOpenPerRequester: 9, rotationOf: '102' })).kind).toBe('created');
 
     // Once the old one closes, its key goes and the new layout takes over.
@@ -51,7 +54,10 @@ describe('Redis keys per workspace (SPEC §9)', () => {
     const store = createRedisRequestStore(redis.a, { keyPrefix: prefix });
     const now = Date.now();
     const approved = async (workspace: string) => {
-      const created = await store.create({ request: inWorkspace(newRequest({ createdAt: now, expiresAt: now + 60_000, updatedAt: now }), workspace), maxOpenPerRequester: 9 });
+      const created = await store.create({
+        request: inWorkspace(newRequest({ createdAt: now, expiresAt: now + 60_000, updatedAt: now }), workspace),
+        maxOpenPerRequester: 9,
+      });
       if (created.kind !== 'created') throw new Error('not created');
       await store.approve(created.request.id, 'U_APPROVER', now, stepFingerprint(created.request));
       return created.request.id;

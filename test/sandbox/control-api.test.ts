@@ -106,7 +106,9 @@ describe('the sandbox', () => {
 
     const before = new Set((await messages(api, 'alice')).map((m) => m.ts));
     await api.post('/api/command', { as: 'alice', channel: 'ops', text: '/ivs list' });
-    const list = await until('the list in #ops', async () => (await messages(api, 'alice')).find((m) => !before.has(m.ts) && m.isBot && /Production Web/.test(everything(m))));
+    const list = await until('the list in #ops', async () =>
+      (await messages(api, 'alice')).find((m) => !before.has(m.ts) && m.isBot && /Production Web/.test(everything(m))),
+    );
     expect(everything(list)).toContain('us');
     expect(everything(list)).not.toMatch(/EU Web|EU iOS/);
     expect(everything(list)).not.toContain(id);
@@ -121,7 +123,12 @@ describe('the sandbox', () => {
     expect(bobSees.some((m) => m.isCommand)).toBe(false);
 
     // The confirm dialog comes first: nothing is sent without confirm:true.
-    const unconfirmed = await api.post<{ error: string; confirm: { title: string; confirm: string } }>('/api/click', { as: 'alice', channel: 'ops', ts: card.ts, button: 'Approve' });
+    const unconfirmed = await api.post<{ error: string; confirm: { title: string; confirm: string } }>('/api/click', {
+      as: 'alice',
+      channel: 'ops',
+      ts: card.ts,
+      button: 'Approve',
+    });
     expect(unconfirmed.status).toBe(409);
     expect(unconfirmed.body.confirm.confirm).toBe('Approve');
 
@@ -158,7 +165,9 @@ describe('the sandbox', () => {
     expect(card2.edited).toBe(true);
     const audit = await api.get<{ entries: Array<{ requestId: string; type: string }>; chain: { ok: boolean } }>('/api/panels/audit');
     expect(audit.chain).toEqual({ ok: true });
-    expect(audit.entries.filter((e) => e.requestId === id).map((e) => e.type)).toEqual(expect.arrayContaining(['requested', 'approved', 'created', 'succeeded']));
+    expect(audit.entries.filter((e) => e.requestId === id).map((e) => e.type)).toEqual(
+      expect.arrayContaining(['requested', 'approved', 'created', 'succeeded']),
+    );
   }, 60_000);
 
   it('mallory is refused, and in #random the bot posts nothing visible', async () => {
@@ -194,7 +203,9 @@ describe('the sandbox', () => {
     });
     expect(done.body).toEqual({ ok: true });
     expect((await api.get<{ view: unknown }>('/api/modal?as=alice')).view).toBeNull();
-    await until('the card of the modal request', async () => (await messages(api, 'bob')).find((m) => m.isBot && !m.ephemeral && everything(m).includes('Modal Made')));
+    await until('the card of the modal request', async () =>
+      (await messages(api, 'bob')).find((m) => m.isBot && !m.ephemeral && everything(m).includes('Modal Made')),
+    );
   }, 30_000);
 
   it('fault switch: with Vault sealed the approved create fails closed and the thread says so; nothing reaches Intercom', async () => {
@@ -239,7 +250,9 @@ describe('the sandbox', () => {
       (await api.get<{ replicas: R[] }>('/api/state')).replicas.find((r) => r.executing.length > 0),
     );
     // Intercom made the secret and never answered: kill the one waiting for the answer.
-    await until('the hung create', async () => ((await api.get<{ faults: Record<string, boolean> }>('/api/state')).faults['intercom_hang_next_create'] ? undefined : true));
+    await until('the hung create', async () =>
+      (await api.get<{ faults: Record<string, boolean> }>('/api/state')).faults['intercom_hang_next_create'] ? undefined : true,
+    );
     const killed = await api.post<{ replicas: R[] }>(`/api/replicas/${executing.name}/kill`, {});
     expect(killed.body.replicas.find((r) => r.name === executing.name)?.alive).toBe(false);
 
@@ -271,7 +284,10 @@ describe('the sandbox', () => {
     await api.post('/api/time/skip', { by: '6m' });
     await api.post('/api/click', { as: 'alice', channel: 'ops', ts: card.ts, button: 'Finish rotation', confirm: true });
     await replyMatching(api, card, 'bob', /asked to finish the rotation/);
-    await until('the delete step’s Approve button', async () => ((await thread(api, card.ts, 'bob')).parent.blocks ?? []).some((b) => JSON.stringify(b).includes('"Approve"')) || undefined);
+    await until(
+      'the delete step’s Approve button',
+      async () => ((await thread(api, card.ts, 'bob')).parent.blocks ?? []).some((b) => JSON.stringify(b).includes('"Approve"')) || undefined,
+    );
     await api.post('/api/click', { as: 'bob', channel: 'ops', ts: card.ts, button: 'Approve', confirm: true });
     await replyMatching(api, card, 'alice', /Succeeded/);
 
@@ -331,7 +347,11 @@ describe('the sandbox', () => {
   });
 
   it('takes orders only from this machine: a form post (what another web site could send) and a foreign Host are refused', async () => {
-    const form = await fetch(`${sandbox.url}/api/command`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ as: 'alice', channel: 'ops', text: 'list' }) });
+    const form = await fetch(`${sandbox.url}/api/command`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ as: 'alice', channel: 'ops', text: 'list' }),
+    });
     expect(form.status).toBe(415);
     expect(((await form.json()) as { error: string }).error).toContain('Content-Type: application/json');
     const port = new URL(sandbox.url).port;
@@ -400,7 +420,13 @@ describe('the sandbox', () => {
     expect(Object.values(reset.body.faults).some(Boolean)).toBe(false);
     expect(reset.body.replicas.every((r) => r.alive)).toBe(true);
     expect(await messages(api, 'alice')).toEqual([]);
-    expect((await intercomSecrets()).map((s) => s.name)).toEqual(['Production Web', 'Production Web 2026', 'Production iOS', 'Production iOS 2026', 'Production Android']);
+    expect((await intercomSecrets()).map((s) => s.name)).toEqual([
+      'Production Web',
+      'Production Web 2026',
+      'Production iOS',
+      'Production iOS 2026',
+      'Production Android',
+    ]);
     expect((await api.get<{ entries: unknown[] }>('/api/panels/audit')).entries).toEqual([]);
     const { card } = await openRequest(api, 'alice', '/ivs create web After Reset');
     await api.post('/api/click', { as: 'bob', channel: 'ops', ts: card.ts, button: 'Approve', confirm: true });

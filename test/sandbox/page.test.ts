@@ -79,168 +79,192 @@ describe('the sandbox page, in a real Chromium', () => {
     expect(startupMs).toBeLessThan(120_000);
   });
 
-  it('alice asks to create a web secret, is refused her own approval (only she sees why), bob approves through the confirm dialog, and Intercom and Vault show the new secret', async () => {
-    await ui.actAs('alice');
-    const { card, id } = await ui.request('/ivs create web Demo');
-    await ui.see(card, 'Create secret');
-    await ui.see(card, 'Demo');
-    await ui.see(card, 'waiting for approval');
+  it(
+    'alice asks to create a web secret, is refused her own approval (only she sees why), bob approves through the confirm dialog, and Intercom and Vault show the new secret',
+    async () => {
+      await ui.actAs('alice');
+      const { card, id } = await ui.request('/ivs create web Demo');
+      await ui.see(card, 'Create secret');
+      await ui.see(card, 'Demo');
+      await ui.see(card, 'waiting for approval');
 
-    await ui.press(card, 'Approve');
-    const refusal = ui.channelMessages().filter({ hasText: 'own request' });
-    await refusal.first().waitFor({ timeout: 30_000 });
-    expect(await refusal.first().locator('.only-you').textContent()).toBe('Only visible to you');
+      await ui.press(card, 'Approve');
+      const refusal = ui.channelMessages().filter({ hasText: 'own request' });
+      await refusal.first().waitFor({ timeout: 30_000 });
+      expect(await refusal.first().locator('.only-you').textContent()).toBe('Only visible to you');
 
-    await ui.actAs('bob');
-    await ui.see(card, 'waiting for approval');
-    expect(await page.locator('.channel .messages').textContent()).not.toContain('own request');
+      await ui.actAs('bob');
+      await ui.see(card, 'waiting for approval');
+      expect(await page.locator('.channel .messages').textContent()).not.toContain('own request');
 
-    await ui.press(card, 'Approve', 'leave-open');
-    const dialog = page.locator('.overlay .bk-confirm');
-    expect(await dialog.locator('.bk-modal-title').textContent()).toBe(`Approve ${id}?`);
-    expect(await dialog.textContent()).toContain('Fingerprint');
-    await dialog.locator('.bk-confirm-ok').click();
+      await ui.press(card, 'Approve', 'leave-open');
+      const dialog = page.locator('.overlay .bk-confirm');
+      expect(await dialog.locator('.bk-modal-title').textContent()).toBe(`Approve ${id}?`);
+      expect(await dialog.textContent()).toContain('Fingerprint');
+      await dialog.locator('.bk-confirm-ok').click();
 
-    const thread = await ui.openThread(card);
-    await ui.see(thread, 'Succeeded');
-    await ui.see(thread, `Approved by @bob`);
-    await ui.see(card, '(edited)');
+      const thread = await ui.openThread(card);
+      await ui.see(thread, 'Succeeded');
+      await ui.see(thread, `Approved by @bob`);
+      await ui.see(card, '(edited)');
 
-    const secretId = await intercomIdOf(id);
-    const created = await vaultRow(`secrets/${secretId}`);
-    expect(created.fingerprint).toMatch(/^[0-9a-f]{8}$/);
-    const current = await vaultRow('current/web');
-    expect(current.fingerprint).toBe(created.fingerprint);
-    await page.locator('.thread .close').click();
-  }, FLOW_TIMEOUT_MS);
+      const secretId = await intercomIdOf(id);
+      const created = await vaultRow(`secrets/${secretId}`);
+      expect(created.fingerprint).toMatch(/^[0-9a-f]{8}$/);
+      const current = await vaultRow('current/web');
+      expect(current.fingerprint).toBe(created.fingerprint);
+      await page.locator('.thread .close').click();
+    },
+    FLOW_TIMEOUT_MS,
+  );
 
-  it('#ops-eu is in the channel list and serves the eu workspace: /ivs list there shows eu secrets only; both workspaces have their Intercom and Vault tables', async () => {
-    await ui.channel('ops-eu');
-    await ui.see(page.locator('.pane-head').first(), 'Intercom workspace eu');
-    await ui.actAs('alice');
-    await ui.type('/ivs list');
-    const list = ui.channelMessages().filter({ hasText: 'EU Web' });
-    await list.first().waitFor({ timeout: 30_000 });
-    expect(await list.first().textContent()).not.toContain('Production Web');
-    const intercom = await ui.tab('intercom');
-    await intercom.locator('tr[data-workspace="eu"]', { hasText: 'EU Web' }).waitFor({ timeout: 30_000 });
-    expect(await intercom.locator('tr[data-workspace="us"]', { hasText: 'EU Web' }).count()).toBe(0);
-    expect((await vaultRow('current/web', 'eu')).fingerprint).toMatch(/^[0-9a-f]{8}$/);
-    await ui.channel('ops');
-  }, FLOW_TIMEOUT_MS);
+  it(
+    '#ops-eu is in the channel list and serves the eu workspace: /ivs list there shows eu secrets only; both workspaces have their Intercom and Vault tables',
+    async () => {
+      await ui.channel('ops-eu');
+      await ui.see(page.locator('.pane-head').first(), 'Intercom workspace eu');
+      await ui.actAs('alice');
+      await ui.type('/ivs list');
+      const list = ui.channelMessages().filter({ hasText: 'EU Web' });
+      await list.first().waitFor({ timeout: 30_000 });
+      expect(await list.first().textContent()).not.toContain('Production Web');
+      const intercom = await ui.tab('intercom');
+      await intercom.locator('tr[data-workspace="eu"]', { hasText: 'EU Web' }).waitFor({ timeout: 30_000 });
+      expect(await intercom.locator('tr[data-workspace="us"]', { hasText: 'EU Web' }).count()).toBe(0);
+      expect((await vaultRow('current/web', 'eu')).fingerprint).toMatch(/^[0-9a-f]{8}$/);
+      await ui.channel('ops');
+    },
+    FLOW_TIMEOUT_MS,
+  );
 
-  it('`/ivs create` alone opens the create modal; a submission without name and platform shows the errors on those fields; a corrected one opens the request', async () => {
-    await ui.actAs('alice');
-    await ui.type('/ivs create');
-    const modal = page.locator('.overlay .bk-modal:not(.bk-confirm)');
-    await modal.waitFor({ timeout: 30_000 });
-    expect(await modal.locator('.bk-modal-title').textContent()).toBe('New secret');
+  it(
+    '`/ivs create` alone opens the create modal; a submission without name and platform shows the errors on those fields; a corrected one opens the request',
+    async () => {
+      await ui.actAs('alice');
+      await ui.type('/ivs create');
+      const modal = page.locator('.overlay .bk-modal:not(.bk-confirm)');
+      await modal.waitFor({ timeout: 30_000 });
+      expect(await modal.locator('.bk-modal-title').textContent()).toBe('New secret');
 
-    await modal.locator('.bk-modal-submit').click();
-    await modal.locator('.bk-input[data-block-id="platforms"] .bk-error').waitFor({ timeout: 30_000 });
-    expect(await modal.locator('.bk-input[data-block-id="name"] .bk-error').count()).toBe(1);
+      await modal.locator('.bk-modal-submit').click();
+      await modal.locator('.bk-input[data-block-id="platforms"] .bk-error').waitFor({ timeout: 30_000 });
+      expect(await modal.locator('.bk-input[data-block-id="name"] .bk-error').count()).toBe(1);
 
-    await modal.locator('.bk-input[data-block-id="name"] input').fill('Modal Web');
-    await modal.locator('.bk-input[data-block-id="platforms"] input[value="web"]').check();
-    const before = new Set(await ui.cardIds());
-    await modal.locator('.bk-modal-submit').click();
-    await modal.waitFor({ state: 'detached', timeout: 30_000 });
-    await expect.poll(async () => (await ui.cardIds()).filter((x) => !before.has(x)).length, { timeout: 30_000 }).toBe(1);
-    const id = (await ui.cardIds()).filter((x) => !before.has(x))[0] as string;
-    await ui.see(ui.card(id), 'Modal Web');
+      await modal.locator('.bk-input[data-block-id="name"] input').fill('Modal Web');
+      await modal.locator('.bk-input[data-block-id="platforms"] input[value="web"]').check();
+      const before = new Set(await ui.cardIds());
+      await modal.locator('.bk-modal-submit').click();
+      await modal.waitFor({ state: 'detached', timeout: 30_000 });
+      await expect.poll(async () => (await ui.cardIds()).filter((x) => !before.has(x)).length, { timeout: 30_000 }).toBe(1);
+      const id = (await ui.cardIds()).filter((x) => !before.has(x))[0] as string;
+      await ui.see(ui.card(id), 'Modal Web');
 
-    // By keyboard: Enter on Approve opens its confirm dialog with the focus on its button; Escape closes it and sends nothing.
-    await ui.actAs('bob');
-    await ui.card(id).locator('.bk-button', { hasText: 'Approve' }).focus();
-    await page.keyboard.press('Enter');
-    await page.locator('.overlay .bk-confirm').waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('bk-confirm-ok'))).toBe(true);
-    await page.keyboard.press('Escape');
-    await page.locator('.overlay .bk-confirm').waitFor({ state: 'detached', timeout: 30_000 });
-    await ui.see(ui.card(id), 'waiting for approval');
-    expect(await ui.card(id).textContent()).toContain('0/1');
+      // By keyboard: Enter on Approve opens its confirm dialog with the focus on its button; Escape closes it and sends nothing.
+      await ui.actAs('bob');
+      await ui.card(id).locator('.bk-button', { hasText: 'Approve' }).focus();
+      await page.keyboard.press('Enter');
+      await page.locator('.overlay .bk-confirm').waitFor({ timeout: 30_000 });
+      await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('bk-confirm-ok'))).toBe(true);
+      await page.keyboard.press('Escape');
+      await page.locator('.overlay .bk-confirm').waitFor({ state: 'detached', timeout: 30_000 });
+      await ui.see(ui.card(id), 'waiting for approval');
+      expect(await ui.card(id).textContent()).toContain('0/1');
 
-    await ui.actAs('alice');
-    await ui.type(`/ivs cancel ${id}`);
-    await ui.see(ui.card(id), 'Cancelled');
-  }, FLOW_TIMEOUT_MS);
+      await ui.actAs('alice');
+      await ui.type(`/ivs cancel ${id}`);
+      await ui.see(ui.card(id), 'Cancelled');
+    },
+    FLOW_TIMEOUT_MS,
+  );
 
-  it('with Vault sealed a create fails closed: the banner says so, the thread says nothing was created', async () => {
-    await ui.fault('vault_sealed', true);
-    await page.locator('.banner[data-banner="fault"]', { hasText: 'Vault sealed' }).waitFor({ timeout: 30_000 });
-    await ui.actAs('alice');
-    const { card } = await ui.request('/ivs create web Sealed');
-    await ui.actAs('bob');
-    await ui.press(card, 'Approve');
-    const thread = await ui.openThread(card);
-    await ui.see(thread, 'Failed');
-    await ui.see(thread, /sealed/i);
-    await ui.see(thread, 'nothing was created');
-    await page.locator('.thread .close').click();
+  it(
+    'with Vault sealed a create fails closed: the banner says so, the thread says nothing was created',
+    async () => {
+      await ui.fault('vault_sealed', true);
+      await page.locator('.banner[data-banner="fault"]', { hasText: 'Vault sealed' }).waitFor({ timeout: 30_000 });
+      await ui.actAs('alice');
+      const { card } = await ui.request('/ivs create web Sealed');
+      await ui.actAs('bob');
+      await ui.press(card, 'Approve');
+      const thread = await ui.openThread(card);
+      await ui.see(thread, 'Failed');
+      await ui.see(thread, /sealed/i);
+      await ui.see(thread, 'nothing was created');
+      await page.locator('.thread .close').click();
 
-    // Off again by keyboard: Space on the focused switch; the live re-render keeps the focus on it.
-    await ui.tab('faults');
-    await page.locator('.fault[data-fault="vault_sealed"] input').focus();
-    await page.keyboard.press('Space');
-    await page.locator('.fault[data-fault="vault_sealed"]:not(.on)').waitFor({ timeout: 30_000 });
-    await page.locator('.banner[data-banner="fault"]').waitFor({ state: 'detached', timeout: 30_000 });
-    expect(await page.evaluate(() => document.activeElement?.closest<HTMLElement>('.fault')?.dataset['fault'])).toBe('vault_sealed');
-  }, FLOW_TIMEOUT_MS);
+      // Off again by keyboard: Space on the focused switch; the live re-render keeps the focus on it.
+      await ui.tab('faults');
+      await page.locator('.fault[data-fault="vault_sealed"] input').focus();
+      await page.keyboard.press('Space');
+      await page.locator('.fault[data-fault="vault_sealed"]:not(.on)').waitFor({ timeout: 30_000 });
+      await page.locator('.banner[data-banner="fault"]').waitFor({ state: 'detached', timeout: 30_000 });
+      expect(await page.evaluate(() => document.activeElement?.closest<HTMLElement>('.fault')?.dataset['fault'])).toBe('vault_sealed');
+    },
+    FLOW_TIMEOUT_MS,
+  );
 
-  it('a rotation: bob approves the successor, time is skipped past IVS_MIN_OVERLAP, alice finishes, bob approves the delete; Vault moves current/web and marks the old secret deleted', async () => {
-    await ui.actAs('alice');
-    const { card, id } = await ui.request('/ivs rotate 100 -- yearly rotation');
-    await ui.see(card, 'Rotate secret');
-    await ui.actAs('bob');
-    await ui.press(card, 'Approve');
-    await ui.see(card, 'Finish rotation', 60_000);
-    await ui.see(card, 'Finishing is allowed from');
+  it(
+    'a rotation: bob approves the successor, time is skipped past IVS_MIN_OVERLAP, alice finishes, bob approves the delete; Vault moves current/web and marks the old secret deleted',
+    async () => {
+      await ui.actAs('alice');
+      const { card, id } = await ui.request('/ivs rotate 100 -- yearly rotation');
+      await ui.see(card, 'Rotate secret');
+      await ui.actAs('bob');
+      await ui.press(card, 'Approve');
+      await ui.see(card, 'Finish rotation', 60_000);
+      await ui.see(card, 'Finishing is allowed from');
 
-    await ui.skip('1h');
-    await page.locator('.banner[data-banner="time"]', { hasText: '+1 h skipped' }).waitFor({ timeout: 30_000 });
+      await ui.skip('1h');
+      await page.locator('.banner[data-banner="time"]', { hasText: '+1 h skipped' }).waitFor({ timeout: 30_000 });
 
-    await ui.actAs('alice');
-    await ui.press(card, 'Finish rotation');
-    await ui.see(card, 'step 2 of 2', 60_000);
-    await ui.actAs('bob');
-    await ui.press(card, 'Approve');
-    const thread = await ui.openThread(card);
-    await ui.see(thread, 'Deleted Intercom secret 100', 60_000);
-    await ui.see(card, 'Succeeded', 60_000);
+      await ui.actAs('alice');
+      await ui.press(card, 'Finish rotation');
+      await ui.see(card, 'step 2 of 2', 60_000);
+      await ui.actAs('bob');
+      await ui.press(card, 'Approve');
+      const thread = await ui.openThread(card);
+      await ui.see(thread, 'Deleted Intercom secret 100', 60_000);
+      await ui.see(card, 'Succeeded', 60_000);
 
-    const successor = await intercomIdOf(id);
-    expect(successor).not.toBe('100');
-    expect((await vaultRow('secrets/100')).state).toBe('deleted');
-    const current = await vaultRow('current/web');
-    expect(current.fingerprint).toBe((await vaultRow(`secrets/${successor}`)).fingerprint);
-    await page.locator('.thread .close').click();
-  }, FLOW_TIMEOUT_MS);
+      const successor = await intercomIdOf(id);
+      expect(successor).not.toBe('100');
+      expect((await vaultRow('secrets/100')).state).toBe('deleted');
+      const current = await vaultRow('current/web');
+      expect(current.fingerprint).toBe((await vaultRow(`secrets/${successor}`)).fingerprint);
+      await page.locator('.thread .close').click();
+    },
+    FLOW_TIMEOUT_MS,
+  );
 
-  it('a replica killed in the middle of an execution: the other one takes it over and the thread says so', async () => {
-    await ui.actAs('alice');
-    const { card } = await ui.request('/ivs create ios Failover');
-    // Only A takes bob's click (B is down), and Intercom keeps A waiting on the create.
-    await page.click('.replica[data-replica="B"] button');
-    await page.locator('.replica[data-replica="B"].dead').waitFor({ timeout: 30_000 });
-    await ui.fault('intercom_hang_next_create', true);
-    await ui.actAs('bob');
-    await ui.press(card, 'Approve');
-    await ui.see(card, 'executing', 30_000);
+  it(
+    'a replica killed in the middle of an execution: the other one takes it over and the thread says so',
+    async () => {
+      await ui.actAs('alice');
+      const { card } = await ui.request('/ivs create ios Failover');
+      // Only A takes bob's click (B is down), and Intercom keeps A waiting on the create.
+      await page.click('.replica[data-replica="B"] button');
+      await page.locator('.replica[data-replica="B"].dead').waitFor({ timeout: 30_000 });
+      await ui.fault('intercom_hang_next_create', true);
+      await ui.actAs('bob');
+      await ui.press(card, 'Approve');
+      await ui.see(card, 'executing', 30_000);
 
-    await page.click('.replica[data-replica="A"] button');
-    await page.locator('.replica[data-replica="A"].dead').waitFor({ timeout: 30_000 });
-    await page.locator('.banner[data-banner="replica"]', { hasText: 'A and B are down' }).waitFor({ timeout: 30_000 });
-    await page.click('.replica[data-replica="B"] button');
-    await page.locator('.replica[data-replica="B"].alive').waitFor({ timeout: 60_000 });
+      await page.click('.replica[data-replica="A"] button');
+      await page.locator('.replica[data-replica="A"].dead').waitFor({ timeout: 30_000 });
+      await page.locator('.banner[data-banner="replica"]', { hasText: 'A and B are down' }).waitFor({ timeout: 30_000 });
+      await page.click('.replica[data-replica="B"] button');
+      await page.locator('.replica[data-replica="B"].alive').waitFor({ timeout: 60_000 });
 
-    const thread = await ui.openThread(card);
-    await ui.see(thread, 'Recovered an interrupted execution', 90_000);
-    // The create reached Intercom but its answer (the material) never came: an orphan, said loudly.
-    await ui.see(thread, 'ORPHAN', 60_000);
-    await page.locator('.thread .close').click();
-    await page.click('.replica[data-replica="A"] button');
-    await page.locator('.replica[data-replica="A"].alive').waitFor({ timeout: 60_000 });
-  }, FLOW_TIMEOUT_MS);
+      const thread = await ui.openThread(card);
+      await ui.see(thread, 'Recovered an interrupted execution', 90_000);
+      // The create reached Intercom but its answer (the material) never came: an orphan, said loudly.
+      await ui.see(thread, 'ORPHAN', 60_000);
+      await page.locator('.thread .close').click();
+      await page.click('.replica[data-replica="A"] button');
+      await page.locator('.replica[data-replica="A"].alive').waitFor({ timeout: 60_000 });
+    },
+    FLOW_TIMEOUT_MS,
+  );
 
   it('the leak canary: nothing the page or the control API served contains material', async () => {
     await Promise.all(pending);

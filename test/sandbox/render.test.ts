@@ -46,12 +46,14 @@ interface PlainContext {
 }
 
 const CONTEXT: PlainContext = {
-  users: [['U0ALICE', 'alice'], ['U111', 'alice']],
+  users: [
+    ['U0ALICE', 'alice'],
+    ['U111', 'alice'],
+  ],
   channels: [['C0OPS', 'ops']],
   groups: [['S0APPROVERS', 'approvers']],
   now: Date.UTC(2026, 0, 1, 12, 0, 0),
 };
-
 
 /** The HTML the renderer builds for one mrkdwn string. */
 async function mrkdwn(text: string): Promise<string> {
@@ -100,9 +102,7 @@ describe('mrkdwn renders', () => {
 
   it('nested emphasis, and emphasis that spans a mention', async () => {
     expect(await mrkdwn('*bold _and italic_*')).toBe(line('<strong class="mk-strong">bold <em class="mk-em">and italic</em></strong>'));
-    expect(await mrkdwn('*<@U0ALICE>*')).toBe(
-      line('<strong class="mk-strong"><span class="mk-mention mk-user" data-user-id="U0ALICE">@alice</span></strong>'),
-    );
+    expect(await mrkdwn('*<@U0ALICE>*')).toBe(line('<strong class="mk-strong"><span class="mk-mention mk-user" data-user-id="U0ALICE">@alice</span></strong>'));
   });
 
   it('markers inside words or next to spaces as typed', async () => {
@@ -114,9 +114,7 @@ describe('mrkdwn renders', () => {
   });
 
   it('preformatted blocks over several lines', async () => {
-    expect(await mrkdwn('before\n```\nline 1\n*line* 2\n```\nafter')).toBe(
-      `${line('before\n')}<pre class="mk-pre">line 1\n*line* 2</pre>${line('\nafter')}`,
-    );
+    expect(await mrkdwn('before\n```\nline 1\n*line* 2\n```\nafter')).toBe(`${line('before\n')}<pre class="mk-pre">line 1\n*line* 2</pre>${line('\nafter')}`);
   });
 
   it('quotes: consecutive lines starting with > are one quote; &gt; at the start is text', async () => {
@@ -192,7 +190,10 @@ describe('mrkdwn renders', () => {
 
   it('every emoji shortcode in src/slack/ is in the table', () => {
     const dir = join(__dirname, '../../src/slack');
-    const files = [...readdirSync(join(dir, 'views')).map((f) => join(dir, 'views', f)), ...readdirSync(join(dir, 'listeners')).map((f) => join(dir, 'listeners', f))];
+    const files = [
+      ...readdirSync(join(dir, 'views')).map((f) => join(dir, 'views', f)),
+      ...readdirSync(join(dir, 'listeners')).map((f) => join(dir, 'listeners', f)),
+    ];
     const used = new Set<string>();
     for (const file of files) for (const m of readFileSync(file, 'utf8').matchAll(/:([a-z_]+):/g)) used.add(m[1] as string);
     expect(used.size).toBeGreaterThan(15);
@@ -396,16 +397,38 @@ describe('blocks render', () => {
         };
       },
     );
-    expect(got).toEqual({ labelFor: true, placeholder: 'Production Web', max: 80, hint: 'As Intercom lists it', textarea: 1, labels: ['Name', 'Reason (optional)'] });
+    expect(got).toEqual({
+      labelFor: true,
+      placeholder: 'Production Web',
+      max: 80,
+      hint: 'As Intercom lists it',
+      textarea: 1,
+      labels: ['Name', 'Reason (optional)'],
+    });
   });
 
   it('input: checkboxes, static_select and radio_buttons with their initial options', async () => {
     const opt = (v: string) => ({ text: { type: 'plain_text', text: v.toUpperCase() }, value: v });
     const got = await blocks(
       [
-        { type: 'input', block_id: 'p', label: { type: 'plain_text', text: 'Platforms' }, element: { type: 'checkboxes', action_id: 'p', options: [opt('web'), opt('ios')], initial_options: [opt('ios')] } },
-        { type: 'input', block_id: 's', label: { type: 'plain_text', text: 'Workspace' }, element: { type: 'static_select', action_id: 's', options: [opt('us'), opt('eu')], initial_option: opt('eu') } },
-        { type: 'input', block_id: 'r', label: { type: 'plain_text', text: 'Mode' }, element: { type: 'radio_buttons', action_id: 'r', options: [opt('a'), opt('b')] } },
+        {
+          type: 'input',
+          block_id: 'p',
+          label: { type: 'plain_text', text: 'Platforms' },
+          element: { type: 'checkboxes', action_id: 'p', options: [opt('web'), opt('ios')], initial_options: [opt('ios')] },
+        },
+        {
+          type: 'input',
+          block_id: 's',
+          label: { type: 'plain_text', text: 'Workspace' },
+          element: { type: 'static_select', action_id: 's', options: [opt('us'), opt('eu')], initial_option: opt('eu') },
+        },
+        {
+          type: 'input',
+          block_id: 'r',
+          label: { type: 'plain_text', text: 'Mode' },
+          element: { type: 'radio_buttons', action_id: 'r', options: [opt('a'), opt('b')] },
+        },
       ],
       (root) => ({
         checkboxes: Array.from(root.querySelectorAll<HTMLInputElement>('[data-kind=checkboxes] input')).map((b) => `${b.value}:${b.checked}`),
@@ -426,7 +449,12 @@ describe('blocks render', () => {
 
   it('unknown blocks and malformed values show as unsupported, never vanish', async () => {
     const got = await blocks(
-      [{ type: 'image', image_url: 'https://x.example/a.png' }, { type: 'rich_text', elements: [] }, 'oops', { type: 'section', text: { type: 'fancy', text: 'x' } }],
+      [
+        { type: 'image', image_url: 'https://x.example/a.png' },
+        { type: 'rich_text', elements: [] },
+        'oops',
+        { type: 'section', text: { type: 'fancy', text: 'x' } },
+      ],
       (root) => Array.from(root.querySelectorAll('.bk-unsupported')).map((n) => n.textContent),
     );
     expect(got).toEqual(['unsupported block: image', 'unsupported block: rich_text', 'unsupported block: string', 'unsupported element: fancy']);
@@ -516,18 +544,48 @@ describe('modals and confirm dialogs render', () => {
 describe("the bot's own views render with no raw markup and nothing unsupported", () => {
   const audit = (type: string, detail: Record<string, unknown>) => ({ entryId: '1-0', requestId: 'R-7F3K2Q', type, actor: 'U222', at: NOW, detail }) as never;
   const views: Array<[string, unknown]> = [
-    ['a pending create card with a hostile name', renderRequestCard(makeRequest({ operation: createOp(HOSTILE), reason: `${HOSTILE}\nsecond line` }), { now: NOW }).blocks],
-    ['a rotation awaiting its finish', renderRequestCard(makeRequest({ operation: rotateOp, state: 'awaiting_finish', rotation: { step: 'successor', successor: { id: '105', name: 'Web [R-7F3K2Q]' }, successorCreatedAt: NOW - HOUR } } as never), { now: NOW, minOverlapMs: HOUR }).blocks],
+    [
+      'a pending create card with a hostile name',
+      renderRequestCard(makeRequest({ operation: createOp(HOSTILE), reason: `${HOSTILE}\nsecond line` }), { now: NOW }).blocks,
+    ],
+    [
+      'a rotation awaiting its finish',
+      renderRequestCard(
+        makeRequest({
+          operation: rotateOp,
+          state: 'awaiting_finish',
+          rotation: { step: 'successor', successor: { id: '105', name: 'Web [R-7F3K2Q]' }, successorCreatedAt: NOW - HOUR },
+        } as never),
+        { now: NOW, minOverlapMs: HOUR },
+      ).blocks,
+    ],
     ['a failed card', renderRequestCard(makeRequest({ state: 'failed', outcome: `Vault is sealed: ${HOSTILE}` }), { now: NOW }).blocks],
-    ['the secret list', renderSecretList([{ id: '101', name: 'Web [R-AAAAAA]', platforms: ['web'], createdAt: NOW / 1000 - 86400 }], { now: NOW, workspace: 'default', material: new Map([['101', 'missing']]), listedAt: NOW }).blocks],
-    ['the audit history', renderAuditHistory('R-7F3K2Q' as never, { entries: [audit('approved', { approvals: 1, required: 1 })], chain: { ok: true } } as never).blocks],
+    [
+      'the secret list',
+      renderSecretList([{ id: '101', name: 'Web [R-AAAAAA]', platforms: ['web'], createdAt: NOW / 1000 - 86400 }], {
+        now: NOW,
+        workspace: 'default',
+        material: new Map([['101', 'missing']]),
+        listedAt: NOW,
+      }).blocks,
+    ],
+    [
+      'the audit history',
+      renderAuditHistory('R-7F3K2Q' as never, { entries: [audit('approved', { approvals: 1, required: 1 })], chain: { ok: true } } as never).blocks,
+    ],
     ['the create modal', createRequestModal().blocks],
     ['the create modal with a choice of workspaces (static_select)', createRequestModal({ workspaces: ['us', 'eu'] }).blocks],
     ['the reject modal', rejectReasonModal('R-7F3K2Q', 'create').blocks],
   ];
   const texts: Array<[string, string]> = [
     ['the usage', renderUsage()],
-    ['a created event', renderThreadEvent(makeRequest({ operation: createOp() }), audit('created', { intercomId: '104', vaultPath: 'secret/data/x/secrets/104', vaultVersion: 1 }))],
+    [
+      'a created event',
+      renderThreadEvent(
+        makeRequest({ operation: createOp() }),
+        audit('created', { intercomId: '104', vaultPath: 'secret/data/x/secrets/104', vaultVersion: 1 }),
+      ),
+    ],
     ['a failed event', renderThreadEvent(makeRequest(), audit('failed', { step: 'vault preflight', error: 'sealed <b>', undone: 'nothing' }))],
   ];
 

@@ -75,7 +75,11 @@ export async function openRequest(c: Client, as: string, text: string, channel =
 }
 
 export async function replyMatching(c: Client, card: Message, as: string, pattern: RegExp, timeoutMs = 20_000, channel = 'ops'): Promise<Message> {
-  return until(`a thread reply matching ${pattern}`, async () => (await thread(c, card.ts, as, channel)).replies.find((r) => pattern.test(everything(r))), timeoutMs);
+  return until(
+    `a thread reply matching ${pattern}`,
+    async () => (await thread(c, card.ts, as, channel)).replies.find((r) => pattern.test(everything(r))),
+    timeoutMs,
+  );
 }
 
 export function fingerprintOf(material: string): string {

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_NAME_LENGTH,
-  MAX_REASON_LENGTH,
-  parseCommand,
-  parsePlatforms,
-  parseRequestId,
-  type ParsedCommand,
-} from '../../src/slack/command-parser';
+import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, parseCommand, parsePlatforms, parseRequestId, type ParsedCommand } from '../../src/slack/command-parser';
 
 function invalidMessage(result: ParsedCommand): string {
   if (result.kind !== 'invalid') throw new Error(`expected invalid, got ${JSON.stringify(result)}`);
@@ -97,9 +90,7 @@ describe('create', () => {
   });
 
   it('needs at least one platform', () => {
-    expect(invalidMessage(parseCommand('create ,'))).toBe(
-      'Name at least one platform: `web`, `ios` or `android` (comma-separated, e.g. `web,ios`).',
-    );
+    expect(invalidMessage(parseCommand('create ,'))).toBe('Name at least one platform: `web`, `ios` or `android` (comma-separated, e.g. `web,ios`).');
   });
 
   it('needs a name', () => {
@@ -110,9 +101,7 @@ describe('create', () => {
 
   it(`refuses a name over ${MAX_NAME_LENGTH} characters and says the limit`, () => {
     expect(parseCommand(`create web ${'n'.repeat(MAX_NAME_LENGTH)}`)).toMatchObject({ kind: 'create' });
-    expect(invalidMessage(parseCommand(`create web ${'n'.repeat(MAX_NAME_LENGTH + 1)}`))).toBe(
-      'The name is 81 characters long; the limit is 80.',
-    );
+    expect(invalidMessage(parseCommand(`create web ${'n'.repeat(MAX_NAME_LENGTH + 1)}`))).toBe('The name is 81 characters long; the limit is 80.');
   });
 
   it('refuses a name spanning lines', () => {
@@ -145,15 +134,11 @@ describe('create', () => {
 
   it(`refuses a reason over ${MAX_REASON_LENGTH} characters and says the limit`, () => {
     expect(parseCommand(`create web X -- ${'r'.repeat(MAX_REASON_LENGTH)}`)).toMatchObject({ kind: 'create' });
-    expect(invalidMessage(parseCommand(`create web X -- ${'r'.repeat(MAX_REASON_LENGTH + 1)}`))).toBe(
-      'The reason is 301 characters long; the limit is 300.',
-    );
+    expect(invalidMessage(parseCommand(`create web X -- ${'r'.repeat(MAX_REASON_LENGTH + 1)}`))).toBe('The reason is 301 characters long; the limit is 300.');
   });
 
   it('refuses options such as --force, which belong to delete', () => {
-    expect(invalidMessage(parseCommand('create web Prod --force'))).toBe(
-      'Create takes no options (got `--force`); a reason goes after ` -- `.',
-    );
+    expect(invalidMessage(parseCommand('create web Prod --force'))).toBe('Create takes no options (got `--force`); a reason goes after ` -- `.');
   });
 });
 
@@ -205,9 +190,7 @@ describe('delete', () => {
   });
 
   it('refuses a malformed or over-long id, escaping it in the message', () => {
-    expect(invalidMessage(parseCommand('delete 10<2'))).toBe(
-      '`10&lt;2` is not a secret id: ids are 1–32 letters, digits, `_` or `-`. `/ivs list` shows them.',
-    );
+    expect(invalidMessage(parseCommand('delete 10<2'))).toBe('`10&lt;2` is not a secret id: ids are 1–32 letters, digits, `_` or `-`. `/ivs list` shows them.');
     expect(invalidMessage(parseCommand(`delete ${'1'.repeat(33)}`))).toContain('is not a secret id');
   });
 
@@ -286,12 +269,10 @@ describe('plan', () => {
   });
 
   it('needs arguments for plan create (there is no modal for a plan)', () => {
-    expect(invalidMessage(parseCommand('plan create'))).toBe(
-      '`/ivs plan create` needs platforms and a name: `/ivs plan create web,ios Production Web`.',
-    );
+    expect(invalidMessage(parseCommand('plan create'))).toBe('`/ivs plan create` needs platforms and a name: `/ivs plan create web,ios Production Web`.');
   });
 
-  it('passes on the inner command\'s error', () => {
+  it("passes on the inner command's error", () => {
     expect(parseCommand('plan delete')).toMatchObject({ kind: 'invalid', usageFor: 'plan', message: expect.stringContaining('Which secret?') });
     expect(invalidMessage(parseCommand('plan create linux X'))).toContain('Unknown platform `linux`');
   });
@@ -311,9 +292,7 @@ describe('commands taking a request id', () => {
   });
 
   it('takes exactly one id', () => {
-    expect(invalidMessage(parseCommand('status R-7F3K2Q R-7F3K2R'))).toBe(
-      '`/ivs status` takes exactly one request id, e.g. `/ivs status R-7F3K2Q`.',
-    );
+    expect(invalidMessage(parseCommand('status R-7F3K2Q R-7F3K2R'))).toBe('`/ivs status` takes exactly one request id, e.g. `/ivs status R-7F3K2Q`.');
   });
 
   it('refuses ids outside the alphabet (no I or O) or of the wrong length', () => {

@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  escapeBounded,
-  escapeMrkdwn,
-  oneLine,
-  preciseDuration,
-  relativeAge,
-  slackDate,
-  truncate,
-  userMention,
-} from '../../src/slack/mrkdwn';
+import { escapeBounded, escapeMrkdwn, oneLine, preciseDuration, relativeAge, slackDate, truncate, userMention } from '../../src/slack/mrkdwn';
 
 const DAY = 24 * 3600_000;
 
 describe('escapeMrkdwn', () => {
   it('turns channel pings, user mentions and disguised links into inert text', () => {
-    expect(escapeMrkdwn('<!channel> hi <@U123> see <http://evil.example|bank>')).toBe(
-      '&lt;!channel&gt; hi &lt;@U123&gt; see &lt;http://evil.example|bank&gt;',
-    );
+    expect(escapeMrkdwn('<!channel> hi <@U123> see <http://evil.example|bank>')).toBe('&lt;!channel&gt; hi &lt;@U123&gt; see &lt;http://evil.example|bank&gt;');
   });
 
   it('escapes the ampersand first so existing entities are not reinterpreted', () => {
@@ -72,7 +61,7 @@ describe('userMention', () => {
 });
 
 describe('slackDate', () => {
-  it('renders in the reader\'s time zone with an escaped fallback', () => {
+  it("renders in the reader's time zone with an escaped fallback", () => {
     expect(slackDate(1_700_000_000_500, 'soon <b>')).toBe('<!date^1700000000^{date_short_pretty} {time}|soon &lt;b&gt;>');
   });
 

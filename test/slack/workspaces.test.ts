@@ -26,7 +26,7 @@ describe('the workspace word in front of a command', () => {
   });
 });
 
-describe('help and the create form name the channel\'s workspaces', () => {
+describe("help and the create form name the channel's workspaces", () => {
   it('help says which workspaces the channel serves and how to name one', () => {
     expect(renderUsage(['us', 'eu'])).toContain('This channel serves the Intercom workspaces `us`, `eu`. Name the workspace first');
     expect(renderUsage(['eu'])).toContain('This channel serves the Intercom workspace `eu`; a command may name it first');

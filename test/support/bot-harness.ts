@@ -55,7 +55,12 @@ export interface RunningBot {
    * current step's fingerprint, as the button does); a value with a step (`R-…/abcd-0123`), or
    * `asIs`, is sent exactly as given (an older version of the card).
    */
-  click(actionId: string, requestId: string, user: string, opts?: { teamId?: string; userTeamId?: string; messageTs?: string; channel?: string; blockId?: string; asIs?: boolean }): Promise<Answer>;
+  click(
+    actionId: string,
+    requestId: string,
+    user: string,
+    opts?: { teamId?: string; userTeamId?: string; messageTs?: string; channel?: string; blockId?: string; asIs?: boolean },
+  ): Promise<Answer>;
   /** A modal submission; a reject modal's bare request id is completed like a click's. */
   submitView(callbackId: string, user: string, privateMetadata: string, values: ViewStateValues, opts?: { asIs?: boolean }): Promise<BoltAnswer>;
   stop(): Promise<void>;
@@ -109,12 +114,24 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     configDir = mkdtempSync(join(tmpdir(), 'ivs-config-'));
     const entries: string[] = [];
     for (const [i, w] of opts.workspaces.entries()) {
-      const double = i === 0 ? intercom : await startIntercomDouble({ tokens: { [`ic-token-${w.name}`]: { scopes: ['read_secure_mode_secret', 'write_secure_mode_secret'] } } });
+      const double =
+        i === 0
+          ? intercom
+          : await startIntercomDouble({ tokens: { [`ic-token-${w.name}`]: { scopes: ['read_secure_mode_secret', 'write_secure_mode_secret'] } } });
       intercoms.set(w.name, double);
       const tokenEnv = `IC_TOKEN_${w.name.toUpperCase().replace(/-/g, '_')}`;
       fileEnv[tokenEnv] = double.token;
       entries.push(
-        [`  - name: ${w.name}`, '    intercom:', `      url: ${double.url}`, `      token_env: ${tokenEnv}`, ...w.yaml.trim().split('\n').map((l) => `    ${l.trim() === '' ? '' : l}`)].join('\n'),
+        [
+          `  - name: ${w.name}`,
+          '    intercom:',
+          `      url: ${double.url}`,
+          `      token_env: ${tokenEnv}`,
+          ...w.yaml
+            .trim()
+            .split('\n')
+            .map((l) => `    ${l.trim() === '' ? '' : l}`),
+        ].join('\n'),
       );
     }
     const path = join(configDir, 'workspaces.yaml');
@@ -178,7 +195,13 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       config,
       command: (text, user = REQUESTER, o = {}) => {
         const responseUrlId = `r${++responseSeq}`;
-        const body = slashCommand({ text, userId: user, channelId: o.channel ?? CHANNEL, teamId: o.teamId ?? 'T111', responseUrl: slack.responseUrl(responseUrlId) });
+        const body = slashCommand({
+          text,
+          userId: user,
+          channelId: o.channel ?? CHANNEL,
+          teamId: o.teamId ?? 'T111',
+          responseUrl: slack.responseUrl(responseUrlId),
+        });
         return postToBolt(url, SIGNING_SECRET, body).then((answer) => withReply(slack, recorded(answer), responseUrlId));
       },
       click: async (actionId, requestId, user, o = {}) => {
@@ -257,7 +280,6 @@ export async function cardOf(world: World, requestId: string): Promise<SlackMess
   return msg;
 }
 
-
 /** Opens a request with `/ivs <text>` and returns its id and card. */
 export async function openRequest(world: World, text: string, user = REQUESTER, bot: RunningBot = world.bot): Promise<{ id: string; card: SlackMessage }> {
   const ack = await bot.command(text, user);
@@ -271,11 +293,7 @@ export async function openRequest(world: World, text: string, user = REQUESTER, 
 
 /** Waits for a thread reply on the card whose text matches. */
 export async function threadReply(world: World, card: SlackMessage, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const call = await world.slack.waitFor(
-    'chat.postMessage',
-    (c) => c.args['thread_ts'] === card.ts && pattern.test(String(c.args['text'] ?? '')),
-    timeoutMs,
-  );
+  const call = await world.slack.waitFor('chat.postMessage', (c) => c.args['thread_ts'] === card.ts && pattern.test(String(c.args['text'] ?? '')), timeoutMs);
   return String(call.args['text']);
 }
 
@@ -295,7 +313,13 @@ export function cardText(world: World, card: SlackMessage): string {
 export const VAULT_BASE = 'secret/intercom/identity-verification/default';
 
 /** Seeds a secret at Intercom with its material in Vault, as if the bot had created it earlier. */
-export function seedSecretWithMaterial(world: World, name: string, platforms: Array<'web' | 'ios' | 'android'>, ageDays: number, opts: { current?: boolean } = {}): string {
+export function seedSecretWithMaterial(
+  world: World,
+  name: string,
+  platforms: Array<'web' | 'ios' | 'android'>,
+  ageDays: number,
+  opts: { current?: boolean } = {},
+): string {
   const id = world.intercom.seed({ name, platforms, createdAt: Math.floor(Date.now() / 1000) - ageDays * 86_400 });
   world.vault.seed(`${VAULT_BASE}/secrets/${id}`, { secret: `seeded-material-${id}`, intercom_secret_id: id, name });
   if (opts.current) for (const p of platforms) world.vault.seed(`${VAULT_BASE}/current/${p}`, { secret: `seeded-material-${id}`, intercom_secret_id: id });

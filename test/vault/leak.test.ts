@@ -160,7 +160,15 @@ describe('no failure leaks the token or the material', () => {
       const e = err as VaultError;
       expect(e.kind).toBe(scenario.kind);
 
-      const renderings = [JSON.stringify(e), String(e), `${e.message}`, inspect(e, { depth: 10, showHidden: true }), e.stack ?? '', JSON.stringify(e.details), ...lines];
+      const renderings = [
+        JSON.stringify(e),
+        String(e),
+        `${e.message}`,
+        inspect(e, { depth: 10, showHidden: true }),
+        e.stack ?? '',
+        JSON.stringify(e.details),
+        ...lines,
+      ];
       const everything = renderings.join('\n');
       expect(everything).not.toContain(TOKEN);
       expect(everything).not.toContain(raw);

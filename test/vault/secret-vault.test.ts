@@ -79,7 +79,12 @@ describe('storeSecret', () => {
     await adapter().storeSecret(createdSecret('105', canary()), { ...provenance, approvers });
     const joined = vault.metadata(`${META}/secrets/105`)?.custom_metadata?.['approvers'] ?? '';
     expect(Buffer.byteLength(joined)).toBeLessThanOrEqual(512);
-    expect(joined.split(',').slice(0, -1).every((id) => approvers.includes(id))).toBe(true);
+    expect(
+      joined
+        .split(',')
+        .slice(0, -1)
+        .every((id) => approvers.includes(id)),
+    ).toBe(true);
     expect(joined).toMatch(/,\+\d+ more$/);
   });
 
@@ -216,7 +221,13 @@ describe('repointCurrent', () => {
     await a.storeSecret(createdSecret('400', raw), provenance);
     const result = await a.repointCurrent('web', { id: '400', name: 'Production [R-400]', platforms: ['web'], createdAt: 1734537500 });
     expect(result).toEqual({ path: `${BASE}/current/web`, version: 1 });
-    expect(vault.read(`${BASE}/current/web`)).toEqual({ secret: raw, intercom_secret_id: '400', name: 'Production [R-400]', created_at: 1734537500, platform: 'web' });
+    expect(vault.read(`${BASE}/current/web`)).toEqual({
+      secret: raw,
+      intercom_secret_id: '400',
+      name: 'Production [R-400]',
+      created_at: 1734537500,
+      platform: 'web',
+    });
   });
 
   it('updates current/<platform> with check-and-set against the version it read', async () => {
@@ -261,7 +272,9 @@ describe('repointCurrent', () => {
     expect(seen).toEqual({ id: '406', version: 1 });
     // Someone else repoints it after it was read: a check-and-set against that version is refused.
     await a.repointCurrent('web', { id: '407', name: 'n', platforms: ['web'], createdAt: 7 });
-    expect((await rejection(a.repointCurrent('web', { id: '406', name: 'n', platforms: ['web'], createdAt: 6 }, { ifVersion: seen.version }))).kind).toBe('conflict');
+    expect((await rejection(a.repointCurrent('web', { id: '406', name: 'n', platforms: ['web'], createdAt: 6 }, { ifVersion: seen.version }))).kind).toBe(
+      'conflict',
+    );
     expect((await rejection(a.repointCurrent('web', null, { ifVersion: seen.version }))).kind).toBe('conflict');
     expect(vault.read(`${BASE}/current/web`)?.['intercom_secret_id']).toBe('407');
   });
@@ -368,8 +381,16 @@ describe('namespaces', () => {
   it('writes into the namespace named in the settings', async () => {
     const enterprise = await startVaultDouble({ namespaces: ['team-a'] });
     try {
-      enterprise.addToken('hvs.team-a-token-0123456789', [{ path: 'secret/*', capabilities: ['create', 'read', 'update', 'patch', 'delete'] }], { namespace: 'team-a' });
-      const a = createSecretVault({ addr: enterprise.url, token: 'hvs.team-a-token-0123456789', namespace: 'team-a', pathPrefix: PREFIX, workspace: 'default' });
+      enterprise.addToken('hvs.team-a-token-0123456789', [{ path: 'secret/*', capabilities: ['create', 'read', 'update', 'patch', 'delete'] }], {
+        namespace: 'team-a',
+      });
+      const a = createSecretVault({
+        addr: enterprise.url,
+        token: 'hvs.team-a-token-0123456789',
+        namespace: 'team-a',
+        pathPrefix: PREFIX,
+        workspace: 'default',
+      });
       await a.storeSecret(createdSecret('800', canary()), provenance);
       expect(enterprise.read(`${BASE}/secrets/800`, { namespace: 'team-a' })).toBeDefined();
       expect(enterprise.read(`${BASE}/secrets/800`)).toBeUndefined();

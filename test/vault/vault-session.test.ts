@@ -57,7 +57,9 @@ describe('AppRole', () => {
 
   it('fails a login with a wrong secret id with Vault’s reason', async () => {
     vault.addAppRole({ roleId: 'role-a', secretId: 'secret-a', policies: WRITER });
-    const err = await adapter({ kind: 'approle', roleId: 'role-a', secretId: 'wrong' }).login().catch((e: unknown) => e);
+    const err = await adapter({ kind: 'approle', roleId: 'role-a', secretId: 'wrong' })
+      .login()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultError);
     expect((err as VaultError).kind).toBe('invalid');
     expect((err as VaultError).message).toContain('invalid role or secret ID');
@@ -92,7 +94,7 @@ describe('AppRole', () => {
     expect(logins()).toHaveLength(2);
   });
 
-  it('does not log in again when a valid token lacks a policy (Vault\'s multierror form): fails at once as denied', async () => {
+  it("does not log in again when a valid token lacks a policy (Vault's multierror form): fails at once as denied", async () => {
     vault.addAppRole({ roleId: 'role-r', secretId: 'secret-r', policies: [{ path: 'secret/*', capabilities: ['read'] }] });
     const a = adapter({ kind: 'approle', roleId: 'role-r', secretId: 'secret-r' });
     const err = await a.storeSecret(createdSecret('3', canary()), provenance).catch((e: unknown) => e);
@@ -113,7 +115,9 @@ describe('AppRole', () => {
   it('reports a login against a sealed Vault as sealed', async () => {
     vault.addAppRole({ roleId: 'role-a', secretId: 'secret-a', policies: WRITER });
     vault.seal();
-    const err = await adapter({ kind: 'approle', roleId: 'role-a', secretId: 'secret-a' }).login().catch((e: unknown) => e);
+    const err = await adapter({ kind: 'approle', roleId: 'role-a', secretId: 'secret-a' })
+      .login()
+      .catch((e: unknown) => e);
     expect((err as VaultError).kind).toBe('sealed');
   });
 });
@@ -145,7 +149,9 @@ describe('Kubernetes', () => {
   });
 
   it('fails clearly when the token file is missing', async () => {
-    const err = await adapter({ kind: 'kubernetes', role: 'ivs-bot', jwtPath: '/nonexistent/ivs/token' }).login().catch((e: unknown) => e);
+    const err = await adapter({ kind: 'kubernetes', role: 'ivs-bot', jwtPath: '/nonexistent/ivs/token' })
+      .login()
+      .catch((e: unknown) => e);
     expect((err as VaultError).kind).toBe('invalid');
     expect((err as VaultError).message).toContain('/nonexistent/ivs/token');
   });

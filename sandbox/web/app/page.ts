@@ -9,7 +9,18 @@
  */
 import { collectValues, readConfirm, renderBlocks, renderConfirm, renderModal, restoreValues, type ButtonAction, type ConfirmSpec } from '../render/blocks';
 import { formatSlackDate, renderMrkdwn, type RenderContext } from '../render/mrkdwn';
-import { api, ApiError, type AuditPanel, type IntercomPanel, type Message, type OpenView, type SandboxState, type Thread, type VaultEntry, type VaultPanel } from './api';
+import {
+  api,
+  ApiError,
+  type AuditPanel,
+  type IntercomPanel,
+  type Message,
+  type OpenView,
+  type SandboxState,
+  type Thread,
+  type VaultEntry,
+  type VaultPanel,
+} from './api';
 
 type Tab = 'intercom' | 'vault' | 'audit' | 'faults';
 
@@ -359,7 +370,9 @@ class SandboxPage {
       const [state, messages, threadData, modal, intercom, vault, audit] = await Promise.all([
         api.state(),
         api.messages(channel, as),
-        thread ? api.thread(channel, thread, as).catch((err: unknown) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err))) : Promise.resolve(undefined),
+        thread
+          ? api.thread(channel, thread, as).catch((err: unknown) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err)))
+          : Promise.resolve(undefined),
         api.modal(as),
         api.intercom(),
         api.vault(),
@@ -506,7 +519,15 @@ class SandboxPage {
   private renderChannelHead(): void {
     const c = this.state?.channels.find((x) => x.name === this.channel);
     const title = el('h1', undefined, `# ${this.channel}`);
-    const sub = el('span', 'sub', c ? (c.allowed ? `ivs-bot works here${c.workspace ? ` · Intercom workspace ${c.workspace}` : ''}` : 'not in IVS_CHANNELS: the bot answers only you, and refuses') : '');
+    const sub = el(
+      'span',
+      'sub',
+      c
+        ? c.allowed
+          ? `ivs-bot works here${c.workspace ? ` · Intercom workspace ${c.workspace}` : ''}`
+          : 'not in IVS_CHANNELS: the bot answers only you, and refuses'
+        : '',
+    );
     this.channelHead.replaceChildren(title, sub);
   }
 
@@ -533,7 +554,11 @@ class SandboxPage {
       const only = el('div', 'only-you', 'Only visible to you');
       row.append(el('span'), only);
     }
-    const avatar = el('div', `avatar ${m.isBot ? 'bot' : `u-${['alice', 'bob', 'carol', 'mallory'].includes(m.userName) ? m.userName : 'other'}`}`, m.isBot ? 'IVS' : (m.userName[0] ?? '?').toUpperCase());
+    const avatar = el(
+      'div',
+      `avatar ${m.isBot ? 'bot' : `u-${['alice', 'bob', 'carol', 'mallory'].includes(m.userName) ? m.userName : 'other'}`}`,
+      m.isBot ? 'IVS' : (m.userName[0] ?? '?').toUpperCase(),
+    );
     avatar.setAttribute('aria-hidden', 'true');
     const body = el('div', 'msg-body');
     const head = el('div', 'msg-head');
@@ -740,7 +765,8 @@ class SandboxPage {
       t.addEventListener('keydown', (event) => {
         const order = tabs.map((x) => x[0]);
         const i = order.indexOf(id);
-        const next = event.key === 'ArrowRight' ? order[(i + 1) % order.length] : event.key === 'ArrowLeft' ? order[(i + order.length - 1) % order.length] : undefined;
+        const next =
+          event.key === 'ArrowRight' ? order[(i + 1) % order.length] : event.key === 'ArrowLeft' ? order[(i + order.length - 1) % order.length] : undefined;
         if (next) {
           event.preventDefault();
           this.tab = next;
@@ -863,14 +889,20 @@ class SandboxPage {
         else fpCell.append('—');
         const was = this.fingerprints.get(e.path)?.was;
         if (was && was !== e.fingerprint) fpCell.append(el('span', 'was', `was ${was}`));
-        const versions = e.versions
-          .map((v) => `v${v.version}${v.destroyed ? ' destroyed' : v.deleted ? ' deleted' : ''}`)
-          .join(', ');
+        const versions = e.versions.map((v) => `v${v.version}${v.destroyed ? ' destroyed' : v.deleted ? ' deleted' : ''}`).join(', ');
         const meta = el('td');
         const kv = el('div', 'kv');
         for (const [k, v] of Object.entries(e.customMetadata ?? {})) kv.append(el('span', undefined, `${k}=${String(v)}`));
         meta.append(kv);
-        tr.append(this.cell(rel, 'mono'), this.cell(`v${e.version}`), fpCell, this.cell(e.intercomId ?? '—', 'mono'), this.cell(versions), meta, this.cell(e.deleted ? 'deleted' : 'live', 'state'));
+        tr.append(
+          this.cell(rel, 'mono'),
+          this.cell(`v${e.version}`),
+          fpCell,
+          this.cell(e.intercomId ?? '—', 'mono'),
+          this.cell(versions),
+          meta,
+          this.cell(e.deleted ? 'deleted' : 'live', 'state'),
+        );
         body.append(tr);
       }
       out.push(table);
@@ -913,7 +945,10 @@ class SandboxPage {
       input.type = 'checkbox';
       input.setAttribute('role', 'switch');
       input.checked = on;
-      input.addEventListener('change', () => void this.act(() => api.fault(name, input.checked), `${FAULTS[name]?.label ?? name}: ${input.checked ? 'on' : 'off'}.`));
+      input.addEventListener(
+        'change',
+        () => void this.act(() => api.fault(name, input.checked), `${FAULTS[name]?.label ?? name}: ${input.checked ? 'on' : 'off'}.`),
+      );
       const words = el('span');
       words.append(el('div', 'what', FAULTS[name]?.label ?? name), el('div', 'detail', FAULTS[name]?.detail ?? name));
       label.append(input, words);

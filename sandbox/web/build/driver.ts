@@ -66,7 +66,10 @@ export class PageDriver {
 
   /** Clicks a button of a message; with a confirm dialog, answers it (`confirm` true = its confirm button). */
   async press(message: Locator, button: string, confirm: boolean | 'leave-open' = true): Promise<void> {
-    await message.locator('.bk-button', { hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`) }).first().click({ timeout: STEP_TIMEOUT_MS });
+    await message
+      .locator('.bk-button', { hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`) })
+      .first()
+      .click({ timeout: STEP_TIMEOUT_MS });
     const dialog = this.page.locator('.overlay .bk-confirm');
     const hasDialog = await dialog.waitFor({ timeout: 1_500 }).then(
       () => true,
@@ -111,7 +114,9 @@ export class PageDriver {
   /** Waits until the page is not mid-refresh and has caught up with the last change it was told of. */
   async settle(): Promise<void> {
     await this.page.waitForTimeout(150);
-    await this.page.waitForFunction(() => document.body.dataset['seq'] !== undefined && document.body.dataset['seq'] !== '', undefined, { timeout: STEP_TIMEOUT_MS });
+    await this.page.waitForFunction(() => document.body.dataset['seq'] !== undefined && document.body.dataset['seq'] !== '', undefined, {
+      timeout: STEP_TIMEOUT_MS,
+    });
   }
 
   /** Waits for text to appear somewhere inside `where`. */

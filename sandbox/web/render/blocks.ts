@@ -184,7 +184,7 @@ function renderInput(block: Json, ctx: RenderContext, opts: BlockOptions): HTMLE
   const control = element.matches('input, textarea, select') ? element : element.querySelector<HTMLElement>('input, textarea, select');
   const labelId = `lbl-${uniqueId()}`;
   label.id = labelId;
-  if (control && (control.matches('input[type=text], textarea, select'))) {
+  if (control && control.matches('input[type=text], textarea, select')) {
     control.id = control.id || `ctl-${uniqueId()}`;
     label.htmlFor = control.id;
   } else {
@@ -369,7 +369,9 @@ export function collectValues(root: ParentNode): ViewValues {
     if (kind === 'text' && (control instanceof HTMLInputElement || control instanceof HTMLTextAreaElement)) value = control.value;
     else if (kind === 'select' && control instanceof HTMLSelectElement) value = control.value;
     else if (kind === 'checkboxes') {
-      value = Array.from(control.querySelectorAll<HTMLInputElement>('input[type=checkbox]')).filter((b) => b.checked).map((b) => b.value);
+      value = Array.from(control.querySelectorAll<HTMLInputElement>('input[type=checkbox]'))
+        .filter((b) => b.checked)
+        .map((b) => b.value);
     } else if (kind === 'radio') {
       value = control.querySelector<HTMLInputElement>('input[type=radio]:checked')?.value ?? '';
     }

@@ -51,7 +51,7 @@ const EMOJI: Readonly<Record<string, string>> = {
 
 /** The Unicode for a shortcode name (without colons), or undefined when unknown. */
 export function emojiText(name: string): string | undefined {
-  return  Object.hasOwn(EMOJI, name) ? EMOJI[name] : undefined;
+  return Object.hasOwn(EMOJI, name) ? EMOJI[name] : undefined;
 }
 
 /** Replaces known `:name:` shortcodes in plain text (plain_text objects with `emoji: true`). */

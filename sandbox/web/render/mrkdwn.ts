@@ -326,7 +326,9 @@ export function formatSlackDate(format: string, ms: number, nowMs: number): stri
   const pad = (n: number) => String(n).padStart(2, '0');
   const hours12 = d.getUTCHours() % 12 === 0 ? 12 : d.getUTCHours() % 12;
   const ampm = d.getUTCHours() < 12 ? 'AM' : 'PM';
-  const dayDiff = Math.round((Date.UTC(y, mo, day) - Date.UTC(new Date(nowMs).getUTCFullYear(), new Date(nowMs).getUTCMonth(), new Date(nowMs).getUTCDate())) / 86_400_000);
+  const dayDiff = Math.round(
+    (Date.UTC(y, mo, day) - Date.UTC(new Date(nowMs).getUTCFullYear(), new Date(nowMs).getUTCMonth(), new Date(nowMs).getUTCDate())) / 86_400_000,
+  );
   const pretty = (plain: string) => (dayDiff === 0 ? 'Today' : dayDiff === -1 ? 'Yesterday' : dayDiff === 1 ? 'Tomorrow' : plain);
   const tokens: Record<string, () => string> = {
     date_num: () => `${y}-${pad(mo + 1)}-${pad(day)}`,

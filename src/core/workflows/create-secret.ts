@@ -31,7 +31,8 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
     if (recovered !== 'nothing_sent') return recovered;
     // Nothing was sent before: from here it is a first attempt, under the checks a first attempt has.
     if (ctx.approvalWithdrawn) return { ok: false, result: failed(`re-check at execution refused it: ${ctx.approvalWithdrawn}; nothing was created`) };
-    if (ctx.clock.now() >= request.expiresAt) return { ok: false, result: failed('re-check at execution refused it: the request expired before it could start; nothing was created') };
+    if (ctx.clock.now() >= request.expiresAt)
+      return { ok: false, result: failed('re-check at execution refused it: the request expired before it could start; nothing was created') };
   }
 
   try {
@@ -144,7 +145,11 @@ async function reconcileAmbiguous(ctx: StepContext, name: string, cause: Interco
   } catch (err) {
     throw new RetryLaterError(`the create's outcome is unknown (${describeError(cause)}) and Intercom could not be listed (${describeError(err)})`);
   }
-  if (!found) return { ok: false, result: failed(`Intercom did not answer the create (${describeError(cause)}) and lists no secret for this request: nothing was created`) };
+  if (!found)
+    return {
+      ok: false,
+      result: failed(`Intercom did not answer the create (${describeError(cause)}) and lists no secret for this request: nothing was created`),
+    };
   return orphaned(ctx, found, `Intercom created secret ${found.id} but its answer, and with it the material, was lost`);
 }
 
@@ -210,7 +215,10 @@ async function recoverCreate(ctx: StepContext, spec: CreateSpec): Promise<Create
   }
   if (look.status !== 'present') return orphaned(ctx, found, `secret ${found.id} was created but the replica died before its material reached Vault`);
   const path = ctx.request.progress['vaultPath'] ?? `secrets/${found.id}`;
-  await ctx.tell({ type: 'created', detail: { intercomId: found.id, name: found.name, platforms: platformList(found.platforms), vaultPath: path, recovered: true } });
+  await ctx.tell({
+    type: 'created',
+    detail: { intercomId: found.id, name: found.name, platforms: platformList(found.platforms), vaultPath: path, recovered: true },
+  });
   const warnings = await repointAfterCreate(ctx, found);
   return { ok: true, secret: found, vaultPath: path, vaultVersion: 1, warnings };
 }

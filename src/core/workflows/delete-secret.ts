@@ -74,7 +74,9 @@ export async function deleteSecretEverywhere(ctx: StepContext, spec: DeleteSpec)
       () => undefined,
     );
     if (gone === undefined) {
-      throw new RetryLaterError(`Intercom did not answer the delete of secret ${target.id} (${describeError(err)}) and could not be listed to see whether it happened`);
+      throw new RetryLaterError(
+        `Intercom did not answer the delete of secret ${target.id} (${describeError(err)}) and could not be listed to see whether it happened`,
+      );
     }
     if (!gone) return failed(`Intercom did not delete secret ${target.id} (${describeError(err)}): it is still active`);
     ctx.log.warn({ err, requestId: ctx.request.id, intercomId: target.id }, 'the DELETE failed but Intercom no longer lists the secret');

@@ -93,7 +93,5 @@ async function retire(ctx: StepContext, successorId: string): Promise<StepResult
   const op = ctx.request.operation;
   if (op.action !== 'rotate') return failed('not a rotation: nothing was deleted');
   const result = await deleteSecretEverywhere(ctx, { secretId: op.secretId, secretName: op.secretName, platforms: op.platforms, acknowledgedImpact: null });
-  return result.state === 'succeeded'
-    ? succeeded(`rotation finished: ${successorId} replaces ${op.secretId}; ${result.outcome}`)
-    : result;
+  return result.state === 'succeeded' ? succeeded(`rotation finished: ${successorId} replaces ${op.secretId}; ${result.outcome}`) : result;
 }

@@ -80,7 +80,8 @@ export async function repointCurrents(
 
 /** A failure in a few words for a thread reply: kind, status and codes; never a message body. */
 export function describeError(err: unknown): string {
-  if (err instanceof IntercomError) return `${err.kind}${err.details.status ? ` ${err.details.status}` : ''}${err.details.codes?.length ? ` ${err.details.codes.join(',')}` : ''}`;
+  if (err instanceof IntercomError)
+    return `${err.kind}${err.details.status ? ` ${err.details.status}` : ''}${err.details.codes?.length ? ` ${err.details.codes.join(',')}` : ''}`;
   if (err instanceof VaultError) return `${err.kind}: ${err.message}`;
   if (err instanceof Error) return err.name;
   return 'unknown error';

@@ -29,7 +29,8 @@ const DECISIONS: Record<string, (deps: ListenerDeps, actor: Actor, id: RequestId
 };
 
 /** A card rendered before buttons named their step: its click cannot say what the person saw. */
-export const OLD_CARD_TEXT = 'That button is from an older version of the card and does not say which step you saw, so nothing was done. Read the card again (`/ivs status` shows it) and click there.';
+export const OLD_CARD_TEXT =
+  'That button is from an older version of the card and does not say which step you saw, so nothing was done. Read the card again (`/ivs status` shows it) and click there.';
 
 /** One listener for the card's buttons: Bolt tries every listener on every event, so fewer is faster. */
 export function registerActions(app: App, deps: ListenerDeps): void {
@@ -87,7 +88,8 @@ function clickedChannel(body: BlockAction): string | undefined {
 async function handleDecision({ ack, action, body, respond }: ButtonArgs, deps: ListenerDeps): Promise<void> {
   await ack();
   const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-  const count = (outcome: string, workspace?: string) => deps.metrics.clicks.inc({ action: action.action_id, outcome, workspace: workspaceLabel(deps, workspace) });
+  const count = (outcome: string, workspace?: string) =>
+    deps.metrics.clicks.inc({ action: action.action_id, outcome, workspace: workspaceLabel(deps, workspace) });
   if (!isAllowedChannel(deps, clickedChannel(body))) {
     count('refused_channel');
     await tell(notHereText(deps));

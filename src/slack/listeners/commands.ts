@@ -82,7 +82,10 @@ export async function handleIvsCommand({ command, ack, respond, client }: Comman
       // The channel, and the workspace when it is settled already; the form asks otherwise.
       const metadata = workspace && served.length > 1 ? `${command.channel_id} ${workspace.name}` : command.channel_id;
       await afterAck(deps, ephemeral(respond), async () => {
-        await client.views.open({ trigger_id: command.trigger_id, view: { ...createRequestModal({ workspaces: choices.length > 1 ? choices : [] }), private_metadata: metadata } });
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: { ...createRequestModal({ workspaces: choices.length > 1 ? choices : [] }), private_metadata: metadata },
+        });
       });
       return;
     }
@@ -116,8 +119,7 @@ function chooseWorkspaceText(kind: string, rest: string, names: readonly string[
   const typed = rest.trim().replace(/\s+/g, ' ');
   const example = escapeBounded(typed.replace(/`/g, "'"), 60) || kind;
   return (
-    `This channel serves several Intercom workspaces: ${workspaceChoices(names)}. Say which one first, ` +
-    `e.g. \`/ivs ${names[0] ?? 'name'} ${example}\`.`
+    `This channel serves several Intercom workspaces: ${workspaceChoices(names)}. Say which one first, ` + `e.g. \`/ivs ${names[0] ?? 'name'} ${example}\`.`
   );
 }
 
@@ -177,14 +179,19 @@ async function run(parsed: ParsedCommand, workspace: ServedWorkspace, actor: Act
       await listEach([workspace], respond, deps);
       return;
     case 'create':
-      await say((await deps.requests.open(actor, channel, ws, { action: 'create', name: parsed.name, platforms: parsed.platforms, reason: parsed.reason })).text);
+      await say(
+        (await deps.requests.open(actor, channel, ws, { action: 'create', name: parsed.name, platforms: parsed.platforms, reason: parsed.reason })).text,
+      );
       return;
     case 'delete':
-      await say((await deps.requests.open(actor, channel, ws, { action: 'delete', secretId: parsed.secretId, reason: parsed.reason, force: parsed.force })).text);
+      await say(
+        (await deps.requests.open(actor, channel, ws, { action: 'delete', secretId: parsed.secretId, reason: parsed.reason, force: parsed.force })).text,
+      );
       return;
     case 'rotate':
       await say(
-        (await deps.requests.open(actor, channel, ws, { action: 'rotate', secretId: parsed.secretId, reason: parsed.reason, compromised: parsed.compromised })).text,
+        (await deps.requests.open(actor, channel, ws, { action: 'rotate', secretId: parsed.secretId, reason: parsed.reason, compromised: parsed.compromised }))
+          .text,
       );
       return;
     case 'plan':

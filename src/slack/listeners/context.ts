@@ -23,7 +23,8 @@ export interface ListenerDeps {
 export const STORE_DOWN_TEXT = 'The request store (Redis) is unavailable right now, so nothing was changed. Try again in a minute.';
 
 /** Slack's own directory failing while we check who someone is: nothing was decided on a guess. */
-export const DIRECTORY_DOWN_TEXT = 'Slack could not tell ivs-bot who you are (or who is in a user group) right now, so nothing was changed. Try again in a minute.';
+export const DIRECTORY_DOWN_TEXT =
+  'Slack could not tell ivs-bot who you are (or who is in a user group) right now, so nothing was changed. Try again in a minute.';
 
 /** A channel some workspace is served in. */
 export function isAllowedChannel(deps: ListenerDeps, channel: string | undefined): boolean {
@@ -31,7 +32,10 @@ export function isAllowedChannel(deps: ListenerDeps, channel: string | undefined
 }
 
 export function notHereText(deps: ListenerDeps): string {
-  return `ivs-bot works only in ${deps.workspaces.channels().map((c) => `<#${c}>`).join(', ')}.`;
+  return `ivs-bot works only in ${deps.workspaces
+    .channels()
+    .map((c) => `<#${c}>`)
+    .join(', ')}.`;
 }
 
 /** A metrics label from the closed set of configured names ('' for anything else). */
@@ -69,6 +73,6 @@ export async function afterAck(deps: ListenerDeps, tell: (text: string) => Promi
       return;
     }
     deps.log.error({ err }, 'listener failed after ack');
-    await tell('Something went wrong on our side; nothing more was done. The error is in the bot\'s log.').catch(() => undefined);
+    await tell("Something went wrong on our side; nothing more was done. The error is in the bot's log.").catch(() => undefined);
   }
 }

@@ -102,7 +102,8 @@ async function rejectTarget(
   if (!decision) return { ok: false, refusal: 'This request does not exist; nothing was rejected.' };
   const { id, step } = decision;
   // A form opened from a card rendered before buttons named their step cannot say what was seen.
-  if (step === null) return { ok: false, refusal: 'This form came from an older version of the card; nothing was rejected. Read the card again and click Reject there.' };
+  if (step === null)
+    return { ok: false, refusal: 'This form came from an older version of the card; nothing was rejected. Read the card again and click Reject there.' };
   let request: ApprovalRequest | null;
   try {
     request = await deps.requests.get(id);

@@ -14,7 +14,9 @@ export function renderAuditHistory(requestId: RequestId, history: AuditHistory, 
   const blocks: KnownBlock[] = [header(`Audit trail · ${requestId}${workspace === undefined ? '' : ` · ${truncate(workspace, 64)}`}`)];
   let text: string;
   if (chain.ok) {
-    blocks.push(section(`:white_check_mark: Hash chain verified ✓ (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} for this request).`, 'ivs_chain'));
+    blocks.push(
+      section(`:white_check_mark: Hash chain verified ✓ (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} for this request).`, 'ivs_chain'),
+    );
     text = `Audit trail of ${requestId}${workspace === undefined ? '' : ` (workspace ${escapeBounded(workspace, 64)})`}: ${entries.length} entries, chain verified.`;
   } else {
     blocks.push(

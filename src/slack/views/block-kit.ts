@@ -66,13 +66,7 @@ export function divider(): KnownBlock {
   return { type: 'divider' };
 }
 
-export function button(input: {
-  actionId: string;
-  text: string;
-  value: string;
-  style?: 'primary' | 'danger';
-  confirm?: ConfirmationDialog;
-}): Button {
+export function button(input: { actionId: string; text: string; value: string; style?: 'primary' | 'danger'; confirm?: ConfirmationDialog }): Button {
   const b: Button = {
     type: 'button',
     action_id: input.actionId,
@@ -88,13 +82,7 @@ export function button(input: {
  * A confirm dialog: every part plain_text, as the confirmation dialog object documents it (so the
  * caller passes names unescaped: plain text cannot ping or link anyone).
  */
-export function confirmDialog(input: {
-  title: string;
-  text: string;
-  confirm: string;
-  deny?: string;
-  style?: 'primary' | 'danger';
-}): ConfirmationDialog {
+export function confirmDialog(input: { title: string; text: string; confirm: string; deny?: string; style?: 'primary' | 'danger' }): ConfirmationDialog {
   const dialog: ConfirmationDialog = {
     title: { type: 'plain_text', text: truncate(input.title, LIMITS.confirmTitle) },
     text: { type: 'plain_text', text: truncate(input.text, LIMITS.confirmText) },

@@ -110,7 +110,5 @@ export function rotationStepText(request: ApprovalRequest): string | undefined {
   if (request.operation.action !== 'rotate') return undefined;
   const step = request.rotation?.step ?? 'successor';
   if (step === 'retire') return `step 2 of 2: delete the old secret ${secretIdText(request.operation.secretId)}`;
-  return request.state === 'awaiting_finish'
-    ? 'step 1 of 2 done: successor created'
-    : 'step 1 of 2: create a successor with the same platforms';
+  return request.state === 'awaiting_finish' ? 'step 1 of 2 done: successor created' : 'step 1 of 2: create a successor with the same platforms';
 }

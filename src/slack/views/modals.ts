@@ -33,9 +33,7 @@ export type ModalStateValues = Readonly<
   >
 >;
 
-export type ModalResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly errors: Record<string, string> };
+export type ModalResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: Record<string, string> };
 
 export interface CreateInput {
   readonly name: string;

@@ -9,17 +9,7 @@ import { stepFingerprint } from '../../core/request-id';
 import type { RequestId } from '../../core/types';
 import { parseRequestId } from '../command-parser';
 import { escapeBounded, preciseDuration, relativeAge, slackDate, truncate, userMention } from '../mrkdwn';
-import {
-  button,
-  confirmDialog,
-  context,
-  fields,
-  header,
-  LIMITS,
-  section,
-  type KnownBlock,
-  type MessageView,
-} from './block-kit';
+import { button, confirmDialog, context, fields, header, LIMITS, section, type KnownBlock, type MessageView } from './block-kit';
 import {
   actionTitle,
   approvalsText,
@@ -43,13 +33,7 @@ export const FINISH_ACTION_ID = 'ivs_finish';
 export const ABANDON_ACTION_ID = 'ivs_abandon';
 
 /** Every action id the card can render: each needs a listener that acks, or Slack shows an error. */
-export const CARD_ACTION_IDS = [
-  APPROVE_ACTION_ID,
-  REJECT_ACTION_ID,
-  WITHDRAW_ACTION_ID,
-  FINISH_ACTION_ID,
-  ABANDON_ACTION_ID,
-] as const;
+export const CARD_ACTION_IDS = [APPROVE_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID, FINISH_ACTION_ID, ABANDON_ACTION_ID] as const;
 export type CardActionId = (typeof CARD_ACTION_IDS)[number];
 
 /**
@@ -94,20 +78,12 @@ export function cardBody(request: ApprovalRequest, opts: CardOptions): KnownBloc
   ];
   const compromised = compromisedBlock(request);
   if (compromised) blocks.push(compromised);
-  blocks.push(
-    fields(cardFields(request)),
-    section(`*Reason*\n${reasonText(request.reason)}`, 'ivs_reason'),
-  );
+  blocks.push(fields(cardFields(request)), section(`*Reason*\n${reasonText(request.reason)}`, 'ivs_reason'));
   const impact = impactBlock(request);
   if (impact) blocks.push(impact);
   const rotation = rotationBlock(request, opts);
   if (rotation) blocks.push(rotation);
-  blocks.push(
-    context(
-      `Intercom workspace \`${escapeBounded(op.workspace, 64)}\``,
-      `Opened ${slackDate(request.createdAt)}`,
-    ),
-  );
+  blocks.push(context(`Intercom workspace \`${escapeBounded(op.workspace, 64)}\``, `Opened ${slackDate(request.createdAt)}`));
   return blocks;
 }
 
@@ -170,9 +146,7 @@ function compromisedBlock(request: ApprovalRequest): KnownBlock | undefined {
 function rotationBlock(request: ApprovalRequest, opts: CardOptions): KnownBlock | undefined {
   const rotation = request.rotation;
   if (request.operation.action !== 'rotate' || rotation === undefined) return undefined;
-  const successor = rotation.successor
-    ? `Successor ${secretIdText(rotation.successor.id)} ${nameText(rotation.successor.name)}`
-    : 'The successor';
+  const successor = rotation.successor ? `Successor ${secretIdText(rotation.successor.id)} ${nameText(rotation.successor.name)}` : 'The successor';
   if (request.state === 'awaiting_finish') {
     const createdAt = rotation.successorCreatedAt;
     const lines = [
@@ -219,13 +193,10 @@ function pendingButtons(request: ApprovalRequest) {
   // Bounded so the dialog (300 characters) keeps the fingerprint and impact visible.
   const what = truncate(stepPlain(request), 150);
   const deletes = op.action === 'delete' || request.rotation?.step === 'retire';
-  const impactNote =
-    request.impact.length > 0 && op.action !== 'create' ? ` This leaves ${request.impact.join(', ')} with NO secret.` : '';
+  const impactNote = request.impact.length > 0 && op.action !== 'create' ? ` This leaves ${request.impact.join(', ')} with NO secret.` : '';
   // The delete of a compromised secret skips the overlap: whoever approves must know what breaks.
   const compromisedNote =
-    request.rotation?.step === 'retire' && isCompromisedRotation(op)
-      ? ' The old secret is COMPROMISED: every session signed with it breaks at once.'
-      : '';
+    request.rotation?.step === 'retire' && isCompromisedRotation(op) ? ' The old secret is COMPROMISED: every session signed with it breaks at once.' : '';
   const elements = [
     button({
       actionId: APPROVE_ACTION_ID,

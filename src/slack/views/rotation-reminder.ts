@@ -49,5 +49,8 @@ export function renderRotationReminder(reminder: RotationReminder): MessageView 
   const more = due.length > MAX_LISTED ? `…and ${due.length - MAX_LISTED} more (\`/ivs list\` shows them all). ` : '';
   blocks.push(context(`${more}The next reminder comes only while a due secret has no open rotation, and at most once per reminder interval.`));
   const ids = due.map((d) => d.secret.id).join(', ');
-  return { text: truncate(`${due.length} secret${due.length === 1 ? '' : 's'} due for rotation in ${workspace}: ${escapeBounded(ids, 300)}`, LIMITS.fallbackText), blocks };
+  return {
+    text: truncate(`${due.length} secret${due.length === 1 ? '' : 's'} due for rotation in ${workspace}: ${escapeBounded(ids, 300)}`, LIMITS.fallbackText),
+    blocks,
+  };
 }

@@ -58,14 +58,20 @@ export function renderSecretList(secrets: readonly SecretInfo[], opts: SecretLis
       section(
         `:rotating_light: *${orphans.length} ORPHAN${orphans.length === 1 ? '' : 'S'}:* ${orphans.map((s) => secretIdText(s.id)).join(', ')} ` +
           `${orphans.length === 1 ? 'was' : 'were'} created by a request but Vault holds no material, so no signer can use ` +
-          `${orphans.length === 1 ? 'it' : 'them'}. Delete ${orphans.length === 1 ? 'it' : 'them'} with ${orphans.map((o) => `\`/ivs delete ${escapeBounded(o.id, 40)}\``).slice(0, 10).join(', ')}.`,
+          `${orphans.length === 1 ? 'it' : 'them'}. Delete ${orphans.length === 1 ? 'it' : 'them'} with ${orphans
+            .map((o) => `\`/ivs delete ${escapeBounded(o.id, 40)}\``)
+            .slice(0, 10)
+            .join(', ')}.`,
         'ivs_orphans',
       ),
     );
   }
   // One block stays free for the legend.
   blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length - 1, 'secrets'));
-  const asOf = opts.listedAt === undefined ? '' : `Listed ${slackDate(opts.listedAt, `${new Date(opts.listedAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`, '{date_short_pretty} {time_secs}')}. `;
+  const asOf =
+    opts.listedAt === undefined
+      ? ''
+      : `Listed ${slackDate(opts.listedAt, `${new Date(opts.listedAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`, '{date_short_pretty} {time_secs}')}. `;
   if (!opts.material) {
     blocks.push(context(`${asOf}:warning: Vault could not be asked: material status unknown.`));
   } else {
@@ -87,11 +93,7 @@ function summaryText(secrets: readonly SecretInfo[], opts: SecretListOptions, or
   const total = `*${secrets.length}* secret${secrets.length === 1 ? '' : 's'}`;
   const dueCount = secrets.filter((s) => isDue(s, opts.rotateAfterMs, opts.now)).length;
   const due = dueCount && opts.rotateAfterMs !== undefined ? ` · :calendar: *${dueCount} due for rotation* (older than ${daysText(opts.rotateAfterMs)})` : '';
-  const vault = opts.material
-    ? orphanCount
-      ? ` · :rotating_light: ${orphanCount} orphan${orphanCount === 1 ? '' : 's'}`
-      : ''
-    : '';
+  const vault = opts.material ? (orphanCount ? ` · :rotating_light: ${orphanCount} orphan${orphanCount === 1 ? '' : 's'}` : '') : '';
   return `${total} · ${perPlatform}${vault}${due}`;
 }
 

@@ -139,7 +139,9 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
     }
     case 'succeeded': {
       if (d['state'] === 'awaiting_finish') {
-        const urgent = isCompromisedRotation(request.operation) ? ' The old secret is compromised: finish as soon as the signers use the successor (no overlap wait).' : '';
+        const urgent = isCompromisedRotation(request.operation)
+          ? ' The old secret is compromised: finish as soon as the signers use the successor (no overlap wait).'
+          : '';
         return `:arrow_right: *Step 1 done*: ${text(d, REASON_DISPLAY_MAX, 'outcome') ?? 'successor created'}.${urgent} ${requester}`;
       }
       const outcome = text(d, REASON_DISPLAY_MAX, 'outcome') ?? (request.outcome ? escapeBounded(request.outcome, REASON_DISPLAY_MAX) : undefined);

@@ -58,7 +58,10 @@ export function renderUsage(workspaces: readonly string[] = []): string {
 function workspacesLine(workspaces: readonly string[]): string[] {
   const names = workspaces.map((w) => `\`${escapeBounded(w, 64)}\``);
   if (names.length === 0) return [];
-  if (names.length === 1) return [`This channel serves the Intercom workspace ${names[0]}; a command may name it first (\`/ivs ${escapeBounded(workspaces[0] ?? '', 64)} list\`) or leave it out.`];
+  if (names.length === 1)
+    return [
+      `This channel serves the Intercom workspace ${names[0]}; a command may name it first (\`/ivs ${escapeBounded(workspaces[0] ?? '', 64)} list\`) or leave it out.`,
+    ];
   return [
     `This channel serves the Intercom workspaces ${names.join(', ')}. Name the workspace first, e.g. \`/ivs ${escapeBounded(workspaces[0] ?? '', 64)} create web Web 2027\`; ` +
       '`/ivs list` lists each in turn, and `status`, `audit`, `cancel` and `withdraw` find the workspace from the request.',

@@ -64,8 +64,25 @@ function everyRequest(): ApprovalRequest[] {
 }
 
 const EVENT_TYPES: AuditEventType[] = [
-  'requested', 'approved', 'withdrawn', 'rejected', 'cancelled', 'expired', 'executing', 'created', 'deleted', 'already_gone',
-  'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned', 'waiting', 'retrying',
+  'requested',
+  'approved',
+  'withdrawn',
+  'rejected',
+  'cancelled',
+  'expired',
+  'executing',
+  'created',
+  'deleted',
+  'already_gone',
+  'failed',
+  'rolled_back',
+  'recovered',
+  'orphan',
+  'succeeded',
+  'finish_requested',
+  'abandoned',
+  'waiting',
+  'retrying',
 ];
 
 /** An audit entry of each type with every detail field a view reads, each as long as it may be. */
@@ -77,9 +94,27 @@ function entry(type: AuditEventType, i: number): AuditEntry {
     actor: USER,
     at: NOW + i,
     detail: {
-      reason: LONG_REASON, outcome: long, why: long, note: long, name: INTERCOM_NAME, intercomId: 'x'.repeat(32), secretId: 'y'.repeat(32),
-      vaultPath: long, path: long, vaultVersion: 123456, version: 123456, holder: 'R-ZZZZZZ', approvals: 10, required: 10, step: 'retire',
-      action: 'rotate', state: 'failed', orphanRequest: 'R-YYYYYY', deleteRequest: 'R-YYYYYY', error: long, platform: 'android',
+      reason: LONG_REASON,
+      outcome: long,
+      why: long,
+      note: long,
+      name: INTERCOM_NAME,
+      intercomId: 'x'.repeat(32),
+      secretId: 'y'.repeat(32),
+      vaultPath: long,
+      path: long,
+      vaultVersion: 123456,
+      version: 123456,
+      holder: 'R-ZZZZZZ',
+      approvals: 10,
+      required: 10,
+      step: 'retire',
+      action: 'rotate',
+      state: 'failed',
+      orphanRequest: 'R-YYYYYY',
+      deleteRequest: 'R-YYYYYY',
+      error: long,
+      platform: 'android',
     },
     entryId: `1700000000000-${i}`,
     prevHash: 'a'.repeat(64),
@@ -94,7 +129,11 @@ function expectValid(surface: 'message' | 'modal', view: unknown, what: string):
 describe('every view the bot renders keeps the limits Slack documents', () => {
   it('the request card, in every state of every action (rotation steps included)', () => {
     for (const request of everyRequest()) {
-      expectValid('message', renderRequestCard(request, { now: NOW, minOverlapMs: HOUR }), `${request.operation.action} ${request.state} ${request.rotation?.step ?? ''}`);
+      expectValid(
+        'message',
+        renderRequestCard(request, { now: NOW, minOverlapMs: HOUR }),
+        `${request.operation.action} ${request.state} ${request.rotation?.step ?? ''}`,
+      );
     }
   });
 
@@ -176,7 +215,11 @@ describe('the Block Kit checker', () => {
       text: 'x',
       blocks: [
         { type: 'header', block_id: 'same', text: { type: 'plain_text', text: 'h'.repeat(151) } },
-        { type: 'actions', block_id: 'same', elements: [{ type: 'button', text: { type: 'plain_text', text: 'b'.repeat(76) }, action_id: 'a'.repeat(256), value: 'v'.repeat(2001) }] },
+        {
+          type: 'actions',
+          block_id: 'same',
+          elements: [{ type: 'button', text: { type: 'plain_text', text: 'b'.repeat(76) }, action_id: 'a'.repeat(256), value: 'v'.repeat(2001) }],
+        },
       ],
     });
     expect(problems.map((p) => p.split(':')[0])).toEqual([
@@ -189,6 +232,8 @@ describe('the Block Kit checker', () => {
   });
 
   it('refuses a block or element type it does not know the limits of', () => {
-    expect(blockKitProblems('message', { text: 'x', blocks: [{ type: 'video' }] })).toEqual(['blocks[0]: block type video is not checked here: add its limits']);
+    expect(blockKitProblems('message', { text: 'x', blocks: [{ type: 'video' }] })).toEqual([
+      'blocks[0]: block type video is not checked here: add its limits',
+    ]);
   });
 });

@@ -108,7 +108,7 @@ describe('the create modal', () => {
   });
 });
 
-describe('with Bolt\'s types', () => {
+describe("with Bolt's types", () => {
   it('reads view.state.values exactly as Bolt types them', () => {
     const values: import('@slack/bolt').ViewOutput['state']['values'] = {
       name: { name: { type: 'plain_text_input', value: 'Prod' } },

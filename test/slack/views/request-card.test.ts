@@ -70,7 +70,12 @@ describe('escaping on the card', () => {
   it('turns channel pings, mentions, fake links and & in a name and a reason into inert text', () => {
     const view = renderRequestCard(makeRequest({ operation: createOp(HOSTILE), reason: HOSTILE }), opts);
     // Markup is live only in mrkdwn (and the fallback text); plain_text shows it as typed, inertly.
-    const text = [view.text, ...textObjects(view.blocks).filter((t) => t.type === 'mrkdwn').map((t) => t.text)].join('\n');
+    const text = [
+      view.text,
+      ...textObjects(view.blocks)
+        .filter((t) => t.type === 'mrkdwn')
+        .map((t) => t.text),
+    ].join('\n');
     expectNoLiveMarkupFrom(text);
     expect(text.match(/&lt;!channel&gt;/g)?.length).toBeGreaterThanOrEqual(3); // summary, target, reason
   });
@@ -84,7 +89,10 @@ describe('escaping on the card', () => {
 
   it('shows a name in a code span, so *, _ and ~ in it cannot bold, italicise or strike the sentence around it', () => {
     const name = 'Prod* web _old~ or ~not';
-    const view = renderRequestCard(makeRequest({ operation: { action: 'delete', workspace: 'default', secretId: '102', secretName: name, platforms: ['web'], force: false } }), opts);
+    const view = renderRequestCard(
+      makeRequest({ operation: { action: 'delete', workspace: 'default', secretId: '102', secretName: name, platforms: ['web'], force: false } }),
+      opts,
+    );
     const summary = (view.blocks[1] as { text: { text: string } }).text.text;
     expect(summary).toBe('<@U111> asks to delete secret `102` `Prod* web _old~ or ~not` (web).');
     // A backtick in a name cannot end the code span early.
@@ -94,7 +102,9 @@ describe('escaping on the card', () => {
 
   it('shows bidi overrides and zero-width characters of a name made elsewhere (at Intercom) as U+FFFD, in the card and its dialogs', () => {
     const view = renderRequestCard(
-      makeRequest({ operation: { action: 'delete', workspace: 'default', secretId: '102', secretName: 'Prod\u202Ebew\u200B\u2066', platforms: ['web'], force: false } }),
+      makeRequest({
+        operation: { action: 'delete', workspace: 'default', secretId: '102', secretName: 'Prod\u202Ebew\u200B\u2066', platforms: ['web'], force: false },
+      }),
       opts,
     );
     const text = allText(view);
@@ -180,9 +190,7 @@ describe('buttons per state', () => {
   });
 
   it('exports every action id it can render', () => {
-    expect([...CARD_ACTION_IDS].sort()).toEqual(
-      [ABANDON_ACTION_ID, APPROVE_ACTION_ID, FINISH_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID].sort(),
-    );
+    expect([...CARD_ACTION_IDS].sort()).toEqual([ABANDON_ACTION_ID, APPROVE_ACTION_ID, FINISH_ACTION_ID, REJECT_ACTION_ID, WITHDRAW_ACTION_ID].sort());
   });
 });
 
@@ -247,7 +255,7 @@ describe('rotation', () => {
     expect(buttons(view).map((b) => b.action_id)).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
   });
 
-  it('step 2\'s Approve dialog keeps the successor in view whatever the length of the name', () => {
+  it("step 2's Approve dialog keeps the successor in view whatever the length of the name", () => {
     const longName = `${'<Production & Web> '.repeat(4)}[R-ABCDEF]`;
     const view = renderRequestCard(
       makeRequest({

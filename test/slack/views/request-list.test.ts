@@ -11,10 +11,7 @@ describe('the open request list', () => {
 
   it('shows one line per request: id, action, target, state, approvals and expiry', () => {
     const view = renderRequestList(
-      [
-        makeRequest({ approvals: ['U222'], approvalsRequired: 2 }),
-        makeRequest({ id: 'R-ABCDEF', operation: rotateOp, state: 'awaiting_finish' }),
-      ],
+      [makeRequest({ approvals: ['U222'], approvalsRequired: 2 }), makeRequest({ id: 'R-ABCDEF', operation: rotateOp, state: 'awaiting_finish' })],
       { now: NOW },
     );
     const text = allText(view);

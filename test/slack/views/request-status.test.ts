@@ -9,7 +9,7 @@ function entry(type: AuditEntry['type'], actor: string | undefined, detail: Audi
 }
 
 describe('/ivs status', () => {
-  it('shows the request\'s details and its history, without buttons', () => {
+  it("shows the request's details and its history, without buttons", () => {
     const request = makeRequest({ approvals: ['U222'], approvalsRequired: 2, card: { channel: 'C111', ts: '1.2' } });
     const view = renderRequestStatus(request, {
       now: NOW,

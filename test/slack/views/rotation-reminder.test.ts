@@ -74,7 +74,9 @@ describe('a compromised rotation', () => {
       ...overrides,
     });
   const approveDialog = (request: ApprovalRequest) => {
-    const blocks = renderRequestCard(request, { now: NOW, minOverlapMs: 3_600_000 }).blocks as Array<{ elements?: Array<{ action_id?: string; confirm?: { text: { text: string } } }> }>;
+    const blocks = renderRequestCard(request, { now: NOW, minOverlapMs: 3_600_000 }).blocks as Array<{
+      elements?: Array<{ action_id?: string; confirm?: { text: { text: string } } }>;
+    }>;
     return blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'ivs_approve')?.confirm?.text.text ?? '';
   };
 
@@ -86,7 +88,9 @@ describe('a compromised rotation', () => {
   });
 
   it("its delete step's Approve dialog says every session signed with the old secret breaks at once, whatever the name's length", () => {
-    const retire = compromised({ rotation: { step: 'retire', successor: { id: '205', name: 'x', createdAt: 0 }, successorCreatedAt: NOW, finishRequestedBy: 'U222' } });
+    const retire = compromised({
+      rotation: { step: 'retire', successor: { id: '205', name: 'x', createdAt: 0 }, successorCreatedAt: NOW, finishRequestedBy: 'U222' },
+    });
     const dialog = approveDialog(retire);
     expect(dialog).toMatch(/COMPROMISED: every session signed with it breaks at once/);
     expect(dialog).toMatch(/Fingerprint/);
@@ -96,27 +100,40 @@ describe('a compromised rotation', () => {
   });
 
   it('may be finished at once: the card does not ask to wait for the overlap', () => {
-    const waiting = compromised({ state: 'awaiting_finish', rotation: { step: 'successor', successor: { id: '205', name: 'x', createdAt: 0 }, successorCreatedAt: NOW } });
+    const waiting = compromised({
+      state: 'awaiting_finish',
+      rotation: { step: 'successor', successor: { id: '205', name: 'x', createdAt: 0 }, successorCreatedAt: NOW },
+    });
     expect(allText(renderRequestCard(waiting, { now: NOW, minOverlapMs: 3_600_000 }))).toMatch(/Finishing is allowed now/);
   });
 });
 
 describe('nudges in the thread', () => {
   it('a waiting approval mentions groups as subteam and users as users, and nothing else live', () => {
-    const text = renderThreadEvent(makeRequest(), { requestId: 'R-7F3K2Q', type: 'approval_reminder', at: NOW, detail: { approvers: `U222 S0OPS ${HOSTILE}` } });
+    const text = renderThreadEvent(makeRequest(), {
+      requestId: 'R-7F3K2Q',
+      type: 'approval_reminder',
+      at: NOW,
+      detail: { approvers: `U222 S0OPS ${HOSTILE}` },
+    });
     expect(text).toContain('<@U222>');
     expect(text).toContain('<!subteam^S0OPS>');
     expect(text).not.toContain('<!channel>');
   });
 
   it('a stalled rotation mentions its requester and says both secrets are active', () => {
-    const text = renderThreadEvent(makeRequest({ operation: { action: 'rotate', workspace: 'default', secretId: '102', secretName: 'x', platforms: ['web'] } }), {
-      requestId: 'R-7F3K2Q',
-      type: 'finish_reminder',
-      at: NOW,
-      detail: { waitingMs: 4 * DAY, successorId: '205' },
-    });
-    expect(text).toMatch(/^`default` · :alarm_clock: <@U111>: this rotation has been waiting to be finished for 4 days\. \*Both secrets are still active\* \(`102` and its successor `205`\)/);
+    const text = renderThreadEvent(
+      makeRequest({ operation: { action: 'rotate', workspace: 'default', secretId: '102', secretName: 'x', platforms: ['web'] } }),
+      {
+        requestId: 'R-7F3K2Q',
+        type: 'finish_reminder',
+        at: NOW,
+        detail: { waitingMs: 4 * DAY, successorId: '205' },
+      },
+    );
+    expect(text).toMatch(
+      /^`default` · :alarm_clock: <@U111>: this rotation has been waiting to be finished for 4 days\. \*Both secrets are still active\* \(`102` and its successor `205`\)/,
+    );
     expect(text).toMatch(/Finish rotation.*Abandon/);
   });
 });

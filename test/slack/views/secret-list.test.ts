@@ -26,9 +26,7 @@ describe('the secret list', () => {
       material: new Map([['102', 'present']]),
     });
     const text = allText(view);
-    expect(text).toContain(
-      `\`102\` · \`Production Web\` · web, ios · created 3 days ago (<!date^${nowS - 3 * DAY_S}^{date_short_pretty} {time}|`,
-    );
+    expect(text).toContain(`\`102\` · \`Production Web\` · web, ios · created 3 days ago (<!date^${nowS - 3 * DAY_S}^{date_short_pretty} {time}|`);
     expect(text).toContain(':white_check_mark: in Vault');
     expect(text).toContain('*1* secret · web: *1* · ios: *1* · android: *0*');
     expect(view.text).toBe('1 identity verification secret in default');
@@ -36,10 +34,14 @@ describe('the secret list', () => {
   });
 
   it('says NOT in Vault and deleted in Vault for secrets made outside the bot, without calling them orphans', () => {
-    const view = renderSecretList(
-      [secret('1', 'Legacy', ['web'], 400), secret('2', 'Old', ['ios'], 10)],
-      { now: NOW, workspace: 'default', material: new Map<string, MaterialStatus>([['1', 'missing'], ['2', 'deleted']]) },
-    );
+    const view = renderSecretList([secret('1', 'Legacy', ['web'], 400), secret('2', 'Old', ['ios'], 10)], {
+      now: NOW,
+      workspace: 'default',
+      material: new Map<string, MaterialStatus>([
+        ['1', 'missing'],
+        ['2', 'deleted'],
+      ]),
+    });
     const text = allText(view);
     expect(text).toContain('`1` · `Legacy` · web · created 1 year ago');
     expect(text).toContain(':warning: *NOT in Vault*');
@@ -48,10 +50,14 @@ describe('the secret list', () => {
   });
 
   it('flags an orphan (a request id in the name, no material) loudly, in the line, a banner and the fallback', () => {
-    const view = renderSecretList(
-      [secret('102', 'Production Web', ['web'], 30), secret('205', 'Production Web [R-7F3K2Q]', ['web'], 0)],
-      { now: NOW, workspace: 'default', material: new Map<string, MaterialStatus>([['102', 'present'], ['205', 'missing']]) },
-    );
+    const view = renderSecretList([secret('102', 'Production Web', ['web'], 30), secret('205', 'Production Web [R-7F3K2Q]', ['web'], 0)], {
+      now: NOW,
+      workspace: 'default',
+      material: new Map<string, MaterialStatus>([
+        ['102', 'present'],
+        ['205', 'missing'],
+      ]),
+    });
     const text = allText(view);
     expect(text).toContain(':rotating_light: *NOT in Vault — ORPHAN*');
     expect(text).toContain(':rotating_light: *1 ORPHAN:* `205` was created by a request but Vault holds no material');
@@ -87,9 +93,7 @@ describe('the secret list', () => {
   });
 
   it('with 60 long-named secrets splits into sections within Slack limits and shows every secret', () => {
-    const many = Array.from({ length: 60 }, (_, i) =>
-      secret(String(1000 + i), `${'&<>'.repeat(40)} ${i}`, ['web', 'ios', 'android'], i),
-    );
+    const many = Array.from({ length: 60 }, (_, i) => secret(String(1000 + i), `${'&<>'.repeat(40)} ${i}`, ['web', 'ios', 'android'], i));
     const material = new Map<string, MaterialStatus>(many.map((s) => [s.id, 'present']));
     const view = renderSecretList(many, { now: NOW, workspace: 'default', material });
     expectWithinSlackLimits(view);

@@ -36,33 +36,33 @@ describe('thread replies', () => {
     );
   });
 
-  it('approved falls back to the request\'s count when the event has none', () => {
+  it("approved falls back to the request's count when the event has none", () => {
     expect(reply(makeRequest({ approvals: ['U222'] }), event('approved', {}, 'U222'))).toContain('(1/1)');
   });
 
   it('rejected: by whom and why, mentioning the requester', () => {
-    expect(reply(request, event('rejected', { reason: 'not in the freeze' }, 'U333'))).toBe(
-      ':no_entry: Rejected by <@U333>: not in the freeze <@U111>',
-    );
+    expect(reply(request, event('rejected', { reason: 'not in the freeze' }, 'U333'))).toBe(':no_entry: Rejected by <@U333>: not in the freeze <@U111>');
   });
 
   it('expired and cancelled mention the requester', () => {
-    expect(reply(request, event('expired'))).toBe(
-      ':hourglass: Expired without enough approvals (0/2); nothing was done. <@U111>',
-    );
+    expect(reply(request, event('expired'))).toBe(':hourglass: Expired without enough approvals (0/2); nothing was done. <@U111>');
     expect(reply(request, event('cancelled', {}, 'U111'))).toBe(':heavy_multiplication_x: Cancelled by <@U111>; nothing was done.');
   });
 
   it('executing names the step and a takeover', () => {
-    expect(reply(request, event('executing', { step: 'delete', recovering: true }))).toBe(
-      ':gear: Executing `delete` (taking over an interrupted execution)…',
-    );
+    expect(reply(request, event('executing', { step: 'delete', recovering: true }))).toBe(':gear: Executing `delete` (taking over an interrupted execution)…');
   });
 
   it('created: Intercom id, Vault path and version, never anything else from the detail', () => {
     const line = reply(
       makeRequest({ operation: createOp() }),
-      event('created', { intercomId: '205', name: 'Production Web [R-7F3K2Q]', vaultPath: 'secret/data/intercom/identity-verification/default/secrets/205', vaultVersion: 1, secret: 'MATERIAL' }),
+      event('created', {
+        intercomId: '205',
+        name: 'Production Web [R-7F3K2Q]',
+        vaultPath: 'secret/data/intercom/identity-verification/default/secrets/205',
+        vaultVersion: 1,
+        secret: 'MATERIAL',
+      }),
     );
     expect(line).toBe(
       ':key: Created Intercom secret `205` `Production Web [R-7F3K2Q]`. Material stored in Vault at `secret/data/intercom/identity-verification/default/secrets/205` (version 1).',
@@ -103,16 +103,32 @@ describe('thread replies', () => {
   it('finish requested and abandoned name the person', () => {
     const rotation = makeRequest({ operation: rotateOp });
     expect(reply(rotation, event('finish_requested', {}, 'U444'))).toContain(':arrow_forward: <@U444> asked to finish the rotation');
-    expect(reply(rotation, event('abandoned', {}, 'U444'))).toBe(
-      ':octagonal_sign: <@U444> abandoned the rotation; both secrets are kept. <@U111>',
-    );
+    expect(reply(rotation, event('abandoned', {}, 'U444'))).toBe(':octagonal_sign: <@U444> abandoned the rotation; both secrets are kept. <@U111>');
   });
 
   it('has a line for every event type', () => {
     const types: AuditEventType[] = [
-      'requested', 'approved', 'withdrawn', 'rejected', 'cancelled', 'expired', 'executing', 'created', 'deleted',
-      'already_gone', 'failed', 'rolled_back', 'recovered', 'orphan', 'succeeded', 'finish_requested', 'abandoned', 'waiting', 'retrying',
-      'finish_reminder', 'approval_reminder',
+      'requested',
+      'approved',
+      'withdrawn',
+      'rejected',
+      'cancelled',
+      'expired',
+      'executing',
+      'created',
+      'deleted',
+      'already_gone',
+      'failed',
+      'rolled_back',
+      'recovered',
+      'orphan',
+      'succeeded',
+      'finish_requested',
+      'abandoned',
+      'waiting',
+      'retrying',
+      'finish_reminder',
+      'approval_reminder',
     ];
     for (const t of types) expect(reply(request, event(t, {}, 'U222')).length).toBeGreaterThan(10);
   });

@@ -14,7 +14,7 @@ describe('usage', () => {
     expect(renderUsage()).not.toMatch(/[<>]/);
   });
 
-  it('gives one command\'s syntax for an error message', () => {
+  it("gives one command's syntax for an error message", () => {
     expect(usageOf('cancel')).toBe('Usage: `/ivs cancel &lt;request-id&gt;`');
   });
 
