@@ -176,29 +176,33 @@ export interface RequestStore {
 
 // ---------------------------------------------------------------------------------------------
 
-export type AuditEventType =
-  | 'requested'
-  | 'approved'
-  | 'withdrawn'
-  | 'rejected'
-  | 'cancelled'
-  | 'expired'
-  | 'executing'
-  | 'created'
-  | 'deleted'
-  | 'already_gone'
-  | 'failed'
-  | 'rolled_back'
-  | 'recovered'
-  | 'orphan'
-  | 'succeeded'
-  | 'finish_requested'
-  | 'abandoned'
-  | 'waiting'
-  | 'retrying'
+/** Every audit event type, in the order of a request's life; the one list the readers check against. */
+export const AUDIT_EVENT_TYPES = [
+  'requested',
+  'approved',
+  'withdrawn',
+  'rejected',
+  'cancelled',
+  'expired',
+  'executing',
+  'created',
+  'deleted',
+  'already_gone',
+  'failed',
+  'rolled_back',
+  'recovered',
+  'orphan',
+  'succeeded',
+  'finish_requested',
+  'abandoned',
+  'waiting',
+  'retrying',
   // SPEC §10 nudges in the thread: a rotation waiting to be finished, a request waiting for approvers.
-  | 'finish_reminder'
-  | 'approval_reminder';
+  'finish_reminder',
+  'approval_reminder',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export interface AuditEvent {
   readonly requestId: RequestId;

@@ -1,7 +1,7 @@
 import type { RedisClient } from './connection';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../core/errors';
-import type { AuditEntry, AuditEvent, AuditEventType, AuditLog } from '../core/ports';
+import { AUDIT_EVENT_TYPES, type AuditEntry, type AuditEvent, type AuditEventType, type AuditLog } from '../core/ports';
 import { GENESIS_HASH, chainHash, verifyChain } from './audit-chain';
 import { toStoreError } from './store-error';
 
@@ -131,29 +131,7 @@ function checkDetail(detail: AuditEvent['detail']): void {
   }
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<AuditEventType>([
-  'requested',
-  'approved',
-  'withdrawn',
-  'rejected',
-  'cancelled',
-  'expired',
-  'executing',
-  'created',
-  'deleted',
-  'already_gone',
-  'failed',
-  'rolled_back',
-  'recovered',
-  'orphan',
-  'succeeded',
-  'finish_requested',
-  'abandoned',
-  'waiting',
-  'retrying',
-  'finish_reminder',
-  'approval_reminder',
-]);
+const EVENT_TYPES: ReadonlySet<string> = new Set<AuditEventType>(AUDIT_EVENT_TYPES);
 
 function parseEntry(entryId: string, flat: string[]): AuditEntry | { entryId: string; malformed: string } {
   const f: Record<string, string> = {};

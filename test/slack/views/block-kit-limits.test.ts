@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEntry, AuditEventType } from '../../../src/core/ports';
+import { AUDIT_EVENT_TYPES, type AuditEntry, type AuditEventType } from '../../../src/core/ports';
 import { FINAL_STATES, OPEN_STATES, type ApprovalRequest, type Operation } from '../../../src/core/request';
 import { planOperation } from '../../../src/core/plan';
 import type { SecretInfo } from '../../../src/core/types';
@@ -63,27 +63,7 @@ function everyRequest(): ApprovalRequest[] {
   return out;
 }
 
-const EVENT_TYPES: AuditEventType[] = [
-  'requested',
-  'approved',
-  'withdrawn',
-  'rejected',
-  'cancelled',
-  'expired',
-  'executing',
-  'created',
-  'deleted',
-  'already_gone',
-  'failed',
-  'rolled_back',
-  'recovered',
-  'orphan',
-  'succeeded',
-  'finish_requested',
-  'abandoned',
-  'waiting',
-  'retrying',
-];
+const EVENT_TYPES: readonly AuditEventType[] = AUDIT_EVENT_TYPES;
 
 /** An audit entry of each type with every detail field a view reads, each as long as it may be. */
 function entry(type: AuditEventType, i: number): AuditEntry {

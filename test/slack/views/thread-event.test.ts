@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent, AuditEventType } from '../../../src/core/ports';
+import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../../../src/core/ports';
 import { renderThreadEvent } from '../../../src/slack/views/thread-event';
 import { createOp, expectNoLiveMarkupFrom, HOSTILE, makeRequest, NOW, rotateOp } from './fixtures';
 
@@ -107,29 +107,7 @@ describe('thread replies', () => {
   });
 
   it('has a line for every event type', () => {
-    const types: AuditEventType[] = [
-      'requested',
-      'approved',
-      'withdrawn',
-      'rejected',
-      'cancelled',
-      'expired',
-      'executing',
-      'created',
-      'deleted',
-      'already_gone',
-      'failed',
-      'rolled_back',
-      'recovered',
-      'orphan',
-      'succeeded',
-      'finish_requested',
-      'abandoned',
-      'waiting',
-      'retrying',
-      'finish_reminder',
-      'approval_reminder',
-    ];
+    const types: readonly AuditEventType[] = AUDIT_EVENT_TYPES;
     for (const t of types) expect(reply(request, event(t, {}, 'U222')).length).toBeGreaterThan(10);
   });
 
