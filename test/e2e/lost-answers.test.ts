@@ -100,6 +100,8 @@ describe('Redis answers lost on the way back from reject, cancel and withdraw', 
 
   it('a cancel that landed: the requester is told it is cancelled, and the audit stream and card say so', async () => {
     const { id, card } = await openRequest(world, 'create web Lost Cancel', REQUESTER, bot);
+    // The card's own delivery steps also carry the id and the requester: let them finish first.
+    await outboxDrained(world, bot);
     const lost = proxy.loseAnswerTo(id, REQUESTER);
     const answer = await bot.command(`cancel ${id}`);
     await lost;
