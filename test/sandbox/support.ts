@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { startSandbox, type Sandbox } from '../../sandbox/server/sandbox';
+import type { ApiMessage } from '../../sandbox/server/slack-world';
 
 /** A client for the sandbox's control API, as the page and demos use it. */
 export interface Client {
@@ -22,19 +23,8 @@ export function client(url: string): Client {
   };
 }
 
-export interface Message {
-  ts: string;
-  user: string;
-  userName: string;
-  isBot: boolean;
-  text?: string;
-  blocks?: unknown[];
-  ephemeral: boolean;
-  edited: boolean;
-  replyCount: number;
-  threadTs?: string;
-  isCommand?: boolean;
-}
+/** A message as the control API answers it: the server's own type, so the two cannot drift. */
+export type Message = ApiMessage;
 
 /** Polls until `probe` returns something, or fails naming what it waited for. */
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
