@@ -36,6 +36,12 @@ export type FaultName = (typeof FAULT_NAMES)[number];
  */
 export const SANDBOX_SETTINGS = { IVS_MIN_OVERLAP: '5m', IVS_REQUEST_TTL: '30m' } as const;
 
+/**
+ * `rotate_after` per workspace (SPEC §10): us's 400-day-old "Production Web" is due, so the rotation
+ * reminder and its Rotate button show in #ops from the start; eu has no policy, as a workspace may.
+ */
+export const SANDBOX_ROTATE_AFTER: Readonly<Partial<Record<WorkspaceName, string>>> = { us: '365d' };
+
 /** The environment variable holding each workspace's Intercom token (`token_env` in the file). */
 const tokenEnv = (name: WorkspaceName) => `INTERCOM_TOKEN_${name.toUpperCase()}`;
 
@@ -55,6 +61,8 @@ export function workspacesYaml(urls: Readonly<Record<WorkspaceName, string>>): s
       `    request_ttl: ${SANDBOX_SETTINGS.IVS_REQUEST_TTL}`,
       `    min_overlap: ${SANDBOX_SETTINGS.IVS_MIN_OVERLAP}`,
     );
+    const rotateAfter = SANDBOX_ROTATE_AFTER[name];
+    if (rotateAfter) lines.push(`    rotate_after: ${rotateAfter}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -87,6 +87,33 @@ describe('the sandbox', () => {
     expect(sandbox.startupMs).toBeLessThan(30_000);
   });
 
+  it('the rotation reminder: us’s 400-day-old Production Web is due (rotate_after 365d); Rotate is refused to mallory and opens the rotation for alice', async () => {
+    const reminder = await until('the rotation reminder in #ops', async () =>
+      (await messages(api, 'alice')).find((m) => m.isBot && /due for rotation in us/.test(m.text ?? '')),
+    );
+    const old = (await intercomSecrets()).find((s) => s.name === 'Production Web');
+    if (!old) throw new Error('seeded secret missing');
+    expect(everything(reminder)).toContain('400 days old');
+    expect(everything(reminder)).toContain(`${old.id}`);
+    // Nothing in eu is older than a year, and eu has no policy: no reminder in #ops-eu.
+    expect((await messages(api, 'alice', 'ops-eu')).some((m) => /due for rotation/.test(m.text ?? ''))).toBe(false);
+
+    await api.post('/api/click', { as: 'mallory', channel: 'ops', ts: reminder.ts, button: 'Rotate' });
+    await until('mallory’s refusal', async () => (await messages(api, 'mallory')).find((m) => m.ephemeral && /cannot open requests/.test(everything(m))));
+
+    const before = new Set((await messages(api, 'alice')).map((m) => m.ts));
+    await api.post('/api/click', { as: 'alice', channel: 'ops', ts: reminder.ts, button: 'Rotate' });
+    const card = await until('the rotation’s card', async () =>
+      (await messages(api, 'alice')).find((m) => !before.has(m.ts) && m.isBot && !m.ephemeral && /R-[0-9A-Z]{6}/.test(everything(m))),
+    );
+    expect(everything(card)).toContain('<@U0ALICE>');
+    expect(everything(card)).toMatch(/[Rr]otat/);
+    // Leave the world as it was for the rotation test below: alice cancels it.
+    const id = /R-[0-9A-Z]{6}/.exec(everything(card))?.[0] ?? '';
+    await api.post('/api/command', { as: 'alice', channel: 'ops', text: `/ivs cancel ${id}` });
+    await replyMatching(api, card, 'alice', /[Cc]ancelled/);
+  }, 60_000);
+
   it('in #ops-eu: alice creates, bob approves, the secret is only in the eu Intercom and under …/eu/secrets/<id>; /ivs list in #ops lists only us', async () => {
     const usBefore = await intercomSecrets('us');
     const { id, card } = await openRequest(api, 'alice', '/ivs create web Demo', 'ops-eu');
@@ -419,7 +446,9 @@ describe('the sandbox', () => {
     expect(reset.body.clock.skippedMs).toBe(0);
     expect(Object.values(reset.body.faults).some(Boolean)).toBe(false);
     expect(reset.body.replicas.every((r) => r.alive)).toBe(true);
-    expect(await messages(api, 'alice')).toEqual([]);
+    // The fresh replicas post the seeded world's rotation reminder again (its claim went with Redis), and nothing else.
+    await until('the rotation reminder after the reset', async () => (await messages(api, 'alice')).find((m) => /due for rotation in us/.test(m.text ?? '')));
+    expect((await messages(api, 'alice')).map((m) => m.text)).toEqual([expect.stringMatching(/^1 secret due for rotation in us: /)]);
     expect((await intercomSecrets()).map((s) => s.name)).toEqual([
       'Production Web',
       'Production Web 2026',

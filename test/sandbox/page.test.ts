@@ -204,11 +204,14 @@ describe('the sandbox page, in a real Chromium', () => {
   );
 
   it(
-    'a rotation: bob approves the successor, time is skipped past IVS_MIN_OVERLAP, alice finishes, bob approves the delete; Vault moves current/web and marks the old secret deleted',
+    'a rotation from the reminder’s Rotate button: bob approves the successor, time is skipped past IVS_MIN_OVERLAP, alice finishes, bob approves the delete; Vault moves current/web and marks the old secret deleted',
     async () => {
       await ui.actAs('alice');
-      const { card, id } = await ui.request('/ivs rotate 100 -- yearly rotation');
+      const reminder = ui.channelMessages().filter({ hasText: 'Secrets due for rotation' }).first();
+      await ui.see(reminder, '400 days old');
+      const { card, id } = await ui.opensCard(() => ui.press(reminder, 'Rotate'), 'Rotate on the reminder');
       await ui.see(card, 'Rotate secret');
+      await ui.see(card, 'Production Web');
       await ui.actAs('bob');
       await ui.press(card, 'Approve');
       await ui.see(card, 'Finish rotation', 60_000);

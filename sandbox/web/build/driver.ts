@@ -51,15 +51,20 @@ export class PageDriver {
   }
 
   /** Types a command that opens a request and waits for its new card. */
-  async request(command: string): Promise<{ card: Locator; id: string }> {
+  request(command: string): Promise<{ card: Locator; id: string }> {
+    return this.opensCard(() => this.type(command), `"${command}"`);
+  }
+
+  /** Does `act` (a command typed, a button pressed) and waits for the new request card it opens. */
+  async opensCard(act: () => Promise<void>, what: string): Promise<{ card: Locator; id: string }> {
     const before = new Set(await this.cardIds());
-    await this.type(command);
+    await act();
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     for (;;) {
       const fresh = (await this.cardIds()).filter((id) => !before.has(id));
       const id = fresh[fresh.length - 1];
       if (id) return { card: this.card(id), id };
-      if (Date.now() > deadline) throw new Error(`No new request card appeared after "${command}".`);
+      if (Date.now() > deadline) throw new Error(`No new request card appeared after ${what}.`);
       await this.page.waitForTimeout(100);
     }
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox:screenshots`: starts a sandbox, walks the README's "Try it" in headless Chromium
- * and writes docs/screenshots/*.png (request, refusal, approval, Vault panel, a fault, the eu workspace). Made by a
+ * and writes docs/screenshots/*.png (the rotation reminder, request, refusal, approval, Vault panel, a fault, the eu workspace). Made by a
  * script so they stay true to the page; look at them after a change to the page.
  */
 import { mkdir } from 'node:fs/promises';
@@ -26,6 +26,11 @@ async function main(): Promise<void> {
       process.stdout.write(`docs/screenshots/${name}.png\n`);
     };
     await ui.open(sandbox.url);
+
+    // 0. What greets a new user: us's year-old secret is due, and the reminder offers Rotate.
+    await ui.actAs('alice');
+    await ui.see(ui.channelMessages().first(), 'due for rotation');
+    await shot('0-reminder');
 
     // 1. alice asks for a new web secret: the card, with its fingerprint and buttons.
     await ui.actAs('alice');
