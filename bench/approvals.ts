@@ -14,6 +14,12 @@ export interface ApprovalSample {
   readonly clickToSucceededMs: number;
   /** The double calls on the way, by kind. */
   readonly calls: ReadonlyMap<string, number>;
+  /**
+   * Where the time went, ms from the click to each landmark the doubles see: the click's HTTP
+   * answer (Bolt's ack), the Vault preflight, Intercom's create, the material's write. Between two
+   * landmarks lie the bot's Redis steps and the doubles' own round trip of the earlier call.
+   */
+  readonly phases: { readonly ackMs: number; readonly preflightMs: number; readonly createMs: number };
 }
 
 const SECRETS_PREFIX = 'secret/data/intercom/identity-verification/default/secrets/';
@@ -36,14 +42,30 @@ export async function approvalRun(world: BenchWorld, rtt: DoubleRtt, count: numb
     const intercomFrom = intercom.calls.length;
     const vaultFrom = vault.calls[vault.calls.length - 1]?.seq ?? 0;
     let written: { at: number; seq: number; slackTo: number; intercomTo: number } | undefined;
+    let preflightAt = Number.NaN;
+    let createAt = Number.NaN;
+    // waitFor first looks through the calls made so far: only one made from now on counts.
+    let armed = false;
+    const created = intercom.waitFor(
+      'create',
+      () => {
+        if (!armed) return false;
+        createAt = performance.now();
+        return true;
+      },
+      15_000,
+    );
+    armed = true;
     const write = vault.waitFor((c) => {
+      if (c.seq > vaultFrom && c.path === 'sys/capabilities-self' && Number.isNaN(preflightAt)) preflightAt = performance.now();
       if (c.seq <= vaultFrom || c.method !== 'POST' || !c.path.startsWith(SECRETS_PREFIX)) return false;
       written = { at: performance.now(), seq: c.seq, slackTo: slack.calls.length, intercomTo: intercom.calls.length };
       return true;
     }, 15_000);
     const t0 = performance.now();
     const rid = await approveClick(slack, bot.url, request, APPROVER_2);
-    await write;
+    const ackMs = performance.now() - t0;
+    await Promise.all([write, created]);
     const done = await threadReply(slack, request, /Succeeded|Failed/, slackFrom, rid);
     const t2 = performance.now();
     if (!/Succeeded/.test(String(done.args['text']))) throw new Error(`${request.id} did not succeed: ${String(done.args['text'])}`);
@@ -62,7 +84,14 @@ export async function approvalRun(world: BenchWorld, rtt: DoubleRtt, count: numb
     for (const c of vault.calls.filter((v) => v.seq > vaultFrom && v.seq < w.seq)) tally(kindOfVaultCall(c.method, c.path), `vault ${c.method} ${c.path}`);
 
     const clickToVaultMs = w.at - t0;
-    samples.push({ clickToVaultMs, doublesMs, overheadMs: clickToVaultMs - doublesMs, clickToSucceededMs: t2 - t0, calls });
+    samples.push({
+      clickToVaultMs,
+      doublesMs,
+      overheadMs: clickToVaultMs - doublesMs,
+      clickToSucceededMs: t2 - t0,
+      calls,
+      phases: { ackMs, preflightMs: preflightAt - t0, createMs: createAt - t0 },
+    });
   }
   return samples;
 }

@@ -42,6 +42,7 @@ export async function startCommandCounter(url: string): Promise<CommandCounter> 
       return;
     }
     recording.roundTrips += 1;
+    if (process.env['BENCH_REDIS_TRACE']) process.stderr.write(`redis: ${name} ${name === 'evalsha' ? (args[3] ?? '') : (args[1] ?? '')}\n`);
     recording.byCommand[name] = (recording.byCommand[name] ?? 0) + 1;
   });
 

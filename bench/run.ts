@@ -38,6 +38,13 @@ const settings = {
   deliveryPerChannel: setting('BENCH_DELIVERY_PER_CHANNEL', 50, 1),
 };
 
+/** BENCH_SECTIONS=2,3: run only those report sections (a quicker look at one number); unset: all of them. */
+const onlySections = (process.env['BENCH_SECTIONS'] ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter((x) => x !== '');
+const runs = (n: number): boolean => onlySections.length === 0 || onlySections.includes(String(n));
+
 /** Targets from issues 6 and 14 (with Slack out of the execution's path, the approval overhead target is 10 ms). */
 const TARGET = {
   throughputRatio: 0.7,
@@ -355,6 +362,18 @@ function reportApprovals(samples: ApprovalSample[], rtt: Awaited<ReturnType<type
       ],
     ),
   );
+  log("   where the time goes (ms after the click; each span holds the bot's steps and the doubles' answer to the call before it):");
+  log(
+    table(
+      ['span', 'p50', 'p95'],
+      [
+        ['click → click acked (Bolt)', col((s) => s.phases.ackMs)],
+        ['click → Vault preflight arrives', col((s) => s.phases.preflightMs)],
+        ['preflight → Intercom create arrives', col((s) => s.phases.createMs - s.phases.preflightMs)],
+        ['create → material write arrives', col((s) => s.clickToVaultMs - s.phases.createMs)],
+      ].map(([name, xs]) => [name as string, ms(median(xs as number[])), ms(percentile(xs as number[], 95))]),
+    ),
+  );
   const overhead = median(col((s) => s.overheadMs));
   verdicts.push({
     measure: 'bot overhead per approval',
@@ -394,29 +413,37 @@ async function main(): Promise<void> {
     await checkPathsUnderTest(world);
 
     section = 1;
-    reportAck(await ackPhase(world), verdicts);
+    if (runs(1)) reportAck(await ackPhase(world), verdicts);
 
-    progress(`memory: ${settings.memoryWarmup} mixed commands to warm up, then ${settings.memoryCommands} measured`);
     section = 4;
-    reportMemory(
-      cold,
-      await memoryRun(world.slack, world.bot, settings.memoryCommands, settings.memoryStep, settings.concurrency, settings.memoryWarmup),
-      verdicts,
-    );
+    if (runs(4)) {
+      progress(`memory: ${settings.memoryWarmup} mixed commands to warm up, then ${settings.memoryCommands} measured`);
+      reportMemory(
+        cold,
+        await memoryRun(world.slack, world.bot, settings.memoryCommands, settings.memoryStep, settings.concurrency, settings.memoryWarmup),
+        verdicts,
+      );
+    }
 
-    progress(`redis: ${settings.redisRepeats} × help, open, non-decisive and decisive approve`);
     section = 3;
-    reportRedis(await redisRun(world, settings.redisRepeats), verdicts);
+    if (runs(3)) {
+      progress(`redis: ${settings.redisRepeats} × help, open, non-decisive and decisive approve`);
+      reportRedis(await redisRun(world, settings.redisRepeats), verdicts);
+    }
 
-    progress("approvals: measuring the doubles' own latency");
-    const rtt = await measureDoubleRtt(world, CHANNEL);
-    progress(`approvals: ${settings.approvals} create requests approved one after another`);
     section = 2;
-    reportApprovals(await approvalRun(world, rtt, settings.approvals), rtt, verdicts);
+    if (runs(2)) {
+      progress("approvals: measuring the doubles' own latency");
+      const rtt = await measureDoubleRtt(world, CHANNEL);
+      progress(`approvals: ${settings.approvals} create requests approved one after another`);
+      reportApprovals(await approvalRun(world, rtt, settings.approvals), rtt, verdicts);
+    }
 
-    progress(`delivery: ${settings.deliveryChannels} × ${settings.deliveryPerChannel} thread replies through the outbox`);
     section = 5;
-    reportDelivery(await deliveryRun(world, settings.deliveryChannels, settings.deliveryPerChannel), verdicts);
+    if (runs(5)) {
+      progress(`delivery: ${settings.deliveryChannels} × ${settings.deliveryPerChannel} thread replies through the outbox`);
+      reportDelivery(await deliveryRun(world, settings.deliveryChannels, settings.deliveryPerChannel), verdicts);
+    }
 
     for (const n of [...sections.keys()].sort()) {
       for (const line of sections.get(n) ?? []) out(line);
