@@ -118,13 +118,15 @@ export class Executor {
     );
     renewal.unref();
 
+    // Not awaited before the step starts: the Journal records the request's events in order (this
+    // one before the step's own), and Intercom and Vault need nothing of it. Awaited before the run
+    // ends, so a drain on SIGTERM also waits for it.
+    const told = journal.tell(request, {
+      type: recovering ? 'recovered' : 'executing',
+      at: clock.now(),
+      detail: recovering ? { note: 'took over after the previous executor stopped' } : { step: request.rotation?.step ?? request.operation.action },
+    });
     try {
-      await journal.tell(request, {
-        type: recovering ? 'recovered' : 'executing',
-        at: clock.now(),
-        detail: recovering ? { note: 'took over after the previous executor stopped' } : { step: request.rotation?.step ?? request.operation.action },
-      });
-
       const takeovers = Number(request.progress['takeovers'] ?? '0');
       // Only a step that may have sent something (a breadcrumb says so, or a takeover already had to
       // look at Intercom) gives up: one that never started waits, bounded by the request's expiry,
@@ -153,6 +155,7 @@ export class Executor {
       await this.recordOutcome(request, result);
     } finally {
       clearInterval(renewal);
+      await told;
     }
   }
 

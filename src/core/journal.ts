@@ -1,11 +1,17 @@
 import type { ApprovalRequest } from './request';
 import type { AuditEvent, AuditLog, Log, Notice, Outbox } from './ports';
+import type { RequestId } from './types';
 
 /**
  * Tells one event everywhere it must be told: the audit stream (and its `audit: true` log line), and
  * the outbox (the card's thread, and the card itself), both in Redis. The state change already
  * happened atomically in the store; Slack gets it later from the outbox, so nothing here waits for
  * Slack. A failure to record is logged, never allowed to undo or repeat the change.
+ *
+ * A request's events are recorded one after another, in the order they were told, whoever awaits
+ * them: so a step that goes on without waiting for its event to be recorded (an execution does not
+ * wait for "approved" or "executing" on its way to Vault) cannot overtake it in the audit stream
+ * or in the thread.
  */
 export class Journal {
   constructor(
@@ -14,7 +20,22 @@ export class Journal {
     private readonly log: Log,
   ) {}
 
-  async tell(request: ApprovalRequest, event: Omit<AuditEvent, 'requestId'>, opts: { updateCard?: boolean } = {}): Promise<void> {
+  /** The recording of each request's last told event, while it is under way. */
+  private readonly recording = new Map<RequestId, Promise<void>>();
+
+  /** Resolves once the event is recorded (or its failure logged); never rejects. */
+  tell(request: ApprovalRequest, event: Omit<AuditEvent, 'requestId'>, opts: { updateCard?: boolean } = {}): Promise<void> {
+    const before = this.recording.get(request.id);
+    // Nothing under way: recorded at once (its Redis calls leave in this tick), else after the one before.
+    const told = before ? before.then(() => this.record(request, event, opts)) : this.record(request, event, opts);
+    this.recording.set(request.id, told);
+    void told.then(() => {
+      if (this.recording.get(request.id) === told) this.recording.delete(request.id);
+    });
+    return told;
+  }
+
+  private async record(request: ApprovalRequest, event: Omit<AuditEvent, 'requestId'>, opts: { updateCard?: boolean }): Promise<void> {
     const full: AuditEvent = { ...event, requestId: request.id, workspace: request.operation.workspace };
     // Card first, then the thread: whoever reads the reply finds the card already current.
     const notices: Notice[] = opts.updateCard === false ? [{ kind: 'reply', event: full }] : [{ kind: 'card' }, { kind: 'reply', event: full }];

@@ -161,13 +161,16 @@ export class RequestService {
       case 'recorded':
       case 'approved': {
         const r = result.request;
-        await this.journal.tell(r, {
+        const told = this.journal.tell(r, {
           type: 'approved',
           actor: actor.userId,
           at: now,
           detail: { approvals: r.approvals.length, required: r.approvalsRequired },
         });
+        // The execution starts while "approved" is being recorded: the Journal records a request's
+        // events in order, so its "executing" cannot overtake it.
         if (result.kind === 'approved') void this.executor.execute(id);
+        await told;
         return say(true, `You approved ${id} (${r.approvals.length}/${r.approvalsRequired}).`);
       }
     }

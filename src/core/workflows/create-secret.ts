@@ -52,14 +52,14 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
     if (err instanceof IntercomError && err.kind === 'ambiguous') return reconcileAmbiguous(ctx, name, err);
     return { ok: false, result: failed(`Intercom refused the create (${describeError(err)}): nothing was created`) };
   }
-  // From here the material exists only in this process: it goes to Vault whatever Redis says. When
-  // the breadcrumb cannot be written (Redis unreachable, or the lease taken over) the secret is still
-  // found by its name at recovery and, with its material in Vault, finished instead of orphaned.
-  const unrecorded = await ctx.progress({ phase: 'created', intercomSecretId: created.id }).then(
+  // From here the material exists only in this process: it goes to Vault whatever Redis says, so
+  // the breadcrumb is written while the material is (nothing waits for it before the Vault write).
+  // When it cannot be written (Redis unreachable, or the lease taken over) the secret is still found
+  // by its name at recovery and, with its material in Vault, finished instead of orphaned.
+  const recordingCreated = ctx.progress({ phase: 'created', intercomSecretId: created.id }).then(
     () => undefined,
     (err: unknown) => err,
   );
-  if (unrecorded) ctx.log.warn({ err: unrecorded, requestId: request.id }, 'could not record the created secret; storing its material in Vault first');
 
   const provenance = { requestId: request.id, requester: request.requester, approvers: request.approvals, channel: request.channel };
   let stored: { path: string; version: number } | undefined;
@@ -76,6 +76,8 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
       if (delay !== undefined && attempt < VAULT_WRITE_ATTEMPTS) await ctx.clock.sleep(delay);
     }
   }
+  const unrecorded = await recordingCreated;
+  if (unrecorded) ctx.log.warn({ err: unrecorded, requestId: request.id }, 'could not record the created secret; its material went to Vault all the same');
   if (!stored) return compensate(ctx, created, lastError);
   const createdEvent = {
     type: 'created',
