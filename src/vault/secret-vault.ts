@@ -125,12 +125,6 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
 
   return {
     async preflight(purpose: 'create' | 'delete' = 'create') {
-      const health = await step('health', 'sys/health', () => client.health());
-      const h = (typeof health === 'object' && health !== null ? health : {}) as { initialized?: unknown; sealed?: unknown };
-      if (typeof h.sealed !== 'boolean') throw new VaultError('unreachable', 'vault health: the answer is not from Vault', { path: 'sys/health' });
-      if (h.initialized === false) throw new VaultError('unreachable', 'vault health: Vault is not initialised', { path: 'sys/health' });
-      if (h.sealed) throw new VaultError('sealed', 'vault health: Vault is sealed', { path: 'sys/health', status: 503 });
-
       const secretKey = layout.probeKey('secrets');
       const currentKey = layout.probeKey('current');
       // What the step will do: a create writes secrets/<id> (create-only) and its metadata; a delete
@@ -149,7 +143,20 @@ export function createSecretVault(opts: SecretVaultOptions): VaultAdapter {
               [layout.delete(currentKey), ['update']],
             ];
       const paths = needs.map(([p]) => p);
-      const body = await step('capabilities', 'sys/capabilities-self', () => client.capabilitiesSelf(paths));
+      // Two reads that need nothing of each other leave together: one round trip of waiting before
+      // the create, not two. Health is still judged first, so a sealed Vault says "sealed".
+      const [healthAnswer, capabilitiesAnswer] = await Promise.allSettled([
+        step('health', 'sys/health', () => client.health()),
+        step('capabilities', 'sys/capabilities-self', () => client.capabilitiesSelf(paths)),
+      ]);
+      if (healthAnswer.status === 'rejected') throw healthAnswer.reason;
+      const health = healthAnswer.value;
+      const h = (typeof health === 'object' && health !== null ? health : {}) as { initialized?: unknown; sealed?: unknown };
+      if (typeof h.sealed !== 'boolean') throw new VaultError('unreachable', 'vault health: the answer is not from Vault', { path: 'sys/health' });
+      if (h.initialized === false) throw new VaultError('unreachable', 'vault health: Vault is not initialised', { path: 'sys/health' });
+      if (h.sealed) throw new VaultError('sealed', 'vault health: Vault is sealed', { path: 'sys/health', status: 503 });
+      if (capabilitiesAnswer.status === 'rejected') throw capabilitiesAnswer.reason;
+      const body = capabilitiesAnswer.value;
       const granted = ((body as { data?: unknown } | null)?.data ?? body) as Record<string, unknown>;
       const missing: string[] = [];
       for (const [path, wanted] of needs) {

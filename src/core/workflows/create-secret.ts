@@ -35,16 +35,26 @@ export async function createSecretIntoVault(ctx: StepContext, spec: CreateSpec):
       return { ok: false, result: failed('re-check at execution refused it: the request expired before it could start; nothing was created') };
   }
 
+  const name = intercomName(spec.name, request.id);
+  // On a replica before the POST where Redis has one: a failover then rarely loses it (and a takeover
+  // that finds no breadcrumb still lists Intercom before it sends anything). Written while Vault is
+  // checked: the POST waits for both. Should the check fail, the breadcrumb stays behind on a step
+  // that sent nothing; a takeover (only after a crash right then) lists Intercom, finds nothing,
+  // and says nothing was created.
+  // (Its failure is held as a value until then, so it is never an unhandled rejection meanwhile.)
+  const announcing = ctx.progress({ phase: 'posting', intercomName: name }, { replicated: true }).then(
+    () => undefined,
+    (err: unknown) => ({ err }),
+  );
   try {
     await ctx.vault.preflight();
   } catch (err) {
+    await announcing;
     return { ok: false, result: failed(`Vault is not ready (${describeError(err)}): nothing was created at Intercom`) };
   }
-
-  const name = intercomName(spec.name, request.id);
-  // On a replica before the POST where Redis has one: a failover then rarely loses it (and a takeover
-  // that finds no breadcrumb still lists Intercom before it sends anything).
-  await ctx.progress({ phase: 'posting', intercomName: name }, { replicated: true });
+  const unannounced = await announcing;
+  // Not on record (the lease was lost, or Redis is unreachable): nothing is sent, as before.
+  if (unannounced) throw unannounced.err;
   let created: CreatedSecret;
   try {
     created = await ctx.intercom.createSecret({ name, platforms: spec.platforms });
