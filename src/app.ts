@@ -14,7 +14,7 @@ import { reconcileCurrents } from './core/workflows/reconcile-currents';
 import { Journal } from './core/journal';
 import { RotationWatch, type WatchOutcome } from './core/rotation-watch';
 import { createRedisReminderClaims } from './redis/reminder-claims';
-import { SlackRotationReminders } from './slack/rotation-reminders';
+import { OutboxRotationReminders } from './slack/rotation-reminders';
 import { operationalRoutes } from './http/routes';
 import { announcingWrites, countingAuditLog, instrumentPort } from './instrumentation';
 import { createIntercomClient } from './intercom';
@@ -281,10 +281,9 @@ export function createBot(config: Config, opts: BotOptions): Bot {
 
   // SPEC §10, per workspace: its own rotate_after, its first channel, its approvers. Nudges are
   // thread replies told through the Journal like every event; the reminder, which belongs to no
-  // request, is posted on its own.
+  // request, goes through the same outbox, recorded in the step that claims it.
   const journal = new Journal(audit, outbox, logger);
-  // Posted directly (it belongs to no request), through a client with a timeout and no hidden retries.
-  const reminders = new SlackRotationReminders(deliveryClient, logger);
+  const reminders = new OutboxRotationReminders(outboxQueue, delivery);
   const claims = createRedisReminderClaims(redis, { keyPrefix: config.redis.keyPrefix });
   const rotationWatches = perWorkspace.map(
     ({ config: w, log, intercom }) =>

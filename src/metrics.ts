@@ -75,7 +75,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     deliveryLatency: new Histogram({
       name: 'ivs_delivery_latency_seconds',
-      help: 'Recorded → delivered to Slack, by kind of notice (card, reply, note)',
+      help: 'Recorded → delivered to Slack, by kind of notice (card, reply, note, reminder)',
       labelNames: ['kind'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400],
       registers: [registry],

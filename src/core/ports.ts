@@ -263,12 +263,19 @@ export interface Outbox {
 }
 
 /**
- * Posts the reminder of due secrets (SPEC §10). Not a request's notice, so not the Outbox's:
- * a reminder that could not be posted is simply posted by the next check (its claim is given back).
+ * The reminder of due secrets (SPEC §10). It belongs to no request, but goes to Slack the way every
+ * notice does: recorded in the Slack outbox and delivered from there (retries, pacing, any replica,
+ * until delivered or older than IVS_DELIVERY_MAX_AGE), so a Slack outage at the wrong moment delays
+ * it rather than losing it until the next interval.
  */
 export interface RotationReminders {
-  /** Posts in `channel`; false when it was not posted. Never throws. */
-  post(channel: string, reminder: RotationReminder): Promise<boolean>;
+  /**
+   * Takes the claim `key` (ReminderClaims' rule: won by exactly one caller while `now` is at or past
+   * the key's last `until`) and, only if won, records the reminder for `channel`, in one atomic step:
+   * a won claim always has its reminder on its way. True when won and recorded; false when another
+   * caller holds the claim. Throws StoreUnavailableError when Redis cannot be reached (nothing taken).
+   */
+  record(claim: { readonly key: string; readonly now: number; readonly until: number }, channel: string, reminder: RotationReminder): Promise<boolean>;
 }
 
 /** What a reminder says (SPEC §10): the due secrets, oldest first, and the policy they broke. */

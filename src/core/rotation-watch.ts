@@ -8,7 +8,7 @@ import type { UserId } from './types';
  * SPEC §10 "Living with rotations": the checks every replica makes on start and every few minutes.
  *
  * - A reminder of due secrets in the workspace's first channel, while none of them has an open
- *   rotation, at most once per `reminderIntervalMs`.
+ *   rotation, at most once per `reminderIntervalMs`; recorded in the Slack outbox with its claim.
  * - A thread nudge to the requester of a rotation waiting to be finished longer than
  *   `finishReminderMs`, once per that interval.
  * - One thread nudge to the approvers of a request still without any approval after half its TTL.
@@ -97,16 +97,11 @@ export class RotationWatch {
     const rotating = secretsWithOpenRotation(open);
     if (due.some((d) => rotating.has(d.secret.id))) return false;
 
-    const key = claimKeys.reminder(settings.workspace);
-    const until = now + settings.reminderIntervalMs;
-    if (!(await this.deps.claims.claim(key, now, until))) return false;
-    const posted = await this.deps.reminders.post(settings.reminderChannel, { workspace: settings.workspace, rotateAfterMs: settings.rotateAfterMs, due });
-    if (!posted) {
-      // Not posted: the next check (any replica) tries again rather than waiting a whole interval.
-      await this.deps.claims.release(key, until);
-      return false;
-    }
-    this.deps.log.info({ workspace: settings.workspace, due: due.map((d) => d.secret.id) }, 'rotation reminder posted');
+    // Claimed and recorded in one step: the outbox delivers it, through a Slack outage too.
+    const claim = { key: claimKeys.reminder(settings.workspace), now, until: now + settings.reminderIntervalMs };
+    const reminder = { workspace: settings.workspace, rotateAfterMs: settings.rotateAfterMs, due };
+    if (!(await this.deps.reminders.record(claim, settings.reminderChannel, reminder))) return false;
+    this.deps.log.info({ workspace: settings.workspace, due: due.map((d) => d.secret.id) }, 'rotation reminder recorded for Slack');
     return true;
   }
 

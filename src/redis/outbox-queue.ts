@@ -15,11 +15,15 @@ import { toStoreError } from './store-error';
  *                         delivers that item next looks at Slack before sending it again
  *   P outbox:seq          counter: item sequence numbers (ordering and the id in message metadata)
  *
+ * A rotation reminder (SPEC §10) is an item too, `reminder` (it belongs to no request): pushed by
+ * `pushIfClaimed`, in the same step that takes its once-per-interval claim (redis/reminder-claims.ts's
+ * key and rule), so a reminder whose claim was won is never lost to a Slack outage or a restart.
+ *
  * One lease per channel, not per request: Slack's limit (about one message per second) is per
  * channel, so one replica at a time paces a channel, and per-request order follows from channel order.
  */
 
-export type OutboxItemKind = 'card' | 'reply' | 'note';
+export type OutboxItemKind = 'card' | 'reply' | 'note' | 'reminder';
 
 export interface OutboxItem {
   /** The stored JSON, exactly: removing an item is LREM of this string. */
@@ -27,7 +31,10 @@ export interface OutboxItem {
   readonly seq: string;
   readonly requestId: string;
   readonly kind: OutboxItemKind;
-  /** A reply's or note's text, rendered when it was recorded; empty for a card. */
+  /**
+   * A reply's or note's text, rendered when it was recorded; empty for a card; for a reminder, its
+   * whole message (`{ text, blocks }` as JSON), rendered when it was recorded.
+   */
   readonly text: string;
   /** When it was recorded (ms). */
   readonly at: number;
@@ -59,6 +66,16 @@ export interface Settlement {
 
 export interface OutboxQueue {
   push(channel: string, items: readonly NewOutboxItem[], now: number): Promise<void>;
+  /**
+   * Takes the claim `key` (a ReminderClaims key, under the same prefix and with the same rule: won
+   * while `now` is at or past its last `until`) and, only if won, pushes the items, in one atomic
+   * step. True when won (and pushed); false when another caller holds the claim.
+   */
+  pushIfClaimed(
+    claim: { readonly key: string; readonly now: number; readonly until: number },
+    channel: string,
+    items: readonly NewOutboxItem[],
+  ): Promise<boolean>;
   /** Claims due channels (or one named channel if due) for `owner` until `now + leaseMs`, with their first `peek` items. */
   claim(owner: string, now: number, leaseMs: number, opts: { channel?: string; max: number; peek?: number }): Promise<ClaimedChannel[]>;
   peek(channel: string, count: number): Promise<OutboxItem[]>;
@@ -111,6 +128,20 @@ end
 const PUSH = `${OUTBOX_PUSH_LUA}
 local P, ch, now = ARGV[1], ARGV[2], ARGV[3]
 for i = 4, #ARGV, 3 do outbox_push(P, ch, ARGV[i], ARGV[i + 1], ARGV[i + 2], now) end
+return 1
+`;
+
+/**
+ * ARGV[1] prefix, ARGV[2] claim key (under the prefix), ARGV[3] now, ARGV[4] until, ARGV[5] the
+ * claim key's expiry (ms), ARGV[6] channel, then (request id, kind, text) triples. The claim rule is
+ * CLAIM_LUA's (redis/reminder-claims.ts), on the same key, so replicas of either kind agree.
+ */
+const PUSH_IF_CLAIMED = `${OUTBOX_PUSH_LUA}
+local P, claim, now, until_, px, ch = ARGV[1], ARGV[1] .. ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local held = redis.call('GET', claim)
+if held and tonumber(held) and tonumber(held) > tonumber(now) then return 0 end
+redis.call('SET', claim, until_, 'PX', px)
+for i = 7, #ARGV, 3 do outbox_push(P, ch, ARGV[i], ARGV[i + 1], ARGV[i + 2], now) end
 return 1
 `;
 
@@ -218,6 +249,7 @@ return { items, oldest }
 
 const SCRIPTS = {
   ivsOutboxPush: PUSH,
+  ivsOutboxPushIfClaimed: PUSH_IF_CLAIMED,
   ivsOutboxClaim: CLAIM,
   ivsOutboxSettle: SETTLE,
   ivsOutboxRelease: RELEASE,
@@ -249,6 +281,19 @@ export function createRedisOutboxQueue(redis: RedisClient, opts: { keyPrefix: st
     async push(channel, items, now) {
       if (items.length === 0) return;
       await run('ivsOutboxPush', channel, String(now), ...items.flatMap((i) => [i.requestId, i.kind, i.text]));
+    },
+
+    async pushIfClaimed(claim, channel, items) {
+      const won = await run(
+        'ivsOutboxPushIfClaimed',
+        claim.key,
+        String(claim.now),
+        String(claim.until),
+        String(Math.max(1, Math.ceil(claim.until - claim.now))),
+        channel,
+        ...items.flatMap((i) => [i.requestId, i.kind, i.text]),
+      );
+      return Number(won) === 1;
     },
 
     async claim(owner, now, leaseMs, { channel, max, peek = 1 }) {
@@ -325,7 +370,7 @@ function parseItem(raw: string): OutboxItem {
     parsed = {};
   }
   const o = (parsed ?? {}) as Record<string, unknown>;
-  const kind = o['k'] === 'card' || o['k'] === 'reply' || o['k'] === 'note' ? o['k'] : 'note';
+  const kind = o['k'] === 'card' || o['k'] === 'reply' || o['k'] === 'note' || o['k'] === 'reminder' ? o['k'] : 'note';
   return {
     raw,
     seq: String(o['s'] ?? ''),

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { WebClient } from '@slack/web-api';
+import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { CardRef } from '../core/request';
 import type { Clock, Log, RequestStore } from '../core/ports';
 import type { Metrics } from '../metrics';
@@ -295,7 +295,8 @@ export class SlackDelivery {
     const left = await this.queue.settle(channel, this.opts.owner, this.clock.now() + this.opts.leaseMs, stale).catch(() => -1);
     if (left < 0) return false;
     this.metrics.deliveryGiveUps.inc({ reason: 'max_age' }, stale.length);
-    const requests = [...new Set(stale.filter((i) => i.kind !== 'note').map((i) => i.requestId))];
+    // Only a request's thread can be told (a reminder has none: the next interval brings a new one).
+    const requests = [...new Set(stale.filter((i) => i.kind === 'reply').map((i) => i.requestId))];
     this.log.error({ channel, items: stale.length, requestIds: requests }, 'Slack notices older than IVS_DELIVERY_MAX_AGE were given up');
     if (requests.length) {
       await this.queue
@@ -311,7 +312,9 @@ export class SlackDelivery {
 
   private async deliver(channel: string, item: OutboxItem, snapshot: readonly OutboxItem[], lookFirst: boolean): Promise<Outcome> {
     try {
-      return item.kind === 'card' ? await this.deliverCard(channel, item, snapshot, lookFirst) : await this.deliverReply(channel, item, lookFirst);
+      if (item.kind === 'card') return await this.deliverCard(channel, item, snapshot, lookFirst);
+      if (item.kind === 'reminder') return await this.deliverReminder(channel, item, lookFirst);
+      return await this.deliverReply(channel, item, lookFirst);
     } catch (err) {
       const failure = classifyDeliveryError(err);
       if (item.kind === 'card')
@@ -382,6 +385,23 @@ export class SlackDelivery {
     }
     await this.pace(channel);
     await this.client.chat.postMessage({ channel: card.channel, thread_ts: card.ts, text: item.text, metadata: metadataOf(item) });
+    return { kind: 'done', also: [] };
+  }
+
+  /** A rotation reminder: a message of its own in the channel, as rendered when it was recorded. */
+  private async deliverReminder(channel: string, item: OutboxItem, lookFirst: boolean): Promise<Outcome> {
+    let message: { text: string; blocks: KnownBlock[] };
+    try {
+      message = JSON.parse(item.text) as { text: string; blocks: KnownBlock[] };
+    } catch {
+      return { kind: 'dropped', code: 'unreadable_reminder' };
+    }
+    if (lookFirst) {
+      const found = await this.lookFor(item, () => this.client.conversations.history({ channel, include_all_metadata: true, limit: LOOK_BACK }));
+      if (found) return { kind: 'done', also: [] };
+    }
+    await this.pace(channel);
+    await this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, metadata: metadataOf(item) });
     return { kind: 'done', also: [] };
   }
 

@@ -1,23 +1,23 @@
-import type { WebClient } from '@slack/web-api';
-import type { Log, RotationReminder, RotationReminders } from '../core/ports';
-import { slackError } from './delivery-errors';
+import type { RotationReminder, RotationReminders } from '../core/ports';
+import type { OutboxQueue } from '../redis/outbox-queue';
+import type { SlackDelivery } from './delivery';
 import { renderRotationReminder } from './views/rotation-reminder';
 
-/** The reminder of due secrets, posted straight through the Web API (a refusal is logged and retried by the next check). */
-export class SlackRotationReminders implements RotationReminders {
+/**
+ * The reminder of due secrets through the Slack outbox: rendered now (its due secrets and ages as
+ * of this check), recorded with its claim in one step, then delivered like every notice.
+ */
+export class OutboxRotationReminders implements RotationReminders {
   constructor(
-    private readonly client: WebClient,
-    private readonly log: Log,
+    private readonly queue: OutboxQueue,
+    private readonly delivery: SlackDelivery,
   ) {}
 
-  async post(channel: string, reminder: RotationReminder): Promise<boolean> {
+  async record(claim: { readonly key: string; readonly now: number; readonly until: number }, channel: string, reminder: RotationReminder): Promise<boolean> {
     const view = renderRotationReminder(reminder);
-    try {
-      const res = await this.client.chat.postMessage({ channel, text: view.text, blocks: view.blocks });
-      return Boolean(res.ts);
-    } catch (err) {
-      this.log.error({ err: slackError(err), channel, workspace: reminder.workspace }, 'posting the rotation reminder failed');
-      return false;
-    }
+    const message = JSON.stringify({ text: view.text, blocks: view.blocks });
+    const won = await this.queue.pushIfClaimed(claim, channel, [{ requestId: '', kind: 'reminder', text: message }]);
+    if (won) this.delivery.kick(channel);
+    return won;
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/core/errors';
 import { Journal } from '../../src/core/journal';
 import type { AuditEvent, AuditLog, Outbox, ReminderClaims, RotationReminders } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
@@ -60,20 +61,23 @@ function memoryClaims(): ReminderClaims {
   };
 }
 
-function world(opts: { secrets?: SecretInfo[] | Error; open?: ApprovalRequest[]; settings?: Partial<RotationWatchSettings>; postFails?: number } = {}) {
-  const posted: Parameters<RotationReminders['post']>[1][] = [];
+function world(opts: { secrets?: SecretInfo[] | Error; open?: ApprovalRequest[]; settings?: Partial<RotationWatchSettings>; recordFails?: number } = {}) {
+  const posted: Parameters<RotationReminders['record']>[2][] = [];
   const replies: AuditEvent[] = [];
   let listCalls = 0;
-  let postFails = opts.postFails ?? 0;
+  let recordFails = opts.recordFails ?? 0;
   const notifier: Outbox = {
     record: async (_r, notices) => {
       for (const n of notices) if (n.kind === 'reply') replies.push(n.event);
     },
     cardPosting: async () => ({ kind: 'posted' }),
   };
+  // The outbox's claim-and-record step, in memory: the claim's rule, and the reminder recorded only when won.
+  const claims = memoryClaims();
   const reminders: RotationReminders = {
-    post: async (_c, r) => {
-      if (postFails-- > 0) return false;
+    record: async (claim, _channel, r) => {
+      if (recordFails-- > 0) throw new StoreUnavailableError('Redis is down');
+      if (!(await claims.claim(claim.key, claim.now, claim.until))) return false;
       posted.push(r);
       return true;
     },
@@ -92,7 +96,7 @@ function world(opts: { secrets?: SecretInfo[] | Error; open?: ApprovalRequest[];
     },
     reminders,
     journal: new Journal(audit, notifier, log),
-    claims: memoryClaims(),
+    claims,
     clock: { now: () => now, sleep: async () => undefined },
     log,
     settings: {
@@ -132,8 +136,8 @@ describe('RotationWatch', () => {
     expect(w.posted).toEqual([]);
   });
 
-  it('a reminder that could not be posted is tried again at the next check, not a whole interval later', async () => {
-    const w = world({ secrets: [secret('1', 400)], postFails: 1 });
+  it('a reminder that could not be recorded (Redis down) is tried again at the next check, not a whole interval later', async () => {
+    const w = world({ secrets: [secret('1', 400)], recordFails: 1 });
     expect((await w.watch.check()).reminded).toBe(false);
     expect((await w.watch.check()).reminded).toBe(true);
     expect((await w.watch.check()).reminded).toBe(false);

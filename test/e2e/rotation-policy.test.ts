@@ -213,6 +213,8 @@ describe('rotation policy: checked on start and in the sweeps', () => {
 
     world.clock.advance(DAY + MINUTE);
     await world.bot.bot.sweep();
+    // Recorded by the sweep, posted by the outbox right after.
+    await outboxDrained(world);
     expect(reminders(world)).toHaveLength(2);
   });
 
@@ -225,4 +227,44 @@ describe('rotation policy: checked on start and in the sweeps', () => {
     expect(forms.length).toBeGreaterThan(0);
     expect(findLeaks(forms, { slack: world.slack.everything(), answers: world.answers(), logs: world.logs.text() })).toEqual([]);
   });
+});
+
+describe('rotation policy: a reminder due while Slack is down', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld({ env: { IVS_ROTATE_AFTER: '30d', IVS_REMINDER_INTERVAL: '1d' }, bot: NO_TIMED_SWEEPS });
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('is posted once after Slack recovers, not lost until the next interval and not posted twice', async () => {
+    // A second replica, started before the secret is due: its check at start finds nothing.
+    const replicas = [world.bot, await world.startReplica()];
+    const from = world.slack.calls.length;
+    world.slack.outage({ methods: ['chat.postMessage'] });
+    seedSecretWithMaterial(world, 'Web', ['web'], 31, { current: true });
+
+    const outcomes = await Promise.all(replicas.map((r) => r.bot.checkRotations()));
+    expect(outcomes.filter((o) => o.reminded)).toHaveLength(1);
+    // Slack was asked and said 503, more than once (the outbox retries); nothing reached the channel.
+    const refused = () =>
+      world.slack.calls.slice(from).filter((c) => c.method === 'chat.postMessage' && c.status === 503 && /due for rotation/.test(String(c.args['text'] ?? '')));
+    await world.slack.waitFor('chat.postMessage', (c) => c.seq >= from && c.status === 503, 10_000);
+    const end = Date.now() + 15_000;
+    while (refused().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(refused().length).toBeGreaterThanOrEqual(2);
+    expect(reminders(world)).toEqual([]);
+    // Checking again during the outage records no second one: the claim holds for the interval.
+    expect((await Promise.all(replicas.map((r) => r.bot.checkRotations()))).filter((o) => o.reminded)).toEqual([]);
+
+    world.slack.outage(null);
+    await outboxDrained(world, world.bot, 30_000);
+    expect(reminders(world)).toHaveLength(1);
+    expect(rotateButtons(reminders(world)[0]!).map((b) => b.value)).toHaveLength(1);
+    // Still once after the next checks, on every replica.
+    await Promise.all(replicas.map((r) => r.bot.checkRotations()));
+    await outboxDrained(world);
+    expect(reminders(world)).toHaveLength(1);
+  }, 90_000);
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRedisOutboxQueue } from '../../src/redis/outbox-queue';
+import { createRedisReminderClaims } from '../../src/redis/reminder-claims';
 import { T0, uniquePrefix, useTwoConnections } from './fixtures';
 
 const redis = useTwoConnections();
@@ -25,6 +26,26 @@ describe('the Slack outbox in Redis', () => {
       ['R-2', 'three', T0 + 1],
     ]);
     expect(items.map((i) => Number(i.seq))).toEqual([...items.map((i) => Number(i.seq))].sort((x, y) => x - y));
+  });
+
+  it('a rotation reminder is recorded only by the one of ten replicas that wins its claim, once per interval, by the same rule and key as ReminderClaims', async () => {
+    const keyPrefix = uniquePrefix();
+    const [a, b] = [createRedisOutboxQueue(redis.a, { keyPrefix }), createRedisOutboxQueue(redis.b, { keyPrefix })];
+    const claims = createRedisReminderClaims(redis.a, { keyPrefix });
+    const reminder = { requestId: '', kind: 'reminder' as const, text: '{"text":"due","blocks":[]}' };
+    const claim = { key: 'remind:secrets:default', now: T0, until: T0 + 1_000 };
+    const won = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).pushIfClaimed(claim, 'C1', [reminder])));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect((await a.peek('C1', 10)).map((i) => [i.kind, i.text, i.at])).toEqual([['reminder', reminder.text, T0]]);
+    // Held until `until`, for ReminderClaims too; at `until` it is free again.
+    expect(await a.pushIfClaimed({ ...claim, now: T0 + 999, until: T0 + 2_000 }, 'C1', [reminder])).toBe(false);
+    expect(await claims.claim(claim.key, T0 + 999, T0 + 2_000)).toBe(false);
+    expect(await b.pushIfClaimed({ ...claim, now: T0 + 1_000, until: T0 + 2_000 }, 'C1', [reminder])).toBe(true);
+    expect(await a.peek('C1', 10)).toHaveLength(2);
+    // And a claim ReminderClaims took holds the outbox's off.
+    expect(await claims.claim(claim.key, T0 + 2_000, T0 + 3_000)).toBe(true);
+    expect(await a.pushIfClaimed({ ...claim, now: T0 + 2_500, until: T0 + 3_500 }, 'C1', [reminder])).toBe(false);
+    expect(await a.peek('C1', 10)).toHaveLength(2);
   });
 
   it('twenty replicas claiming a channel at once: exactly one gets it', async () => {
