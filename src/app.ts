@@ -20,7 +20,7 @@ import { announcingWrites, countingAuditLog, instrumentPort } from './instrument
 import { createIntercomClient } from './intercom';
 import { boltLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
-import { createRedisAuditLog } from './redis/audit-log';
+import { createAuditChain, createRedisAuditLog } from './redis/audit-log';
 import { watchCatalogChanges } from './redis/catalog-changes';
 import { connectRedisClient, type RedisClient } from './redis/connection';
 import { createRedisRequestStore } from './redis/request-store';
@@ -28,7 +28,7 @@ import { SlackDirectory } from './slack/directory';
 import { registerListeners } from './slack/listeners';
 import { createRedisOutboxQueue } from './redis/outbox-queue';
 import { DEFAULT_DELIVERY, SlackDelivery, type DeliveryOptions } from './slack/delivery';
-import { SlackOutbox } from './slack/slack-outbox';
+import { eventItems, SlackOutbox } from './slack/slack-outbox';
 import { TimedWebClient } from './slack/timed-client';
 import { createSecretVault, type VaultAdapter } from './vault';
 import { ServedWorkspaces } from './slack/workspaces';
@@ -95,12 +95,18 @@ export function createBot(config: Config, opts: BotOptions): Bot {
   const replicaId = opts.replicaId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
 
   const redis = connectRedisClient(config.redis.url, { logger });
+  // One view of the audit chain's head for the audit log and for the transitions that append their
+  // own event (approve, claim: SPEC §8, notices in the same atomic step).
+  const auditChain = createAuditChain(logger);
+  // The outbox is built further down; what a transition recorded is delivered once it exists.
+  let kickOutbox: (channel: string) => void = () => undefined;
   const store: RequestStore = createRedisRequestStore(redis, {
     keyPrefix: config.redis.keyPrefix,
     // The environment's one workspace keeps the first release's keys exactly (SPEC §9).
     ...(config.ivs.configFile ? {} : { unqualifiedWorkspace: config.workspaces[0]?.name ?? 'default' }),
+    tellWith: { chain: auditChain, render: eventItems, recorded: (channel) => kickOutbox(channel) },
   });
-  const audit: AuditLog = countingAuditLog(createRedisAuditLog(redis, { keyPrefix: config.redis.keyPrefix, logger }), metrics);
+  const audit: AuditLog = countingAuditLog(createRedisAuditLog(redis, { keyPrefix: config.redis.keyPrefix, logger, chain: auditChain }), metrics);
   // The first workspace's Vault adapter owns the connection (one login); the others share it.
   let vaultOwner: VaultAdapter | undefined;
   // Any write to Intercom or to a secret's Vault entry, in any workspace, on any replica, drops every
@@ -249,6 +255,7 @@ export function createBot(config: Config, opts: BotOptions): Bot {
     minOverlapMs: (name) => workspaces.get(name)?.minOverlapMs,
   });
   const outbox = new SlackOutbox(outboxQueue, delivery, clock);
+  kickOutbox = (channel) => outbox.recorded(channel);
   const requests = new RequestService({
     store,
     audit,

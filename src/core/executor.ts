@@ -4,7 +4,7 @@ import { confirmingLostAnswer } from './lost-answer';
 import type { ApprovalRequest } from './request';
 import type { Policy } from './policy';
 import type { Journal } from './journal';
-import type { Clock, Log, RequestStore } from './ports';
+import type { AuditEvent, Clock, Log, RequestStore } from './ports';
 import type { RequestId, SecretInfo } from './types';
 import type { Workspace, Workspaces } from './workspace';
 import { runStep } from './workflows/run-step';
@@ -25,6 +25,12 @@ export interface ExecutorDeps {
   openOrphanDelete(request: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null>;
 }
 
+/** The event that opens a step's execution: "executing", or "recovered" for a takeover. */
+function executingEvent(request: ApprovalRequest, recovering: boolean, at: number): Omit<AuditEvent, 'requestId'> {
+  if (recovering) return { type: 'recovered', at, detail: { note: 'took over after the previous executor stopped' } };
+  return { type: 'executing', at, detail: { step: request.rotation?.step ?? request.operation.action } };
+}
+
 /** How many takeovers of one step recovery tries before it gives up and says so. */
 export const MAX_TAKEOVERS = 5;
 
@@ -39,12 +45,17 @@ export class Executor {
 
   constructor(private readonly deps: ExecutorDeps) {}
 
-  /** Claims and runs `id` if it is ready; a no-op when another replica (or this one) already has it. */
-  execute(id: RequestId): Promise<void> {
+  /**
+   * Claims and runs `id` if it is ready; a no-op when another replica (or this one) already has it.
+   * `approved`: the request as its decisive approval left it, when that approval's event is already
+   * recorded: the claim then records "executing" in its own step (TellWith). Without it, "executing"
+   * is told through the Journal, after whatever it still records for the request.
+   */
+  execute(id: RequestId, approved?: ApprovalRequest): Promise<void> {
     if (!this.accepting) return Promise.resolve();
     const existing = this.running.get(id);
     if (existing) return existing;
-    const run = this.claimAndRun(id)
+    const run = this.claimAndRun(id, approved)
       .catch((err: unknown) => this.deps.log.error({ err, requestId: id }, 'execution crashed'))
       .finally(() => this.running.delete(id));
     this.running.set(id, run);
@@ -79,9 +90,11 @@ export class Executor {
     return this.running.size;
   }
 
-  private async claimAndRun(id: RequestId): Promise<void> {
+  private async claimAndRun(id: RequestId, approved: ApprovalRequest | undefined): Promise<void> {
     const { store, clock, owner, leaseMs, log, journal } = this.deps;
-    const claim = await store.claim(id, owner, leaseMs, clock.now());
+    const now = clock.now();
+    const tell = approved ? { request: approved, event: executingEvent(approved, false, now), ifRecovering: false } : undefined;
+    const claim = await store.claim(id, owner, leaseMs, now, tell);
     if (claim.kind === 'busy') {
       if (!claim.firstWait) return;
       log.info({ requestId: id, holder: claim.holder }, 'another create/delete is executing in this workspace; waiting for it');
@@ -97,10 +110,11 @@ export class Executor {
       log.error({ requestId: id, workspace: claim.request.operation.workspace }, 'approved request of a workspace this replica does not serve: left alone');
       return;
     }
-    await this.run(ws, claim.request, claim.recovering);
+    await this.run(ws, claim.request, claim.recovering, claim.told === true);
   }
 
-  private async run(ws: Workspace, request: ApprovalRequest, recovering: boolean): Promise<void> {
+  /** `told`: the claim recorded "executing" itself. */
+  private async run(ws: Workspace, request: ApprovalRequest, recovering: boolean, told: boolean): Promise<void> {
     const { store, clock, owner, leaseMs, journal } = this.deps;
     const log = ws.log;
     const id = request.id;
@@ -121,11 +135,7 @@ export class Executor {
     // Not awaited before the step starts: the Journal records the request's events in order (this
     // one before the step's own), and Intercom and Vault need nothing of it. Awaited before the run
     // ends, so a drain on SIGTERM also waits for it.
-    const told = journal.tell(request, {
-      type: recovering ? 'recovered' : 'executing',
-      at: clock.now(),
-      detail: recovering ? { note: 'took over after the previous executor stopped' } : { step: request.rotation?.step ?? request.operation.action },
-    });
+    const telling = told ? Promise.resolve() : journal.tell(request, executingEvent(request, recovering, clock.now()));
     try {
       const takeovers = Number(request.progress['takeovers'] ?? '0');
       // Only a step that may have sent something (a breadcrumb says so, or a takeover already had to
@@ -155,7 +165,7 @@ export class Executor {
       await this.recordOutcome(request, result);
     } finally {
       clearInterval(renewal);
-      await told;
+      await telling;
     }
   }
 

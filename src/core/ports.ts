@@ -74,9 +74,27 @@ export const systemClock: Clock = {
 // state first (Lua in the Redis adapter). Results say what happened instead of throwing, except
 // StoreUnavailableError when the store cannot be reached.
 
+/**
+ * An event a transition records with itself, in its own atomic step, when it applies (SPEC §8): its
+ * audit entry, its thread reply and the card update. `told: true` in the result says it was; a store
+ * may always decline (a condition below did not hold, another entry reached the audit stream first,
+ * or it does not record events at all): then `told` is absent or false, nothing of the event was
+ * recorded, and the caller tells it itself right after, as for any transition (Journal.tell).
+ */
+export interface TellWith {
+  /** The request as the caller knows it before the transition: the reply is rendered from its stable fields (workspace, requester, operation). */
+  readonly request: ApprovalRequest;
+  readonly event: Omit<AuditEvent, 'requestId'>;
+  /** approve: recorded only if the request has exactly this many approvals after this one. */
+  readonly ifApprovals?: number;
+  /** claim: recorded only if the claim is (true) or is not (false) a takeover. */
+  readonly ifRecovering?: boolean;
+}
+
 export type ApproveResult =
-  | { readonly kind: 'recorded'; readonly request: ApprovalRequest } // counted, quorum not reached yet
-  | { readonly kind: 'approved'; readonly request: ApprovalRequest } // this approval completed the quorum: state is now 'approved'
+  // `told`: the TellWith given was recorded with the approval (see TellWith).
+  | { readonly kind: 'recorded'; readonly request: ApprovalRequest; readonly told?: boolean } // counted, quorum not reached yet
+  | { readonly kind: 'approved'; readonly request: ApprovalRequest; readonly told?: boolean } // this approval completed the quorum: state is now 'approved'
   | { readonly kind: 'already_approved'; readonly request: ApprovalRequest }
   | { readonly kind: 'self'; readonly request: ApprovalRequest }
   | { readonly kind: 'not_pending'; readonly request: ApprovalRequest }
@@ -95,7 +113,8 @@ export type TransitionResult =
   | { readonly kind: 'not_found' };
 
 export type ClaimResult =
-  | { readonly kind: 'claimed'; readonly request: ApprovalRequest; readonly recovering: boolean }
+  // `told`: the TellWith given was recorded with the claim (see TellWith).
+  | { readonly kind: 'claimed'; readonly request: ApprovalRequest; readonly recovering: boolean; readonly told?: boolean }
   // Another create/delete holds the workspace; the request stays approved and is due for every sweep.
   // `firstWait`: the first time it waits for this holder (so the thread is told once).
   | { readonly kind: 'busy'; readonly holder: RequestId; readonly firstWait: boolean }
@@ -125,8 +144,11 @@ export interface RequestStore {
    * inside the transition: a click on an older version of the card is 'changed', never counted for
    * the step pending now. Omitted (typed commands) means no card was involved.
    */
-  /** pending + same step + not expired + user ≠ requester + not already counted → counted; quorum → 'approved'. */
-  approve(id: RequestId, user: UserId, now: number, seenStep: string): Promise<ApproveResult>;
+  /**
+   * pending + same step + not expired + user ≠ requester + not already counted → counted; quorum → 'approved'.
+   * `tell` (the 'approved' event): recorded in the same step when the approval counts and `ifApprovals` holds.
+   */
+  approve(id: RequestId, user: UserId, now: number, seenStep: string, tell?: TellWith): Promise<ApproveResult>;
   /** Removes the user's approval while still pending. */
   withdraw(id: RequestId, user: UserId, now: number, seenStep?: string): Promise<TransitionResult>;
   /** pending → rejected (by anyone the caller has checked may reject). */
@@ -143,8 +165,9 @@ export interface RequestStore {
    * approved → executing under a lease held by `owner`; or, when the request is already executing
    * (or approved) with a lease that ran out, take it over (`recovering: true`). Also takes the
    * per-workspace in-flight slot; if another request holds it → 'busy'.
+   * `tell` (the 'executing' event): recorded in the same step when claimed and `ifRecovering` holds.
    */
-  claim(id: RequestId, owner: string, leaseMs: number, now: number): Promise<ClaimResult>;
+  claim(id: RequestId, owner: string, leaseMs: number, now: number, tell?: TellWith): Promise<ClaimResult>;
   /** Extends the lease if `owner` still holds it and it has not run out at `now`. */
   renewLease(id: RequestId, owner: string, leaseMs: number, now: number): Promise<boolean>;
   /** Requests in approved/executing whose lease ran out (or that were never claimed in time). */

@@ -137,8 +137,11 @@ export class RequestService {
     if (!decision.ok) return say(false, `Your approval does not count: ${decision.reason}.`);
 
     const now = this.deps.clock.now();
+    // Recorded with the approval itself (SPEC §8) when the count is still the one read above.
+    const approvals = request.approvals.length + 1;
+    const event = { type: 'approved', actor: actor.userId, at: now, detail: { approvals, required: request.approvalsRequired } } as const;
     const result = await confirmingLostAnswer(
-      () => this.deps.store.approve(id, actor.userId, now, seenStep),
+      () => this.deps.store.approve(id, actor.userId, now, seenStep, { request, event, ifApprovals: approvals }),
       async () => {
         const stored = await this.deps.store.get(id);
         if (!stored?.approvals.includes(actor.userId)) return undefined;
@@ -161,6 +164,11 @@ export class RequestService {
       case 'recorded':
       case 'approved': {
         const r = result.request;
+        if (result.told) {
+          // Recorded with the approval: the claim may record "executing" with itself too.
+          if (result.kind === 'approved') void this.executor.execute(id, r);
+          return say(true, `You approved ${id} (${r.approvals.length}/${r.approvalsRequired}).`);
+        }
         const told = this.journal.tell(r, {
           type: 'approved',
           actor: actor.userId,
@@ -168,7 +176,8 @@ export class RequestService {
           detail: { approvals: r.approvals.length, required: r.approvalsRequired },
         });
         // The execution starts while "approved" is being recorded: the Journal records a request's
-        // events in order, so its "executing" cannot overtake it.
+        // events in order, and the execution tells "executing" through it too (no request passed,
+        // so the claim records nothing of its own), so it cannot overtake "approved".
         if (result.kind === 'approved') void this.executor.execute(id);
         await told;
         return say(true, `You approved ${id} (${r.approvals.length}/${r.approvalsRequired}).`);

@@ -9,6 +9,73 @@ export interface RedisAuditLogOptions {
   /** Namespace of the keys, e.g. `ivs:`: the stream is `<prefix>audit`, its head `<prefix>audit:head`. */
   readonly keyPrefix: string;
   readonly logger: Logger;
+  /** This process's view of the chain head, shared with the transitions that append entries themselves. */
+  readonly chain?: AuditChain;
+}
+
+/** One entry, hashed onto the head this process last saw, ready for a script to append. */
+export interface AuditEntryDraft {
+  /** The head the entry was chained on ('' when none was seen): the script appends only onto it. */
+  readonly expectedHead: string;
+  /** requestId, type, actor, at, detail, prev, hash: what APPEND_LUA stores, in its order. */
+  readonly fields: readonly string[];
+  readonly hash: string;
+  readonly stored: AuditEvent;
+  readonly workspace: string | undefined;
+}
+
+/**
+ * The chain head as this process knows it, shared by everything that appends entries (the audit log,
+ * and a request transition that records its event in its own script, SPEC §8). Hashing stays in
+ * Node (Redis' Lua has no SHA-256): an entry is hashed onto the head last seen, and the script
+ * appends it only if that is still the head. A wrong guess costs a retry, never a fork of the chain.
+ */
+export interface AuditChain {
+  draft(event: AuditEvent): AuditEntryDraft;
+  /** The draft was appended as `entryId`: it is the head now. Logged as every entry is (`audit: true`). */
+  appended(draft: AuditEntryDraft, entryId: string): void;
+  /** The head is another one than guessed (someone else appended): the next draft chains onto it. */
+  headIs(head: string): void;
+}
+
+export function createAuditChain(logger: Logger): AuditChain {
+  let knownHead = '';
+  return {
+    draft(event) {
+      checkDetail(event.detail);
+      const { workspace, ...recorded } = event;
+      const stored: AuditEvent = { ...recorded, actor: event.actor || undefined };
+      const prev = knownHead === '' ? GENESIS_HASH : knownHead;
+      const hash = chainHash(prev, stored);
+      return {
+        expectedHead: knownHead,
+        fields: [stored.requestId, stored.type, stored.actor ?? '', String(stored.at), JSON.stringify(stored.detail), prev, hash],
+        hash,
+        stored,
+        workspace,
+      };
+    },
+    appended(draft, entryId) {
+      knownHead = draft.hash;
+      const { stored } = draft;
+      logger.info(
+        {
+          audit: true,
+          requestId: stored.requestId,
+          workspace: draft.workspace,
+          type: stored.type,
+          actor: stored.actor,
+          detail: stored.detail,
+          entryId,
+          hash: draft.hash,
+        },
+        `audit: ${stored.type}`,
+      );
+    },
+    headIs(head) {
+      knownHead = head;
+    },
+  };
 }
 
 /**
@@ -36,31 +103,15 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
   const headKey = `${opts.keyPrefix}audit:head`;
   redis.defineCommand('ivsAuditAppend', { lua: APPEND_LUA, numberOfKeys: 2 });
   const append = (redis as unknown as { ivsAuditAppend: AppendFn }).ivsAuditAppend.bind(redis);
-  // The head this process saw last; a wrong guess costs one round trip, never a fork of the chain.
-  let knownHead = '';
+  const chain = opts.chain ?? createAuditChain(opts.logger);
 
   return {
     async append(event) {
-      checkDetail(event.detail);
-      const { workspace, ...recorded } = event;
-      const stored: AuditEvent = { ...recorded, actor: event.actor || undefined };
       for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-        const prev = knownHead === '' ? GENESIS_HASH : knownHead;
-        const hash = chainHash(prev, stored);
+        const draft = chain.draft(event);
         let reply: unknown;
         try {
-          reply = await append(
-            streamKey,
-            headKey,
-            knownHead,
-            stored.requestId,
-            stored.type,
-            stored.actor ?? '',
-            String(stored.at),
-            JSON.stringify(stored.detail),
-            prev,
-            hash,
-          );
+          reply = await append(streamKey, headKey, draft.expectedHead, ...draft.fields);
         } catch (err) {
           throw toStoreError(err, 'audit append');
         }
@@ -68,14 +119,10 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
           throw new StoreUnavailableError('Redis answered the audit append with an unexpected reply');
         }
         if (Number(reply[0]) === 1) {
-          knownHead = hash;
-          opts.logger.info(
-            { audit: true, requestId: stored.requestId, workspace, type: stored.type, actor: stored.actor, detail: stored.detail, entryId: reply[1], hash },
-            `audit: ${stored.type}`,
-          );
+          chain.appended(draft, reply[1]);
           return;
         }
-        knownHead = reply[1];
+        chain.headIs(reply[1]);
       }
       throw new StoreUnavailableError('the audit chain head kept moving; the event was not appended');
     },

@@ -22,11 +22,13 @@
  *   P waiting:<workspace>  set: approved requests waiting for that slot
  *   P rotation:<secret id> string: the open rotation of that secret
  *   P outbox:…             the Slack outbox (redis/outbox-queue.ts); create records the card post there
+ *   P audit, P audit:head  the audit stream and its chain head (redis/audit-log.ts); approve and claim
+ *                          append their event there themselves when given one (tell_with)
  */
 
 import { OUTBOX_PUSH_LUA } from './outbox-queue';
 
-const PREAMBLE = `
+const PREAMBLE = `${OUTBOX_PUSH_LUA}
 local P = ARGV[1]
 local id = ARGV[2]
 local now = ARGV[3]
@@ -46,8 +48,31 @@ local function snapshot()
   return redis.call('HGETALL', key)
 end
 
-local function reply(kind, extra)
-  return { kind, extra or '', snapshot() }
+-- The fourth element says whether the event given with the transition was recorded (tell_with).
+local function reply(kind, extra, told)
+  return { kind, extra or '', snapshot(), told or '' }
+end
+
+-- SPEC §8: the event a transition records with itself, in this same step: its audit entry (hashed in
+-- Node onto the head it expects, appended only onto that head, exactly as the audit log's own append
+-- does) and its Slack notices (the outbox items). ARGV from base: '1' when given; the approvals the
+-- request must have after it ('' any); '0'/'1' whether the claim must be a takeover ('' any); the
+-- head expected; the entry (requestId, type, actor, at, detail, prev, hash); the channel; then
+-- (request id, kind, text) outbox triples. Answers '' (none given), 'untold' (a condition did not
+-- hold), 'head <head>' (another entry came first: the caller tells it itself) or 'told <entry id>'.
+-- The request keeps the entry's hash (last_told), so a caller whose answer was lost can tell.
+local function tell_with(base, approvals, recovering)
+  if ARGV[base] ~= '1' then return '' end
+  if ARGV[base + 1] ~= '' and tonumber(ARGV[base + 1]) ~= approvals then return 'untold' end
+  if ARGV[base + 2] ~= '' and ARGV[base + 2] ~= recovering then return 'untold' end
+  local head = redis.call('GET', P .. 'audit:head') or ''
+  if head ~= ARGV[base + 3] then return 'head ' .. head end
+  local entry = redis.call('XADD', P .. 'audit', '*', 'requestId', ARGV[base + 4], 'type', ARGV[base + 5], 'actor', ARGV[base + 6],
+    'at', ARGV[base + 7], 'detail', ARGV[base + 8], 'prev', ARGV[base + 9], 'hash', ARGV[base + 10])
+  redis.call('SET', P .. 'audit:head', ARGV[base + 10])
+  redis.call('HSET', key, 'last_told', ARGV[base + 10])
+  for i = base + 12, #ARGV, 3 do outbox_push(P, ARGV[base + 11], ARGV[i], ARGV[i + 1], ARGV[i + 2], now) end
+  return 'told ' .. entry
 end
 
 local function release_slot()
@@ -162,7 +187,8 @@ return reply('ok')
 
 /**
  * ARGV[5] user, ARGV[6] lease_until for an approved request nobody has claimed yet, ARGV[7] the
- * fingerprint of the step the approver saw (required: an approval is always given on a card).
+ * fingerprint of the step the approver saw (required: an approval is always given on a card),
+ * ARGV[8..] the 'approved' event to record with it (tell_with).
  */
 const APPROVE = `
 local user = ARGV[5]
@@ -177,11 +203,11 @@ if approvals == '' then approvals = user else approvals = approvals .. ' ' .. us
 redis.call('HSET', key, 'approvals', approvals, 'updated_at', now)
 local count = 0
 for _ in string.gmatch(approvals, '%S+') do count = count + 1 end
-if count < tonumber(field('approvals_required')) then return reply('recorded') end
+if count < tonumber(field('approvals_required')) then return reply('recorded', '', tell_with(8, count, nil)) end
 redis.call('HSET', key, 'state', 'approved', 'lease_owner', '', 'lease_until', ARGV[6])
 redis.call('ZREM', PENDING, id)
 redis.call('ZADD', LEASES, ARGV[6], id)
-return reply('approved')
+return reply('approved', '', tell_with(8, count, nil))
 `;
 
 /** ARGV[5] user, ARGV[6] fingerprint of the step the card showed ('' for the typed command). */
@@ -239,7 +265,7 @@ close_request('expired')
 return reply('ok')
 `;
 
-/** ARGV[5] owner, ARGV[6] lease_until. */
+/** ARGV[5] owner, ARGV[6] lease_until, ARGV[7..] the 'executing' event to record with it (tell_with). */
 const CLAIM = `
 local state = field('state')
 local lease_until = tonumber(field('lease_until')) or 0
@@ -274,12 +300,13 @@ redis.call('HDEL', key, 'waiting_for')
 redis.call('SREM', waiters_key(), id)
 redis.call('HSET', key, 'state', 'executing', 'lease_owner', ARGV[5], 'lease_until', ARGV[6], 'updated_at', now)
 redis.call('ZADD', LEASES, ARGV[6], id)
+local told = tell_with(7, nil, recovering and '1' or '0')
 if recovering then
   -- Counted per step (the retire step starts without breadcrumbs), so recovery gives up in time.
   redis.call('HINCRBY', key, 'progress.takeovers', 1)
-  return reply('claimed', '1')
+  return reply('claimed', '1', told)
 end
-return reply('claimed', '0')
+return reply('claimed', '0', told)
 `;
 
 /** ARGV[5] owner, ARGV[6] lease_until. */

@@ -1,6 +1,8 @@
 import type { RedisClient } from './connection';
 import { StoreUnavailableError } from '../core/errors';
-import type { ClaimResult, CreateResult, RequestStore, TransitionResult, ApproveResult } from '../core/ports';
+import type { AuditEvent, ClaimResult, CreateResult, RequestStore, TellWith, TransitionResult, ApproveResult } from '../core/ports';
+import type { AuditChain, AuditEntryDraft } from './audit-log';
+import type { NewOutboxItem } from './outbox-queue';
 import { isFinal, type ApprovalRequest } from '../core/request';
 import { decodeRequest, encodeNewRequest, encodeProgress, fieldsFromList } from './request-codec';
 import { REQUEST_SCRIPTS, type RequestScriptName } from './request-scripts';
@@ -22,6 +24,18 @@ export interface RedisRequestStoreOptions {
    * secret `102` is `rotation:<workspace>:102`, since ids repeat across workspaces.
    */
   readonly unqualifiedWorkspace?: string;
+  /**
+   * Lets approve and claim record the event they are given in their own script (TellWith): the
+   * audit chain this process shares with its audit log (which must use the same key prefix), and
+   * the outbox items of an event (rendered by the Slack layer). Without it, every TellWith is
+   * declined and the caller tells the event itself.
+   */
+  readonly tellWith?: {
+    readonly chain: AuditChain;
+    readonly render: (request: ApprovalRequest, event: AuditEvent) => { channel: string; items: NewOutboxItem[] };
+    /** Told: the channel has something new to deliver. */
+    readonly recorded?: (channel: string) => void;
+  };
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -32,6 +46,15 @@ interface ScriptReply {
   readonly kind: string;
   readonly extra: string;
   readonly snapshot: unknown;
+  /** tell_with's answer ('' when no event was given). */
+  readonly told: string;
+}
+
+/** A TellWith as the script takes it, and what to do with the script's answer. */
+interface EncodedTell {
+  readonly args: string[];
+  readonly draft?: AuditEntryDraft;
+  readonly channel?: string;
 }
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;
@@ -62,7 +85,58 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     if (!Array.isArray(raw) || typeof raw[0] !== 'string' || typeof raw[1] !== 'string') {
       throw new StoreUnavailableError(`Redis answered ${name} with an unexpected reply`);
     }
-    return { kind: raw[0], extra: raw[1], snapshot: raw[2] };
+    return { kind: raw[0], extra: raw[1], snapshot: raw[2], told: typeof raw[3] === 'string' ? raw[3] : '' };
+  }
+
+  function encodeTell(tell: TellWith | undefined): EncodedTell {
+    if (!tell || !opts.tellWith) return { args: [''] };
+    const { chain, render } = opts.tellWith;
+    const draft = chain.draft({ ...tell.event, requestId: tell.request.id, workspace: tell.request.operation.workspace });
+    const { channel, items } = render(tell.request, { ...tell.event, requestId: tell.request.id });
+    const condition = (v: boolean | undefined) => (v === undefined ? '' : v ? '1' : '0');
+    return {
+      args: [
+        '1',
+        tell.ifApprovals === undefined ? '' : String(tell.ifApprovals),
+        condition(tell.ifRecovering),
+        draft.expectedHead,
+        ...draft.fields,
+        channel,
+        ...items.flatMap((i) => [i.requestId, i.kind, i.text]),
+      ],
+      draft,
+      channel,
+    };
+  }
+
+  /** Whether the script recorded the event; the chain learns the head either way. */
+  function settleTell(encoded: EncodedTell, told: string): boolean {
+    if (!encoded.draft || !opts.tellWith) return false;
+    if (told.startsWith('told ')) {
+      opts.tellWith.chain.appended(encoded.draft, told.slice(5));
+      if (encoded.channel) opts.tellWith.recorded?.(encoded.channel);
+      return true;
+    }
+    if (told.startsWith('head ')) opts.tellWith.chain.headIs(told.slice(5));
+    return false;
+  }
+
+  /**
+   * The answer to a script that was given an event was lost: if the request keeps that event's hash
+   * (last_told), the script ran and recorded it, and the hash read now is its result. Otherwise the
+   * original error stands (the caller's own confirmation then decides, and tells the event itself).
+   */
+  async function toldDespiteLostAnswer(id: string, encoded: EncodedTell, err: unknown): Promise<ApprovalRequest> {
+    if (!encoded.draft || !(err instanceof StoreUnavailableError)) throw err;
+    let fields: Record<string, string>;
+    try {
+      fields = await redis.hgetall(`${prefix}req:${id}`);
+    } catch {
+      throw err;
+    }
+    if (fields['last_told'] !== encoded.draft.hash) throw err;
+    settleTell(encoded, 'told (answer lost)');
+    return decodeRequest(id, fields);
   }
 
   function requestOf(id: string, reply: ScriptReply): ApprovalRequest {
@@ -192,13 +266,21 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return reply.kind === 'not_found' ? null : requestOf(id, reply);
     },
 
-    async approve(id, user, now, seenStep): Promise<ApproveResult> {
-      const reply = await run('ivsApprove', id, now, user, String(now + claimGraceMs), seenStep);
+    async approve(id, user, now, seenStep, tell): Promise<ApproveResult> {
+      const encoded = encodeTell(tell);
+      let reply: ScriptReply;
+      try {
+        reply = await run('ivsApprove', id, now, user, String(now + claimGraceMs), seenStep, ...encoded.args);
+      } catch (err) {
+        const stored = await toldDespiteLostAnswer(id, encoded, err);
+        return { kind: stored.state === 'pending' ? 'recorded' : 'approved', request: stored, told: true };
+      }
       if (reply.kind === 'not_found') return { kind: 'not_found' };
       const request = requestOf(id, reply);
       switch (reply.kind) {
         case 'recorded':
         case 'approved':
+          return { kind: reply.kind, request, told: settleTell(encoded, reply.told) };
         case 'already_approved':
         case 'self':
         case 'not_pending':
@@ -242,8 +324,9 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return requests.filter((r): r is ApprovalRequest => r !== null && !isFinal(r.state));
     },
 
-    async claim(id, owner, leaseMs, now): Promise<ClaimResult> {
-      const reply = await run('ivsClaim', id, now, owner, String(now + leaseMs));
+    async claim(id, owner, leaseMs, now, tell): Promise<ClaimResult> {
+      const encoded = encodeTell(tell);
+      const reply = await run('ivsClaim', id, now, owner, String(now + leaseMs), ...encoded.args);
       switch (reply.kind) {
         case 'not_found':
           return { kind: 'not_found' };
@@ -252,7 +335,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
         case 'not_claimable':
           return { kind: 'not_claimable', request: requestOf(id, reply) };
         case 'claimed':
-          return { kind: 'claimed', request: requestOf(id, reply), recovering: reply.extra === '1' };
+          return { kind: 'claimed', request: requestOf(id, reply), recovering: reply.extra === '1', told: settleTell(encoded, reply.told) };
         default:
           throw new StoreUnavailableError(`Redis answered claim with ${reply.kind}`);
       }

@@ -1,5 +1,5 @@
 import type { ApprovalRequest } from '../core/request';
-import type { CardPosting, Clock, Notice, Outbox } from '../core/ports';
+import type { AuditEvent, CardPosting, Clock, Notice, Outbox } from '../core/ports';
 import type { RequestId } from '../core/types';
 import type { NewOutboxItem, OutboxQueue } from '../redis/outbox-queue';
 import { CARD_CANNOT_BE_POSTED } from './delivery-errors';
@@ -13,6 +13,18 @@ const CARD_STATE_POLL_MS = 200;
  * card updates coalesced, and the execution's first steps do not share the event loop with Slack calls.
  */
 const KICK_DELAY_MS = 25;
+
+/** The outbox items of a request's notices: a reply rendered now (as the request is at that event), a card when delivered. */
+export function noticeItems(request: ApprovalRequest, notices: readonly Notice[]): NewOutboxItem[] {
+  return notices.map((n) =>
+    n.kind === 'card' ? { requestId: request.id, kind: 'card', text: '' } : { requestId: request.id, kind: 'reply', text: renderThreadEvent(request, n.event) },
+  );
+}
+
+/** What a transition records with its event (TellWith): the card update, then the reply, as Journal.tell does. */
+export function eventItems(request: ApprovalRequest, event: AuditEvent): { channel: string; items: NewOutboxItem[] } {
+  return { channel: request.channel, items: noticeItems(request, [{ kind: 'card' }, { kind: 'reply', event }]) };
+}
 
 /**
  * The core's Outbox on Redis + Slack. A reply is rendered when it is recorded (as the request was
@@ -28,6 +40,11 @@ export class SlackOutbox implements Outbox {
 
   private readonly kicks = new Map<string, NodeJS.Timeout>();
 
+  /** Something was recorded for `channel` elsewhere (a transition's own script): deliver it soon. */
+  recorded(channel: string): void {
+    this.kickSoon(channel);
+  }
+
   private kickSoon(channel: string): void {
     if (this.kicks.has(channel)) return;
     const timer = setTimeout(() => {
@@ -39,12 +56,7 @@ export class SlackOutbox implements Outbox {
   }
 
   async record(request: ApprovalRequest, notices: readonly Notice[]): Promise<void> {
-    const items: NewOutboxItem[] = notices.map((n) =>
-      n.kind === 'card'
-        ? { requestId: request.id, kind: 'card', text: '' }
-        : { requestId: request.id, kind: 'reply', text: renderThreadEvent(request, n.event) },
-    );
-    await this.queue.push(request.channel, items, this.clock.now());
+    await this.queue.push(request.channel, noticeItems(request, notices), this.clock.now());
     this.kickSoon(request.channel);
   }
 

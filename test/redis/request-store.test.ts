@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { RequestStore } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
 import { stepFingerprint } from '../../src/core/request-id';
+import pino from 'pino';
+import { createAuditChain, createRedisAuditLog } from '../../src/redis/audit-log';
+import { createRedisOutboxQueue } from '../../src/redis/outbox-queue';
 import { createRedisRequestStore } from '../../src/redis/request-store';
+import { eventItems } from '../../src/slack/slack-outbox';
 import { HOUR, T0, newRequest, rotationRequest, uniquePrefix, useTwoConnections } from './fixtures';
 
 const redis = useTwoConnections();
@@ -523,5 +527,107 @@ describe('decisions bound to the step the card showed', () => {
     expect((await store.reject(rotation.id, 'U_APP', 'x', T0 + HOUR + 1, step1)).kind).toBe('changed');
     expect((await store.get(rotation.id))?.state).toBe('pending');
     expect((await store.approve(rotation.id, 'U_APP', T0 + HOUR + 1, 'aaaa-bbbb')).kind).toBe('approved');
+  });
+});
+
+describe('events told with their transition (SPEC §8: the audit entry and the Slack notices in the same step)', () => {
+  /** A store that records TellWith events, its audit log sharing one chain view, and the outbox, as the bot wires them. */
+  function telling(connection = redis.a, prefix = uniquePrefix()) {
+    const logger = pino({ enabled: false });
+    const chain = createAuditChain(logger);
+    const kicked: string[] = [];
+    const store = createRedisRequestStore(connection, {
+      keyPrefix: prefix,
+      claimGraceMs: GRACE,
+      tellWith: { chain, render: eventItems, recorded: (channel) => kicked.push(channel) },
+    });
+    const audit = createRedisAuditLog(connection, { keyPrefix: prefix, logger, chain });
+    return { store, audit, outbox: createRedisOutboxQueue(connection, { keyPrefix: prefix }), kicked, prefix };
+  }
+  const approvedEvent = (approvals: number) => ({ type: 'approved', actor: 'U_APP', at: T0 + 1, detail: { approvals, required: 1 } }) as const;
+
+  it('a decisive approval and its claim record their entries, chained and verifiable, and the card update and reply, in their own steps', async () => {
+    const { store, audit, outbox, kicked } = telling();
+    const request = await created(store, newRequest());
+    await audit.append({ requestId: request.id, type: 'requested', actor: 'U_REQ', at: T0, detail: {} });
+    const approved = await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id), { request, event: approvedEvent(1), ifApprovals: 1 });
+    expect(approved).toMatchObject({ kind: 'approved', told: true });
+    const claim = await store.claim(request.id, 'replica-1', LEASE, T0 + 2, {
+      request,
+      event: { type: 'executing', at: T0 + 2, detail: { step: 'create' } },
+      ifRecovering: false,
+    });
+    expect(claim).toMatchObject({ kind: 'claimed', recovering: false, told: true });
+    // An entry appended afterwards by the audit log itself chains on them.
+    await audit.append({ requestId: request.id, type: 'succeeded', at: T0 + 3, detail: { outcome: 'ok' } });
+    const history = await audit.history(request.id);
+    expect(history.chain).toEqual({ ok: true });
+    expect(history.entries.map((e) => [e.type, e.actor, e.detail])).toEqual([
+      ['requested', 'U_REQ', {}],
+      ['approved', 'U_APP', { approvals: 1, required: 1 }],
+      ['executing', undefined, { step: 'create' }],
+      ['succeeded', undefined, { outcome: 'ok' }],
+    ]);
+    const items = await outbox.peek('C_OPS', 10);
+    expect(items.map((i) => [i.kind, /Approved by|Executing/.exec(i.text)?.[0] ?? ''])).toEqual([
+      ['card', ''], // the card post recorded by create
+      ['card', ''],
+      ['reply', 'Approved by'],
+      ['card', ''],
+      ['reply', 'Executing'],
+    ]);
+    expect(kicked).toEqual(['C_OPS', 'C_OPS']);
+  });
+
+  it('declines when the count moved meanwhile: the approval still counts, nothing of the event is recorded', async () => {
+    const { store, audit, outbox } = telling();
+    const request = await created(store, newRequest({ approvalsRequired: 2 }));
+    expect((await store.approve(request.id, 'U_OTHER', T0 + 1, await seen(store, request.id))).kind).toBe('recorded');
+    // The caller read the request before that approval: it expects to be the first.
+    const result = await store.approve(request.id, 'U_APP', T0 + 2, await seen(store, request.id), { request, event: approvedEvent(1), ifApprovals: 1 });
+    expect(result).toMatchObject({ kind: 'approved', told: false });
+    expect((await audit.history(request.id)).entries).toEqual([]);
+    expect((await outbox.peek('C_OPS', 10)).map((i) => i.kind)).toEqual(['card']);
+  });
+
+  it("declines when another replica appended first, and the next entry chains onto that replica's", async () => {
+    const prefix = uniquePrefix();
+    const here = telling(redis.a, prefix);
+    const elsewhere = telling(redis.b, prefix);
+    const request = await created(here.store, newRequest());
+    await elsewhere.audit.append({ requestId: request.id, type: 'requested', actor: 'U_REQ', at: T0, detail: {} });
+    const result = await here.store.approve(request.id, 'U_APP', T0 + 1, await seen(here.store, request.id), {
+      request,
+      event: approvedEvent(1),
+      ifApprovals: 1,
+    });
+    expect(result).toMatchObject({ kind: 'approved', told: false });
+    // The caller tells it itself (Journal.tell), chained on the head it has just learned.
+    await here.audit.append({ ...approvedEvent(1), requestId: request.id });
+    const history = await here.audit.history(request.id);
+    expect(history.chain).toEqual({ ok: true });
+    expect(history.entries.map((e) => e.type)).toEqual(['requested', 'approved']);
+  });
+
+  it('a claim that turns out to be a takeover does not record the "executing" it was given', async () => {
+    const { store, audit } = telling();
+    const request = await created(store, newRequest());
+    await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id));
+    // Past the claim grace nobody claimed it: a claim now is a takeover.
+    const claim = await store.claim(request.id, 'replica-2', LEASE, T0 + 1 + GRACE, {
+      request,
+      event: { type: 'executing', at: T0 + 1 + GRACE, detail: { step: 'create' } },
+      ifRecovering: false,
+    });
+    expect(claim).toMatchObject({ kind: 'claimed', recovering: true, told: false });
+    expect((await audit.history(request.id)).entries).toEqual([]);
+  });
+
+  it('a store not wired to record events declines every one (the caller tells it)', async () => {
+    const { store } = stores();
+    const request = await created(store, newRequest());
+    const result = await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id), { request, event: approvedEvent(1), ifApprovals: 1 });
+    expect(result.kind).toBe('approved');
+    expect('told' in result && result.told).toBeFalsy();
   });
 });
