@@ -7,7 +7,7 @@ import { createRedisRequestStore } from '../src/redis/request-store';
 import { SlackDelivery } from '../src/slack/delivery';
 import { SlackOutbox } from '../src/slack/slack-outbox';
 import { createMetrics } from '../src/metrics';
-import { systemClock } from '../src/core/ports';
+import { systemClock } from '../src/clock';
 import type { BenchWorld } from './world';
 import { REQUESTER } from './world';
 import { startCommandCounter } from './redis-commands';

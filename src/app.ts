@@ -8,7 +8,7 @@ import { SecretCatalog } from './core/catalog';
 import { Policy } from './core/policy';
 import type { AuditLog, Clock, Intercom, Outbox, RequestStore, SecretVault } from './core/ports';
 import type { Workspace, Workspaces } from './core/workspace';
-import { systemClock } from './core/ports';
+import { systemClock } from './clock';
 import { RequestService } from './core/requests';
 import { reconcileCurrents } from './core/workflows/reconcile-currents';
 import { Journal } from './core/journal';

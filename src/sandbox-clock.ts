@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { realEvery, realSleep } from './clock';
 import type { Clock } from './core/ports';
 
 /**
@@ -20,6 +21,7 @@ export function fileOffsetClock(path: string): Clock {
   };
   return {
     now: () => Date.now() + read(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: realSleep,
+    every: realEvery,
   };
 }

@@ -76,13 +76,11 @@ export class Executor {
   async drain(timeoutMs: number): Promise<boolean> {
     this.accepting = false;
     if (this.running.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
+    const doneWaiting = new AbortController();
+    const timeout = this.deps.clock.sleep(timeoutMs, doneWaiting.signal).then(() => false as const);
     const done = Promise.all([...this.running.values()]).then(() => true as const);
     const finished = await Promise.race([done, timeout]);
-    clearTimeout(timer);
+    doneWaiting.abort();
     return finished;
   }
 
@@ -119,18 +117,14 @@ export class Executor {
     const log = ws.log;
     const id = request.id;
 
-    const renewal = setInterval(
-      () => {
-        store.renewLease(id, owner, leaseMs, clock.now()).then(
-          (held) => {
-            if (!held) log.error({ requestId: id }, 'lost the execution lease while running');
-          },
-          (err: unknown) => log.warn({ err, requestId: id }, 'lease renewal failed'),
-        );
-      },
-      Math.max(1_000, Math.floor(leaseMs / 3)),
-    );
-    renewal.unref();
+    const stopRenewing = clock.every(Math.max(1_000, Math.floor(leaseMs / 3)), () => {
+      store.renewLease(id, owner, leaseMs, clock.now()).then(
+        (held) => {
+          if (!held) log.error({ requestId: id }, 'lost the execution lease while running');
+        },
+        (err: unknown) => log.warn({ err, requestId: id }, 'lease renewal failed'),
+      );
+    });
 
     // Not awaited before the step starts: the Journal records the request's events in order (this
     // one before the step's own), and Intercom and Vault need nothing of it. Awaited before the run
@@ -164,7 +158,7 @@ export class Executor {
 
       await this.recordOutcome(request, result);
     } finally {
-      clearInterval(renewal);
+      stopRenewing();
       await telling;
     }
   }

@@ -59,15 +59,17 @@ export interface Directory {
   groupMembers(groupId: string): Promise<readonly UserId[]>;
 }
 
+/**
+ * All the time the core knows: the bot's clock (src/clock.ts; the sandbox's and the tests' clocks
+ * can fast-forward it), and the timers that run on it.
+ */
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`; at once, with its timer cleared, when `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls `fn` every `ms` until the returned function is called; never keeps the process alive by itself. */
+  every(ms: number, fn: () => void): () => void;
 }
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 // ---------------------------------------------------------------------------------------------
 // Request store: every method that changes state is ONE atomic operation that checks the current

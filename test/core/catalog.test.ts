@@ -32,7 +32,7 @@ const secret: SecretInfo = { id: '102', name: 'Web', platforms: ['web'], created
 function catalogOf(gate: ReturnType<typeof gatedIntercom>, opts: { status?: MaterialStatus | 'throws'; maxAgeMs?: number } = {}) {
   // A clock that moves only when told, so an age of 4999 ms stays 4999 ms however slow the machine is.
   let now = 1_700_000_000_000;
-  const clock = { now: () => now, sleep: async () => undefined, advance: (ms: number) => (now += ms) };
+  const clock = { now: () => now, sleep: async () => undefined, every: () => () => undefined, advance: (ms: number) => (now += ms) };
   let hears = true;
   const catalog = new SecretCatalog(gate.intercom, vault(opts.status ?? 'present'), silent, {
     clock,

@@ -97,7 +97,7 @@ function world(opts: { secrets?: SecretInfo[] | Error; open?: ApprovalRequest[];
     reminders,
     journal: new Journal(audit, notifier, log),
     claims,
-    clock: { now: () => now, sleep: async () => undefined },
+    clock: { now: () => now, sleep: async () => undefined, every: () => () => undefined },
     log,
     settings: {
       workspace: 'default',

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSlackDouble, type SlackDouble } from '../../emulators/slack-api';
 import { freePort } from '../../emulators/free-port';
 import { DirectoryUnavailableError } from '../../src/core/errors';
-import { systemClock as clock } from '../../src/core/ports';
+import { systemClock as clock } from '../../src/clock';
 import { SlackDirectory } from '../../src/slack/directory';
 import { slackError } from '../../src/slack/delivery-errors';
 

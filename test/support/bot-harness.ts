@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { startIntercomDouble } from '../../emulators/intercom';
 import type { Clock } from '../../src/core/ports';
+import { realEvery, realSleep } from '../../src/clock';
 import { createBot, type Bot, type BotOptions } from '../../src/app';
 import type { SlackDouble, SlackMessage } from '../../emulators/slack-api';
 import type { IntercomDouble } from '../../emulators/intercom';
@@ -79,7 +80,8 @@ export function testClock(): TestClock {
   let offset = 0;
   return {
     now: () => Date.now() + offset,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: realSleep,
+    every: realEvery,
     advance: (ms) => {
       offset += ms;
     },
