@@ -106,9 +106,22 @@ export function fastWorld(opts: { secrets?: readonly SecretInfo[] } = {}) {
     async approved(overrides: Partial<ApprovalRequest> = {}): Promise<ApprovalRequest> {
       const now = clock.now();
       const request = newRequest({ createdAt: now, updatedAt: now, expiresAt: now + HOUR, ...overrides });
-      const created = await a.store.create({ request, maxOpenPerRequester: 9 });
+      const rotationOf = request.operation.action === 'rotate' ? { rotationOf: request.operation.secretId } : {};
+      const created = await a.store.create({ request, maxOpenPerRequester: 9, ...rotationOf });
       if (created.kind !== 'created') throw new Error(`expected created, got ${created.kind}`);
       const approved = await a.store.approve(request.id, 'U_APP', now, stepFingerprint(request));
+      if (approved.kind !== 'approved') throw new Error(`expected approved, got ${approved.kind}`);
+      return approved.request;
+    },
+    /** A rotation waiting to finish: U_REQ asks to finish it now and U_APP approves the retire step. */
+    async retireApproved(id: RequestId): Promise<ApprovalRequest> {
+      const now = clock.now();
+      const waiting = await a.store.get(id);
+      if (waiting?.state !== 'awaiting_finish') throw new Error(`expected awaiting_finish, got ${waiting?.state}`);
+      const retire = stepFingerprint({ fingerprint: waiting.fingerprint, rotation: { ...waiting.rotation, step: 'retire' } });
+      const started = await a.store.startRetireStep(id, 'U_REQ', now + HOUR, now, { seen: stepFingerprint(waiting), retire });
+      if (started.kind !== 'ok') throw new Error(`expected the retire step, got ${started.kind}`);
+      const approved = await a.store.approve(id, 'U_APP', now, retire);
       if (approved.kind !== 'approved') throw new Error(`expected approved, got ${approved.kind}`);
       return approved.request;
     },

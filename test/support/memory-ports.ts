@@ -112,6 +112,12 @@ export class MemoryVault implements SecretVault {
       });
   }
 
+  /** Vault already holds these secrets' material (written by an earlier create). */
+  holdMaterialOf(...ids: string[]): void {
+    for (const id of ids)
+      this.entries.set(id, { status: 'present', provenance: { requestId: 'R-EARLY0', requester: 'U_REQ', approvers: ['U_APP'], channel: 'C_OPS' } });
+  }
+
   async preflight(): Promise<void> {
     this.calls.push('preflight');
   }
