@@ -8,7 +8,7 @@ export function parseDuration(text: string): number | null {
   return Number(match[1]) * UNIT_MS[unit];
 }
 
-/** Milliseconds as people read them: `1h 5m`, `45s`. */
+/** Milliseconds as people read them, everywhere the bot prints a duration (thread replies, answers, the card): `1h 5m`, `45s`. */
 export function formatDuration(ms: number): string {
   let rest = Math.max(0, Math.ceil(ms / 1000));
   const parts: string[] = [];

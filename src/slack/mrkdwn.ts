@@ -117,21 +117,6 @@ export function relativeAge(fromMs: number, nowMs: number): string {
   return delta > 0 ? `${roughDuration(delta)} ago` : `in ${roughDuration(delta)}`;
 }
 
-/** A precise duration for waits people act on: "1 h 5 min", "42 min", "30 s". */
-export function preciseDuration(ms: number): string {
-  const totalSeconds = Math.max(0, Math.ceil(ms / 1000));
-  const days = Math.floor(totalSeconds / 86_400);
-  const hours = Math.floor((totalSeconds % 86_400) / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const seconds = totalSeconds % 60;
-  const parts: string[] = [];
-  if (days) parts.push(`${days} d`);
-  if (hours) parts.push(`${hours} h`);
-  if (minutes) parts.push(`${minutes} min`);
-  if (seconds && !days && !hours) parts.push(`${seconds} s`);
-  return parts.length ? parts.join(' ') : '0 s';
-}
-
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }

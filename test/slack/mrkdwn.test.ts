@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeBounded, escapeMrkdwn, oneLine, preciseDuration, relativeAge, slackDate, truncate, userMention } from '../../src/slack/mrkdwn';
+import { escapeBounded, escapeMrkdwn, oneLine, relativeAge, slackDate, truncate, userMention } from '../../src/slack/mrkdwn';
 
 const DAY = 24 * 3600_000;
 
@@ -91,14 +91,7 @@ describe('relativeAge', () => {
   });
 });
 
-describe('preciseDuration and oneLine', () => {
-  it('states waits people act on precisely', () => {
-    expect(preciseDuration(3900_000)).toBe('1 h 5 min');
-    expect(preciseDuration(42 * 60_000)).toBe('42 min');
-    expect(preciseDuration(30_000)).toBe('30 s');
-    expect(preciseDuration(-5)).toBe('0 s');
-  });
-
+describe('oneLine', () => {
   it('collapses line breaks and runs of spaces', () => {
     expect(oneLine('  a\n\tb   c ')).toBe('a b c');
   });

@@ -8,7 +8,8 @@ import { isCompromisedRotation, isFinal, requiredOverlapMs } from '../../core/re
 import { stepFingerprint } from '../../core/request-id';
 import type { RequestId } from '../../core/types';
 import { parseRequestId } from '../command-parser';
-import { escapeBounded, preciseDuration, relativeAge, slackDate, truncate, userMention } from '../mrkdwn';
+import { formatDuration } from '../../duration';
+import { escapeBounded, relativeAge, slackDate, truncate, userMention } from '../mrkdwn';
 import { button, confirmDialog, context, fields, header, LIMITS, section, type KnownBlock, type MessageView } from './block-kit';
 import {
   actionTitle,
@@ -156,9 +157,7 @@ function rotationBlock(request: ApprovalRequest, opts: CardOptions): KnownBlock 
     if (createdAt !== undefined && opts.minOverlapMs !== undefined) {
       const allowedAt = createdAt + requiredOverlapMs(request.operation, opts.minOverlapMs);
       lines.push(
-        allowedAt <= opts.now
-          ? 'Finishing is allowed now.'
-          : `Finishing is allowed from ${slackDate(allowedAt)} (in ${preciseDuration(allowedAt - opts.now)}).`,
+        allowedAt <= opts.now ? 'Finishing is allowed now.' : `Finishing is allowed from ${slackDate(allowedAt)} (in ${formatDuration(allowedAt - opts.now)}).`,
       );
     }
     return section(lines.join('\n'), 'ivs_rotation');

@@ -233,7 +233,7 @@ describe('rotation', () => {
     expect(text).toContain('step 1 of 2 done: successor created');
     expect(text).toContain('Roll the new secret out to every signer, then finish');
     expect(text).toContain(`Finishing is allowed from <!date^${(NOW + 40 * 60_000) / 1000}^`);
-    expect(text).toContain('(in 40 min)');
+    expect(text).toContain('(in 40m)');
   });
 
   it('says finishing is allowed now once the overlap has passed', () => {
