@@ -17,11 +17,14 @@ async function main(): Promise<void> {
   if (!loaded.ok) throw new Error(describeProblems(loaded.problems));
   const { config } = loaded;
   const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
-  const bot = createBot(config, {
-    logger,
-    sweepIntervalMs: SWEEP_INTERVAL_MS,
-    delivery: { pollMs: SWEEP_INTERVAL_MS, pacing: { perSecond: 1_000_000, burst: 1_000_000 } },
-  });
+  const bot = createBot(
+    config,
+    { logger },
+    {
+      sweepIntervalMs: SWEEP_INTERVAL_MS,
+      delivery: { pollMs: SWEEP_INTERVAL_MS, pacing: { perSecond: 1_000_000, burst: 1_000_000 } },
+    },
+  );
   serveParent(() => bot.stop({ drainTimeoutMs: 5_000 }));
   const { port } = await bot.start();
   reportReady(port);

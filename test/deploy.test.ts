@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { DRAIN_TIMEOUT_MS } from '../src/app';
+import { DRAIN_TIMEOUT_MS } from '../src/tuning';
 import { loadConfig } from '../src/config';
 import { PLATFORMS } from '../src/core/types';
 import { kvLayout } from '../src/vault/kv-layout';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEASE_MS } from '../../src/app';
+import { LEASE_MS } from '../../src/tuning';
 import { connectRedis } from '../../src/redis/connection';
 import {
   APPROVER,

@@ -56,11 +56,14 @@ async function startSocketWorld(): Promise<SocketWorld> {
   if (!loaded.ok) throw new Error(`test config invalid: ${loaded.problems.join('; ')}`);
   const config = loaded.config;
   const logs = captureLogs(config.secrets);
-  const bot = createBot(config, {
-    logger: logs.logger,
-    intercomRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 2_000 },
-    intercomTimeoutMs: 2_000,
-  });
+  const bot = createBot(
+    config,
+    { logger: logs.logger },
+    {
+      intercomRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 2_000 },
+      intercomTimeoutMs: 2_000,
+    },
+  );
   const started = await bot.start();
   let closed: Promise<void> | undefined;
   return {

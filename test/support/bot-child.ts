@@ -8,7 +8,7 @@ import { configuredOrExit } from '../../src/startup';
 
 const { config, logger } = configuredOrExit(process.env);
 const leaseMs = Number(process.env['BOT_CHILD_LEASE_MS'] ?? '1500');
-createBot(config, { logger, leaseMs, delivery: { leaseMs } })
+createBot(config, { logger }, { leaseMs, delivery: { leaseMs } })
   .start()
   .catch((err: unknown) => {
     process.stderr.write(`bot child could not start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -5,7 +5,8 @@ import { loadConfig, type Config } from '../../src/config';
 import { startIntercomDouble } from '../../emulators/intercom';
 import type { Clock } from '../../src/core/ports';
 import { realEvery, realSleep } from '../../src/clock';
-import { createBot, type Bot, type BotOptions } from '../../src/app';
+import { createBot, type Bot } from '../../src/app';
+import type { BotTuning } from '../../src/tuning';
 import type { SlackDouble, SlackMessage } from '../../emulators/slack-api';
 import type { IntercomDouble } from '../../emulators/intercom';
 import type { VaultDouble } from '../../emulators/vault';
@@ -41,7 +42,7 @@ export interface World {
   /** Every HTTP answer (ack body) any replica gave Slack so far, for the leak canary. */
   answers(): string;
   /** Starts another replica against the same Redis and doubles. */
-  startReplica(opts?: Partial<BotOptions>, env?: Record<string, string>): Promise<RunningBot>;
+  startReplica(opts?: BotTuning, env?: Record<string, string>): Promise<RunningBot>;
   close(): Promise<void>;
 }
 
@@ -97,7 +98,7 @@ export interface Answer extends BoltAnswer {
 
 export interface WorldOptions {
   readonly env?: Record<string, string>;
-  readonly bot?: Partial<BotOptions>;
+  readonly bot?: BotTuning;
   /**
    * Runs the bot with IVS_CONFIG: each entry becomes a workspace of the YAML file with its own
    * Intercom double (token from an environment variable); `yaml` is the rest of its entry.
@@ -169,26 +170,29 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     return answer;
   };
 
-  const startReplica = async (botOpts: Partial<BotOptions> = {}, extraEnv: Record<string, string> = {}): Promise<RunningBot> => {
+  const startReplica = async (botOpts: BotTuning = {}, extraEnv: Record<string, string> = {}): Promise<RunningBot> => {
     const loaded = loadConfig({ ...env, ...extraEnv });
     if (!loaded.ok) throw new Error(`test config invalid: ${loaded.problems.join('; ')}`);
     const config = loaded.config;
-    const bot = createBot(config, {
-      logger: logs.logger,
-      clock,
-      intercomRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 2_000 },
-      intercomTimeoutMs: 2_000,
-      // The doubles answer at once: a fenced-off executor is done writing well within 3 s.
-      holderWindowMs: 3_000,
-      // Tests seed current/<platform> as they need it; the one test of the reconciler turns it on.
-      reconcileCurrents: false,
-      // Slack deliveries as production makes them, but quicker to retry and take over, and not paced
-      // (the double does not rate-limit unless a test asks it to; the pacing test paces).
-      delivery: { leaseMs: 3_000, pollMs: 200, pacing: { perSecond: 1_000, burst: 1_000 }, backoff: { baseMs: 200, maxMs: 2_000 } },
-      slackTimeoutMs: 3_000,
-      ...opts.bot,
-      ...botOpts,
-    });
+    const bot = createBot(
+      config,
+      { logger: logs.logger },
+      {
+        clock,
+        intercomRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 2_000 },
+        intercomTimeoutMs: 2_000,
+        // The doubles answer at once: a fenced-off executor is done writing well within 3 s.
+        holderWindowMs: 3_000,
+        // Tests seed current/<platform> as they need it; the one test of the reconciler turns it on.
+        reconcileCurrents: false,
+        // Slack deliveries as production makes them, but quicker to retry and take over, and not paced
+        // (the double does not rate-limit unless a test asks it to; the pacing test paces).
+        delivery: { leaseMs: 3_000, pollMs: 200, pacing: { perSecond: 1_000, burst: 1_000 }, backoff: { baseMs: 200, maxMs: 2_000 } },
+        slackTimeoutMs: 3_000,
+        ...opts.bot,
+        ...botOpts,
+      },
+    );
     const { port } = await bot.start();
     const url = `http://127.0.0.1:${port}`;
     const running: RunningBot = {

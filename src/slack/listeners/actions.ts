@@ -116,7 +116,7 @@ async function handleDecision({ ack, action, body, respond }: ButtonArgs, deps: 
 }
 
 /** Reject asks for a reason first: the modal's submission does the rejecting. */
-async function handleReject({ ack, action, body, respond, client }: ButtonArgs, deps: ListenerDeps): Promise<void> {
+async function handleReject({ ack, action, body, respond }: ButtonArgs, deps: ListenerDeps): Promise<void> {
   await ack();
   const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
   if (!isAllowedChannel(deps, clickedChannel(body))) {
@@ -135,6 +135,6 @@ async function handleReject({ ack, action, body, respond, client }: ButtonArgs, 
   }
   const { id, step } = decision;
   await afterAck(deps, tell, async () => {
-    await client.views.open({ trigger_id: body.trigger_id, view: rejectReasonModal(id, step) });
+    await deps.slack.views.open({ trigger_id: body.trigger_id, view: rejectReasonModal(id, step) });
   });
 }

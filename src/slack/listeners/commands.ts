@@ -23,7 +23,7 @@ export function registerCommands(app: App, deps: ListenerDeps): void {
 }
 
 /** `/ivs …`: ack at once (validation errors go into the ack), slow work after, reported through respond(). */
-export async function handleIvsCommand({ command, ack, respond, client }: CommandArgs, deps: ListenerDeps): Promise<void> {
+export async function handleIvsCommand({ command, ack, respond }: CommandArgs, deps: ListenerDeps): Promise<void> {
   const served = deps.workspaces.in(command.channel_id);
   // `/ivs eu rotate 102`: the workspace word first, then the command as before.
   const words = splitWorkspaceWord(command.text ?? '', (w) => deps.workspaces.resolve(w), isCommandWord);
@@ -82,7 +82,7 @@ export async function handleIvsCommand({ command, ack, respond, client }: Comman
       // The channel, and the workspace when it is settled already; the form asks otherwise.
       const metadata = workspace && served.length > 1 ? `${command.channel_id} ${workspace.name}` : command.channel_id;
       await afterAck(deps, ephemeral(respond), async () => {
-        await client.views.open({
+        await deps.slack.views.open({
           trigger_id: command.trigger_id,
           view: { ...createRequestModal({ workspaces: choices.length > 1 ? choices : [] }), private_metadata: metadata },
         });

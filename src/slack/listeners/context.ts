@@ -1,4 +1,5 @@
 import { RespondError } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../core/ports';
 import type { RequestService } from '../../core/requests';
@@ -14,6 +15,8 @@ export interface ListenerDeps {
   readonly audit: AuditLog;
   /** Which channel serves which Intercom workspaces, and their lists. */
   readonly workspaces: ServedWorkspaces;
+  /** The Web API client for answers to people (views.open, chat.postEphemeral): timed, with a timeout. */
+  readonly slack: WebClient;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly now: () => number;

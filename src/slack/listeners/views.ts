@@ -31,7 +31,7 @@ function whisper(client: WebClient, channel: string, user: string) {
   return (text: string) => client.chat.postEphemeral({ channel, user, text });
 }
 
-async function handleRejectSubmit({ ack, view, body, client }: SubmitArgs, deps: ListenerDeps): Promise<void> {
+async function handleRejectSubmit({ ack, view, body }: SubmitArgs, deps: ListenerDeps): Promise<void> {
   const input = readRejectModal(view.state.values);
   if (!input.ok) {
     await ack({ response_action: 'errors', errors: input.errors });
@@ -48,7 +48,7 @@ async function handleRejectSubmit({ ack, view, body, client }: SubmitArgs, deps:
   const { id, step, request } = target;
   await ack();
   const actor = submitter(body);
-  const tell = whisper(client, request.channel, actor.userId);
+  const tell = whisper(deps.slack, request.channel, actor.userId);
   await afterAck(deps, tell, async () => {
     const result = await deps.requests.reject(actor, id, input.value.reason, step);
     deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: result.ok ? 'ok' : 'refused', workspace: metricWorkspace(deps, request) });
@@ -56,7 +56,7 @@ async function handleRejectSubmit({ ack, view, body, client }: SubmitArgs, deps:
   });
 }
 
-async function handleCreateSubmit({ ack, view, body, client }: SubmitArgs, deps: ListenerDeps): Promise<void> {
+async function handleCreateSubmit({ ack, view, body }: SubmitArgs, deps: ListenerDeps): Promise<void> {
   const input = readCreateModal(view.state.values);
   if (!input.ok) {
     await ack({ response_action: 'errors', errors: input.errors });
@@ -80,7 +80,7 @@ async function handleCreateSubmit({ ack, view, body, client }: SubmitArgs, deps:
     return;
   }
   await ack();
-  const tell = whisper(client, channel, actor.userId);
+  const tell = whisper(deps.slack, channel, actor.userId);
   const { workspace: _chosenInForm, ...spec } = input.value;
   await afterAck(deps, tell, async () => {
     const result = await deps.requests.open(actor, channel, chosen, { action: 'create', ...spec });
