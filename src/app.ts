@@ -265,7 +265,7 @@ export function createBot(config: Config, opts: BotOptions, tuning: BotTuning = 
       ...(w.rotateAfterMs !== undefined ? { rotateAfterMs: w.rotateAfterMs } : {}),
     })),
   );
-  registerListeners(app, { config, requests, audit, workspaces: served, slack: interactiveClient, log: logger, metrics, now: () => clock.now() });
+  registerListeners(app, { config, requests, audit, workspaces: served, slack: interactiveClient, log: logger, metrics, clock });
 
   // SPEC §10, per workspace: its own rotate_after, its first channel, its approvers. Nudges are
   // thread replies told through the Journal like every event; the reminder, which belongs to no

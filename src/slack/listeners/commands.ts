@@ -195,11 +195,11 @@ async function run(parsed: ParsedCommand, workspace: ServedWorkspace, actor: Act
       );
       return;
     case 'plan':
-      await say(await runPlan(parsed.target, workspace, deps.now()));
+      await say(await runPlan(parsed.target, workspace, deps.clock.now()));
       return;
     case 'requests': {
       const open = (await deps.requests.listOpen()).filter((r) => r.operation.workspace === ws);
-      const view = renderRequestList(open, { now: deps.now(), workspace: ws });
+      const view = renderRequestList(open, { now: deps.clock.now(), workspace: ws });
       await respond({ response_type: 'ephemeral', text: view.text, blocks: view.blocks });
       return;
     }
@@ -251,7 +251,7 @@ async function runOnRequest(
       );
       const minOverlapMs = deps.workspaces.get(request.operation.workspace)?.minOverlapMs;
       const view = renderRequestStatus(request, {
-        now: deps.now(),
+        now: deps.clock.now(),
         ...(minOverlapMs !== undefined ? { minOverlapMs } : {}),
         ...(entries ? { history: entries } : {}),
       });

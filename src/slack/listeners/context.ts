@@ -1,7 +1,7 @@
 import { RespondError } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { AuditLog } from '../../core/ports';
+import type { AuditLog, Clock } from '../../core/ports';
 import type { RequestService } from '../../core/requests';
 import type { Config } from '../../config';
 import { DirectoryUnavailableError, StoreUnavailableError } from '../../core/errors';
@@ -19,7 +19,7 @@ export interface ListenerDeps {
   readonly slack: WebClient;
   readonly log: Logger;
   readonly metrics: Metrics;
-  readonly now: () => number;
+  readonly clock: Clock;
 }
 
 /** The text people see when Redis is down: nothing was half-written, because every change is one atomic step. */
