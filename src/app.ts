@@ -24,7 +24,7 @@ import { createRedisRequestStore } from './redis/request-store';
 import { SlackDirectory } from './slack/directory';
 import { registerListeners } from './slack/listeners';
 import { createRedisOutboxQueue } from './redis/outbox-queue';
-import { DEFAULT_DELIVERY, SlackDelivery, type DeliveryOptions } from './slack/delivery';
+import { DEFAULT_DELIVERY, SlackDelivery } from './slack/delivery';
 import { eventItems, SlackOutbox } from './slack/slack-outbox';
 import { TimedWebClient } from './slack/timed-client';
 import { createSecretVault, type VaultAdapter } from './vault';
