@@ -107,6 +107,13 @@ export function requestStoreContract(openStores: OpenStores): void {
       expect(await peek.cardPosts(request.channel)).toEqual([request.id]);
     });
 
+    it('lists requests opened in the same millisecond in the order of their ids, as a sorted set does', async () => {
+      const { store } = stores();
+      const ids = [];
+      for (let i = 0; i < 5; i++) ids.push((await created(store, newRequest({ createdAt: T0 + 7 }))).id);
+      expect((await store.listOpen()).map((r) => r.id)).toEqual([...ids].sort());
+    });
+
     it('lists open requests oldest first and leaves closed ones out', async () => {
       const { store } = stores();
       const late = await created(store, newRequest({ createdAt: T0 + 2000 }));
