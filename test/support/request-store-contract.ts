@@ -90,6 +90,11 @@ export function requestStoreContract(openStores: OpenStores): void {
       expect(await store.get(request.id)).toEqual(request);
     });
 
+    it('refuses to create a request that is not pending: a programming error, thrown', async () => {
+      const { store } = stores();
+      await expect(store.create({ request: newRequest({ state: 'approved' }), maxOpenPerRequester: 5 })).rejects.toBeInstanceOf(TypeError);
+    });
+
     it('answers null for a request that does not exist', async () => {
       const { store } = stores();
       expect(await store.get('R-NOPE00')).toBeNull();
