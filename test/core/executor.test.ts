@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IntercomError } from '../../src/core/errors';
+import { IntercomError, StoreUnavailableError } from '../../src/core/errors';
 import { MAX_TAKEOVERS } from '../../src/core/executor';
 import { quiesce } from '../support/fast-clock';
 import { deferred, fastWorld, HOLDER_WINDOW_MS, LEASE_MS, never } from '../support/fast-world';
@@ -277,6 +277,42 @@ describe('lost answers', () => {
     // Intercom may list a new secret a moment late: the second look waits for it.
     expect(w.clock.now() - started).toBeGreaterThanOrEqual(1_500);
     expect(w.createsOf(request.id)).toHaveLength(1);
+  });
+
+  it('the answer to recording the outcome lost: read back from the store, told as succeeded once, never finished twice', async () => {
+    let finishes = 0;
+    const w = fastWorld({
+      storeOf: (store) => ({
+        ...store,
+        async finish(...args) {
+          finishes++;
+          await store.finish(...args);
+          throw new StoreUnavailableError('Redis answered finish too late');
+        },
+      }),
+    });
+    const request = await w.approved();
+    await w.clock.settle(w.a.executor.execute(request.id));
+    expect((await w.stored(request.id)).state).toBe('succeeded');
+    expect(finishes).toBe(1);
+    expect(w.audit.typesOf(request.id)).toEqual(['executing', 'created', 'succeeded']);
+    expect(w.log.lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('an outcome that could not be recorded at all is logged, not told', async () => {
+    const w = fastWorld({
+      storeOf: (store) => ({
+        ...store,
+        finish: async () => {
+          throw new StoreUnavailableError('Redis is gone');
+        },
+      }),
+    });
+    const request = await w.approved();
+    await w.clock.settle(w.a.executor.execute(request.id));
+    expect((await w.stored(request.id)).state).toBe('executing');
+    expect(w.audit.typesOf(request.id)).toEqual(['executing', 'created']);
+    expect(w.log.lines.some((l) => l.level === 'error' && l.msg === 'execution crashed')).toBe(true);
   });
 
   it('a Vault write that keeps failing is compensated: exactly one POST, then one DELETE of that id (rolled back)', async () => {

@@ -37,7 +37,13 @@ export interface OrphanDelete {
  * The executor and the workflows over in-memory ports and a fast-forward clock: two replicas, one
  * Intercom, one Vault, one audit stream and outbox, in one process, deciding in milliseconds.
  */
-export function fastWorld(opts: { secrets?: readonly SecretInfo[] } = {}) {
+export function fastWorld(
+  opts: {
+    secrets?: readonly SecretInfo[];
+    /** What a replica's store connection does instead (an answer lost on the way back, say). */
+    storeOf?: (store: RequestStore, owner: string) => RequestStore;
+  } = {},
+) {
   const clock: FastClock = fastClock();
   const data = new MemoryStoreData(() => clock.now());
   const outbox = new MemoryOutbox();
@@ -60,7 +66,8 @@ export function fastWorld(opts: { secrets?: readonly SecretInfo[] } = {}) {
           if (!frozen) fn();
         }),
     };
-    const store = createMemoryRequestStore({ data, outbox, claimGraceMs: LEASE_MS });
+    const connection = createMemoryRequestStore({ data, outbox, claimGraceMs: LEASE_MS });
+    const store = opts.storeOf ? opts.storeOf(connection, owner) : connection;
     const executor = new Executor({
       store,
       workspaces: new Map([[workspace.name, workspace]]),
