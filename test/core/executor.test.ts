@@ -30,6 +30,16 @@ describe('the executor', () => {
     expect(w.clock.timers).toBe(0);
   });
 
+  it('started by the decisive approval whose event was recorded with it, the claim records "executing" in its own step, once', async () => {
+    const w = fastWorld();
+    const request = await w.approved();
+    await w.clock.settle(w.a.executor.execute(request.id, request));
+    expect((await w.stored(request.id)).state).toBe('succeeded');
+    expect(w.toldByStore).toEqual([`${request.id} executing`]);
+    expect(w.audit.typesOf(request.id)).toEqual(['executing', 'created', 'succeeded']);
+    expect(w.outbox.repliesOf(request.id).map((e) => e.type)).toEqual(['executing', 'created', 'succeeded']);
+  });
+
   it('keeps its lease while a step runs long, renewing it every third of the lease', async () => {
     const w = fastWorld();
     const request = await w.approved();

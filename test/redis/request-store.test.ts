@@ -13,7 +13,17 @@ const redis = useTwoConnections();
 function stores(opts: { unqualifiedWorkspace?: string } = {}): StoresUnderTest {
   const prefix = uniquePrefix();
   const nullIfEmpty = (value: string | null) => value || null;
+  const logger = pino({ enabled: false });
+  // The audit log and the telling store share one view of the chain's head, as the bot wires them.
+  const chain = createAuditChain(logger);
+  const audit = createRedisAuditLog(redis.a, { keyPrefix: prefix, logger, chain });
+  const outbox = createRedisOutboxQueue(redis.a, { keyPrefix: prefix });
   return {
+    telling: createRedisRequestStore(redis.a, { keyPrefix: prefix, claimGraceMs: GRACE, ...opts, tellWith: { chain, render: eventItems } }),
+    told: {
+      auditTypes: async (id) => (await audit.history(id)).entries.map((e) => e.type),
+      outboxKinds: async (channel) => (await outbox.peek(channel, 100)).map((i) => i.kind),
+    },
     store: createRedisRequestStore(redis.a, { keyPrefix: prefix, claimGraceMs: GRACE, ...opts }),
     other: createRedisRequestStore(redis.b, { keyPrefix: prefix, claimGraceMs: GRACE, ...opts }),
     replica: (replicaOpts) => createRedisRequestStore(redis.b, { keyPrefix: prefix, claimGraceMs: GRACE, ...replicaOpts }),

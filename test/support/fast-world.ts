@@ -8,7 +8,7 @@ import type { RequestId, SecretInfo } from '../../src/core/types';
 import type { Workspace } from '../../src/core/workspace';
 import { type FastClock, fastClock } from './fast-clock';
 import { MemoryAuditLog, MemoryDirectory, MemoryIntercom, MemoryOutbox, MemoryVault, memoryLog } from './memory-ports';
-import { createMemoryRequestStore, MemoryStoreData } from './memory-request-store';
+import { createMemoryRequestStore, MemoryStoreData, type ToldEventSink } from './memory-request-store';
 import { HOUR, newRequest } from './request-fixtures';
 
 /** As production: 15 s leases, renewed every 5 s. */
@@ -55,6 +55,18 @@ export function fastWorld(
   const policy = new Policy({ requesters: ['U_REQ'], approvers: ['U_APP', 'U_APP2'], approvalsRequired: 1 }, directory);
   const workspace: Workspace = { name: 'default', intercom, vault, policy, requestTtlMs: HOUR, minOverlapMs: HOUR, log };
   const orphanDeletes: OrphanDelete[] = [];
+  // As the bot wires its store: approve and claim may record their event in their own step.
+  const toldByStore: string[] = [];
+  const told: ToldEventSink = {
+    recordTold: (request, event) => {
+      toldByStore.push(`${request.id} ${event.type}`);
+      audit.events.push(event);
+      outbox.recorded.push(
+        { requestId: request.id, channel: request.channel, notice: { kind: 'card' } },
+        { requestId: request.id, channel: request.channel, notice: { kind: 'reply', event } },
+      );
+    },
+  };
 
   const replica = (owner: string): FastReplica => {
     let frozen = false;
@@ -66,7 +78,7 @@ export function fastWorld(
           if (!frozen) fn();
         }),
     };
-    const connection = createMemoryRequestStore({ data, outbox, claimGraceMs: LEASE_MS });
+    const connection = createMemoryRequestStore({ data, outbox, claimGraceMs: LEASE_MS, tellWith: told });
     const store = opts.storeOf ? opts.storeOf(connection, owner) : connection;
     const executor = new Executor({
       store,
@@ -107,6 +119,8 @@ export function fastWorld(
     vault,
     directory,
     orphanDeletes,
+    /** Events a transition recorded in its own step (TellWith), as `<id> <type>`. */
+    toldByStore,
     a,
     b,
     /** A create (or `overrides`) opened now by U_REQ and approved by U_APP: ready to execute. */

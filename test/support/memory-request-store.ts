@@ -1,4 +1,4 @@
-import type { ApproveResult, ClaimResult, CreateResult, RequestStore, TransitionResult } from '../../src/core/ports';
+import type { ApproveResult, AuditEvent, ClaimResult, CreateResult, RequestStore, TellWith, TransitionResult } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
 import { isFinal } from '../../src/core/request';
 import { decodeRequest, encodeNewRequest, encodeProgress } from '../../src/redis/request-codec';
@@ -50,6 +50,14 @@ export interface RecordedCardPost {
 /** Where the store records its card posts: a MemoryOutbox, or anything that keeps them. */
 export interface CardPostSink {
   recordCardPost(post: RecordedCardPost): void;
+}
+
+/**
+ * Where approve and claim record the event they are given (TellWith), in their own step: its audit
+ * entry, then its notices (the card update and the reply), as the Redis scripts' tell_with does.
+ */
+export interface ToldEventSink {
+  recordTold(request: ApprovalRequest, event: AuditEvent): void;
 }
 
 /** What one Redis holds for the store: share one between two stores to have two replicas. */
@@ -110,6 +118,8 @@ export interface MemoryRequestStoreOptions {
   readonly data?: MemoryStoreData;
   /** Where create records the card post (a MemoryOutbox); by default `data.cardPosts`. */
   readonly outbox?: CardPostSink;
+  /** Lets approve and claim record the event they are given; without it every TellWith is declined (as in Redis). */
+  readonly tellWith?: ToldEventSink;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -121,6 +131,19 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
   const finalTtl = opts.finalTtlMs ?? 30 * DAY_MS;
   const claimGraceMs = opts.claimGraceMs ?? 15_000;
   const recordCardPost = (post: RecordedCardPost) => (opts.outbox ? opts.outbox.recordCardPost(post) : data.cardPosts.push(post));
+
+  /**
+   * tell_with: records the event in the transition's own step when one is given, the store is wired
+   * and the conditions hold. (Redis also declines when another audit entry came first: this store's
+   * audit record has no chain head to race for.)
+   */
+  function tellWith(tell: TellWith | undefined, facts: { approvals?: number; recovering?: boolean }): boolean {
+    if (!tell || !opts.tellWith) return false;
+    if (tell.ifApprovals !== undefined && tell.ifApprovals !== facts.approvals) return false;
+    if (tell.ifRecovering !== undefined && tell.ifRecovering !== facts.recovering) return false;
+    opts.tellWith.recordTold(tell.request, { ...tell.event, requestId: tell.request.id, workspace: tell.request.operation.workspace });
+    return true;
+  }
 
   /** The preamble of every script but create: the request's hash and its helpers. */
   function script(id: string, now: number, body: (s: Script) => Reply): Reply {
@@ -182,7 +205,8 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       return hash ? snapshot(id, hash) : null;
     },
 
-    async approve(id, user, now, seenStep): Promise<ApproveResult> {
+    async approve(id, user, now, seenStep, tell): Promise<ApproveResult> {
+      let told = false;
       const reply = script(id, now, (s) => {
         if (s.field('state') !== 'pending') return s.reply('not_pending');
         if (seenStep === '' || s.sawAnotherStep(seenStep)) return s.reply('changed');
@@ -191,15 +215,21 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
         if (s.hasApproved(user)) return s.reply('already_approved');
         const approvals = s.field('approvals') === '' ? user : `${s.field('approvals')} ${user}`;
         s.set({ approvals, updated_at: String(now) });
-        if (s.approvals().length < Number(s.field('approvals_required'))) return s.reply('recorded');
+        const count = s.approvals().length;
+        if (count < Number(s.field('approvals_required'))) {
+          told = tellWith(tell, { approvals: count });
+          return s.reply('recorded');
+        }
         const leaseUntil = now + claimGraceMs;
         s.set({ state: 'approved', lease_owner: '', lease_until: String(leaseUntil) });
         data.pending.remove(id);
         data.leases.add(id, leaseUntil);
+        told = tellWith(tell, { approvals: count });
         return s.reply('approved');
       });
       if (reply.kind === 'not_found' || !reply.request) return { kind: 'not_found' };
-      return { kind: reply.kind as Exclude<ApproveResult['kind'], 'not_found'>, request: reply.request };
+      if (reply.kind === 'recorded' || reply.kind === 'approved') return { kind: reply.kind, request: reply.request, told };
+      return { kind: reply.kind as Exclude<ApproveResult['kind'], 'not_found' | 'recorded' | 'approved'>, request: reply.request };
     },
 
     async withdraw(id, user, now, seenStep) {
@@ -279,8 +309,9 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       return requests.filter((r): r is ApprovalRequest => r !== null && !isFinal(r.state));
     },
 
-    async claim(id, owner, leaseMs, now): Promise<ClaimResult> {
+    async claim(id, owner, leaseMs, now, tell): Promise<ClaimResult> {
       let busy: { holder: string; firstWait: boolean } | undefined;
+      let told = false;
       const reply = script(id, now, (s) => {
         const state = s.field('state');
         const leaseUntil = Number(s.field('lease_until')) || 0;
@@ -309,6 +340,7 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
         const until = now + leaseMs;
         s.set({ state: 'executing', lease_owner: owner, lease_until: String(until), updated_at: String(now) });
         data.leases.add(id, until);
+        told = tellWith(tell, { recovering });
         if (recovering) {
           s.set({ 'progress.takeovers': String((Number.parseInt(s.field('progress.takeovers'), 10) || 0) + 1) });
           return s.reply('claimed', '1');
@@ -318,7 +350,7 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       if (busy) return { kind: 'busy', ...busy };
       if (reply.kind === 'not_found' || !reply.request) return { kind: 'not_found' };
       if (reply.kind === 'not_claimable') return { kind: 'not_claimable', request: reply.request };
-      return { kind: 'claimed', request: reply.request, recovering: reply.extra === '1' };
+      return { kind: 'claimed', request: reply.request, recovering: reply.extra === '1', told };
     },
 
     async renewLease(id, owner, leaseMs, now) {

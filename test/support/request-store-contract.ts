@@ -35,6 +35,13 @@ export interface StoresUnderTest {
   /** Another replica over the same data, configured otherwise (a replica with IVS_CONFIG). */
   replica(opts: { unqualifiedWorkspace?: string }): RequestStore;
   readonly peek: StorePeek;
+  /** A store over the same data wired to record the events its transitions are given (TellWith), as the bot wires it. */
+  readonly telling: RequestStore;
+  /** What transitions recorded of their events: audit entries of a request (types, in order), and a channel's outbox items (kinds). */
+  readonly told: {
+    auditTypes(id: string): Promise<string[]>;
+    outboxKinds(channel: string): Promise<string[]>;
+  };
 }
 
 /** Opens fresh stores for one test; `unqualifiedWorkspace` configures `store` and `other`. */
@@ -598,6 +605,61 @@ export function requestStoreContract(openStores: OpenStores): void {
       expect((await store.reject(rotation.id, 'U_APP', 'x', T0 + HOUR + 1, step1)).kind).toBe('changed');
       expect((await store.get(rotation.id))?.state).toBe('pending');
       expect((await store.approve(rotation.id, 'U_APP', T0 + HOUR + 1, 'aaaa-bbbb')).kind).toBe('approved');
+    });
+  });
+
+  describe('events told with their transition (TellWith, SPEC §8)', () => {
+    const approvedEvent = (approvals: number) => ({ type: 'approved', actor: 'U_APP', at: T0 + 1, detail: { approvals, required: 1 } }) as const;
+    const executingEvent = (at: number) => ({ type: 'executing', at, detail: { step: 'create' } }) as const;
+
+    it('a decisive approval and its claim record their audit entries, card updates and replies in their own steps', async () => {
+      const { telling: store, told } = stores();
+      const request = await created(store, newRequest());
+      const approved = await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id), { request, event: approvedEvent(1), ifApprovals: 1 });
+      expect(approved).toMatchObject({ kind: 'approved', told: true });
+      const claim = await store.claim(request.id, 'replica-1', LEASE, T0 + 2, { request, event: executingEvent(T0 + 2), ifRecovering: false });
+      expect(claim).toMatchObject({ kind: 'claimed', recovering: false, told: true });
+      expect(await told.auditTypes(request.id)).toEqual(['approved', 'executing']);
+      // After the card post create recorded: each event's card update, then its reply.
+      expect(await told.outboxKinds(request.channel)).toEqual(['card', 'card', 'reply', 'card', 'reply']);
+    });
+
+    it('an approval that counts but does not decide records its event too, when the count is the one expected', async () => {
+      const { telling: store, told } = stores();
+      const request = await created(store, newRequest({ approvalsRequired: 2 }));
+      const first = await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id), { request, event: approvedEvent(1), ifApprovals: 1 });
+      expect(first).toMatchObject({ kind: 'recorded', told: true });
+      expect(await told.auditTypes(request.id)).toEqual(['approved']);
+    });
+
+    it('declines when the count moved meanwhile: the approval still counts, nothing of the event is recorded', async () => {
+      const { telling: store, told } = stores();
+      const request = await created(store, newRequest({ approvalsRequired: 2 }));
+      expect((await store.approve(request.id, 'U_OTHER', T0 + 1, await seen(store, request.id))).kind).toBe('recorded');
+      const result = await store.approve(request.id, 'U_APP', T0 + 2, await seen(store, request.id), { request, event: approvedEvent(1), ifApprovals: 1 });
+      expect(result).toMatchObject({ kind: 'approved', told: false });
+      expect(await told.auditTypes(request.id)).toEqual([]);
+      expect(await told.outboxKinds(request.channel)).toEqual(['card']);
+    });
+
+    it('a claim that turns out to be a takeover does not record the "executing" it was given', async () => {
+      const { telling: store, told } = stores();
+      const request = await created(store, newRequest());
+      await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id));
+      const claim = await store.claim(request.id, 'replica-2', LEASE, T0 + 1 + GRACE, { request, event: executingEvent(T0 + 1 + GRACE), ifRecovering: false });
+      expect(claim).toMatchObject({ kind: 'claimed', recovering: true, told: false });
+      expect(await told.auditTypes(request.id)).toEqual([]);
+    });
+
+    it('a store not wired to record events declines every one (the caller tells it)', async () => {
+      const { store, told } = stores();
+      const request = await created(store, newRequest());
+      const approved = await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id), { request, event: approvedEvent(1), ifApprovals: 1 });
+      expect(approved).toMatchObject({ kind: 'approved', told: false });
+      const claim = await store.claim(request.id, 'replica-1', LEASE, T0 + 2, { request, event: executingEvent(T0 + 2), ifRecovering: false });
+      expect(claim).toMatchObject({ kind: 'claimed', told: false });
+      expect(await told.auditTypes(request.id)).toEqual([]);
+      expect(await told.outboxKinds(request.channel)).toEqual(['card']);
     });
   });
 
