@@ -31,8 +31,8 @@ export interface Snapshot {
   readonly outboxDue: number;
   /** The audit chain's verdict over the whole stream. */
   readonly chain: { readonly ok: true } | { readonly ok: false; readonly why: string };
-  /** Audit entries by request id, types in stream order. */
-  readonly audit: ReadonlyMap<string, readonly string[]>;
+  /** Audit entries by request id, in stream order. */
+  readonly audit: ReadonlyMap<string, readonly AuditedEvent[]>;
   /** Thread replies under each request's card, oldest first (their current text); absent when no card was posted. */
   readonly threads: ReadonlyMap<string, readonly string[]>;
   /** Every material anyone ever minted (what must be nowhere readable). */
@@ -40,6 +40,18 @@ export interface Snapshot {
   /** Where to look for it: name → everything that place holds (logs, Redis dump, Slack traffic, HTTP answers, metrics). */
   readonly haystacks: Readonly<Record<string, string>>;
 }
+
+/** One audit entry of a request: its type and when it happened (ms, the teller's clock). */
+export interface AuditedEvent {
+  readonly type: string;
+  readonly at: number;
+}
+
+/**
+ * Events of one request closer together than this happened "at the same moment" (two approvals on
+ * two replicas, an approval and a waiting note): either order of them is their order.
+ */
+export const SAME_MOMENT_MS = 1_000;
 
 export const INVARIANTS = [
   '1. one Intercom create per request, none without a request',
@@ -139,16 +151,52 @@ function auditAndThreads(s: Snapshot): string[] {
   if (s.outboxDue > 0) out.push(`${s.outboxDue} channel(s) still hold undelivered Slack notices`);
   for (const { request } of s.requests) {
     const events = s.audit.get(request.id) ?? [];
-    if (events[0] !== 'requested') out.push(`${request.id}: the audit stream does not start with "requested" (${events.join(', ') || 'no entries'})`);
+    const types = events.map((e) => e.type);
+    if (types[0] !== 'requested') out.push(`${request.id}: the audit stream does not start with "requested" (${types.join(', ') || 'no entries'})`);
     const thread = s.threads.get(request.id);
     if (!thread) {
       out.push(`${request.id}: no card in the channel`);
       continue;
     }
     const told = thread.map((t) => eventTypeOfReply(t) ?? `unrecognised reply "${t.slice(0, 40)}"`);
-    if (told.join(' ') !== events.join(' ')) out.push(`${request.id}: thread tells [${told.join(', ')}], audit has [${events.join(', ')}]`);
+    const problem = threadOrderProblem(told, events);
+    if (problem) out.push(`${request.id}: ${problem}: thread tells [${told.join(', ')}], audit has [${types.join(', ')}]`);
   }
   return out;
+}
+
+/**
+ * Whether the thread tells exactly the audited events (none missing, none twice) in the order they
+ * happened: each reply is matched to the earliest unmatched entry of its type, and no reply may tell
+ * an event that happened (SAME_MOMENT_MS or more) before one told above it. The stream's own order
+ * is not the measure: two replicas telling at once may append in either order (see auditOutOfOrder).
+ */
+export function threadOrderProblem(told: readonly string[], events: readonly AuditedEvent[]): string | undefined {
+  const byTime = events.map((e, i) => ({ ...e, i })).sort((a, b) => a.at - b.at || a.i - b.i);
+  const used = new Set<number>();
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const type of told) {
+    const match = byTime.find((e) => e.type === type && !used.has(e.i));
+    if (!match) return `a "${type}" reply the audit stream does not have`;
+    used.add(match.i);
+    if (match.at < latest - SAME_MOMENT_MS) return `a "${type}" reply out of order`;
+    latest = Math.max(latest, match.at);
+  }
+  const missing = events.filter((_, i) => !used.has(i)).map((e) => e.type);
+  return missing.length ? `the thread misses ${missing.join(', ')}` : undefined;
+}
+
+/** Entries appended after an entry of the same request that happened later (SAME_MOMENT_MS or more): a note, not an invariant. */
+export function auditOutOfOrder(s: Pick<Snapshot, 'audit'>): number {
+  let n = 0;
+  for (const events of s.audit.values()) {
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const e of events) {
+      if (e.at < latest - SAME_MOMENT_MS) n += 1;
+      latest = Math.max(latest, e.at);
+    }
+  }
+  return n;
 }
 
 function noLeaks(s: Snapshot): string[] {

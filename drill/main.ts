@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatResult, runDrill, totalViolations } from './run';
 
@@ -32,11 +34,12 @@ async function main(): Promise<number> {
   const replicas = Math.round(positive('replicas', values.replicas, 3));
   if (replicas < 2) throw new Error(`--replicas must be at least 2: a kill needs another replica to take over\n${USAGE}`);
   const seed = values.seed !== undefined ? Math.floor(positive('seed', values.seed, 1)) : Math.floor(Math.random() * 1_000_000) + 1;
-  const settleTimeoutMs = positive('settle-seconds', values['settle-seconds'], 240) * 1000;
+  const settleTimeoutMs = positive('settle-seconds', values['settle-seconds'], 300) * 1000;
   const started = Date.now();
   const log = (line: string) => process.stdout.write(`[drill +${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${line}\n`);
   log(`seed ${seed} (replay with --seed ${seed})`);
-  const result = await runDrill({ durationMs, replicas, seed, settleTimeoutMs, log });
+  const keepDir = join(tmpdir(), `ivs-drill-evidence-${seed}-${Date.now()}`);
+  const result = await runDrill({ durationMs, replicas, seed, settleTimeoutMs, log, keepDir });
   process.stdout.write(`${formatResult(result)}\n`);
   return totalViolations(result) === 0 && result.unexpectedExits === 0 ? 0 : 1;
 }

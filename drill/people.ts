@@ -97,34 +97,20 @@ export class People {
   /** A click on a card's button with the value the clicker's client shows. */
   async click(user: string, card: SlackMessage, actionId: string, value: string, via?: Replica): Promise<BoltAnswer | null> {
     this.stats.clicks += 1;
-    const id = `drill-${++this.responseSeq}`;
-    const body = blockAction({
-      actionId,
-      value,
-      userId: user,
-      messageTs: card.ts,
-      responseUrl: this.world.slack.responseUrl(id),
-      channelId: card.channel,
-      teamId: TEAM_ID,
-    });
-    return this.post(body, via);
+    return this.post(this.clickBody(user, card, actionId, value), via);
   }
 
   /** The same click body sent to two replicas at once (two Slack edges delivering one click each). */
   async clickOnTwo(user: string, card: SlackMessage, actionId: string, value: string): Promise<void> {
     const [a, b] = this.twoReplicas();
     this.stats.clicks += 2;
-    const id = `drill-${++this.responseSeq}`;
-    const body = blockAction({
-      actionId,
-      value,
-      userId: user,
-      messageTs: card.ts,
-      responseUrl: this.world.slack.responseUrl(id),
-      channelId: card.channel,
-      teamId: TEAM_ID,
-    });
+    const body = this.clickBody(user, card, actionId, value);
     await Promise.all([this.post(body, a), this.post(body, b)]);
+  }
+
+  private clickBody(user: string, card: SlackMessage, actionId: string, value: string): string {
+    const responseUrl = this.world.slack.responseUrl(`drill-${++this.responseSeq}`);
+    return blockAction({ actionId, value, userId: user, messageTs: card.ts, responseUrl, channelId: card.channel, teamId: TEAM_ID });
   }
 
   /** Reject: the button opens a modal; its submission carries the step the card showed. */

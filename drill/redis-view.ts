@@ -14,6 +14,8 @@ export interface StoredRequest {
 export interface StreamEntry {
   readonly requestId: string;
   readonly type: string;
+  /** When the event happened (ms), as its teller recorded it. */
+  readonly at: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export class RedisView {
       for (const [, flat] of page) {
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
-        out.push({ requestId: f['requestId'] ?? '', type: f['type'] ?? '' });
+        out.push({ requestId: f['requestId'] ?? '', type: f['type'] ?? '', at: Number(f['at'] ?? '0') });
       }
       const last = page[page.length - 1];
       if (page.length < 1000 || !last) return out;

@@ -1,12 +1,14 @@
 import { FaultInjector } from './faults';
-import { checkInvariants, INVARIANTS, outcomes, type Snapshot, type Violations } from './invariants';
+import { auditOutOfOrder, checkInvariants, INVARIANTS, outcomes, type Snapshot, type Violations } from './invariants';
 import { People } from './people';
 import { seededRandom } from './random';
 import { RedisView } from './redis-view';
 import { FAULT_KINDS, faultSchedule, type FaultKind } from './schedule';
 import { takeSnapshot } from './snapshot';
 import { settleEverything, Workload } from './workload';
-import { startDrillWorld } from './world';
+import { startDrillWorld, type DrillWorld } from './world';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface DrillOptions {
   readonly durationMs: number;
@@ -15,6 +17,8 @@ export interface DrillOptions {
   /** How long the final wait for every request to be final may take. */
   readonly settleTimeoutMs: number;
   readonly log: (line: string) => void;
+  /** Where to write the evidence of a failed drill (replica logs, audit stream, threads, violations). */
+  readonly keepDir?: string;
 }
 
 export interface DrillResult {
@@ -38,6 +42,8 @@ export interface DrillResult {
   readonly skippedKills: number;
   readonly unexpectedExits: number;
   readonly settled: boolean;
+  /** Audit entries appended after a later event of the same request (a note; see auditOutOfOrder). */
+  readonly auditOutOfOrder: number;
   readonly violations: Violations;
 }
 
@@ -82,6 +88,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
 
     const snapshot = await takeSnapshot(world, view, people.answers);
     const violations = checkInvariants(snapshot);
+    if (violations.some((v) => v.length > 0) && opts.keepDir) keepEvidence(opts.keepDir, world, snapshot, violations, opts.log);
     const calls = world.intercom.calls;
     return {
       seed: opts.seed,
@@ -108,6 +115,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       skippedKills: faults.skippedKills,
       unexpectedExits: world.unexpectedExits(),
       settled,
+      auditOutOfOrder: auditOutOfOrder(snapshot),
       violations,
     };
   } finally {
@@ -145,6 +153,7 @@ export function formatResult(r: DrillResult): string {
   row('one-shot Intercom faults a create met', r.intercomFaultsMet);
   row('kills skipped (no other replica alive)', r.skippedKills);
   row('replica exits the drill did not cause', r.unexpectedExits);
+  row('audit entries appended after a later event of their request (note)', r.auditOutOfOrder);
   lines.push(' Invariants (violations)');
   for (const [i, name] of INVARIANTS.entries()) row(name, r.violations[i]?.length ?? 0);
   const total = totalViolations(r);
@@ -156,6 +165,23 @@ export function formatResult(r: DrillResult): string {
       : `FAIL: ${total} violation(s), ${r.unexpectedExits} unexpected exit(s); replay with --seed ${r.seed}`,
   );
   return lines.join('\n');
+}
+
+/** The evidence a failed drill leaves behind, to read what happened (no material: the canary checked these same logs). */
+function keepEvidence(dir: string, world: DrillWorld, s: Snapshot, violations: Violations, log: (line: string) => void): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, lines] of world.logs) writeFileSync(join(dir, `replica-${name}.log`), `${lines.join('\n')}\n`);
+  const requests = s.requests.map(({ request: r }) => ({
+    id: r.id,
+    action: r.operation.action,
+    state: r.state,
+    outcome: r.outcome,
+    audit: s.audit.get(r.id),
+    thread: s.threads.get(r.id),
+  }));
+  writeFileSync(join(dir, 'requests.json'), JSON.stringify(requests, null, 2));
+  writeFileSync(join(dir, 'violations.txt'), violations.flatMap((list, i) => list.map((v) => `[${i + 1}] ${v}`)).join('\n'));
+  log(`evidence of the violations kept in ${dir}`);
 }
 
 function failureReasons(s: Snapshot): Map<string, number> {

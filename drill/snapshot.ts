@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { createRedisAuditLog } from '../src/redis/audit-log';
 import { dumpRedis } from '../test/support/leak-canary';
-import type { Snapshot } from './invariants';
+import type { AuditedEvent, Snapshot } from './invariants';
 import type { RedisView } from './redis-view';
 import { KEY_PREFIX, VAULT_BASE, type DrillWorld } from './world';
 
@@ -32,8 +32,8 @@ export async function takeSnapshot(world: DrillWorld, view: RedisView, answers: 
   // The bot's own reader verifies the chain (hashes, links, head); any request id reads the whole stream.
   const audit = createRedisAuditLog(view.redis, { keyPrefix: KEY_PREFIX, logger: pino({ level: 'silent' }) });
   const verdict = (await audit.history(requests[0]?.request.id ?? 'R-000000')).chain;
-  const byRequest = new Map<string, string[]>();
-  for (const e of stream) byRequest.set(e.requestId, [...(byRequest.get(e.requestId) ?? []), e.type]);
+  const byRequest = new Map<string, AuditedEvent[]>();
+  for (const e of stream) byRequest.set(e.requestId, [...(byRequest.get(e.requestId) ?? []), { type: e.type, at: e.at }]);
 
   const threads = new Map<string, string[]>();
   for (const { request } of requests) {

@@ -6,7 +6,8 @@ import { freePort } from '../emulators/free-port';
 import { startIntercomDouble, type DoublePlatform, type IntercomDouble } from '../emulators/intercom';
 import { startRedis, type TestRedis } from '../emulators/redis-server';
 import { startSlackDouble, type SlackDouble } from '../emulators/slack-api';
-import { DEFAULT_TOKEN as VAULT_TOKEN, startVaultDouble, type VaultDouble } from '../emulators/vault';
+import { startVaultDouble, type VaultDouble } from '../emulators/vault';
+import { dependencyEnv } from '../test/support/bot-dependencies';
 import { bundleBot, Replica } from '../sandbox/server/replicas';
 import { seedSecretsWithMaterial } from '../sandbox/server/sandbox';
 
@@ -99,20 +100,14 @@ export async function startDrillWorld(replicaCount: number): Promise<DrillWorld>
       PATH: process.env['PATH'] ?? '',
       ...(process.env['HOME'] ? { HOME: process.env['HOME'] } : {}),
       NODE_ENV: 'development',
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_API_URL: slack.url,
+      ...dependencyEnv({ redis, slack, intercom, vault }),
       SLACK_SIGNING_SECRET: signingSecret,
-      REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: KEY_PREFIX,
       IVS_CHANNELS: CHANNELS.join(','),
       IVS_REQUESTERS: REQUESTERS.join(','),
       IVS_APPROVERS: PEOPLE.join(','),
       IVS_APPROVALS_REQUIRED: String(APPROVALS_REQUIRED),
       ...DRILL_SETTINGS,
-      INTERCOM_ACCESS_TOKEN: intercom.token,
-      INTERCOM_API_URL: intercom.url,
-      VAULT_ADDR: vault.url,
-      VAULT_TOKEN,
       LOG_LEVEL: 'info',
     };
 

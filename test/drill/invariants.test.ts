@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, INVARIANTS, type Snapshot } from '../../drill/invariants';
+import { auditOutOfOrder, checkInvariants, INVARIANTS, type AuditedEvent, type Snapshot } from '../../drill/invariants';
 import type { ApprovalRequest, RequestState } from '../../src/core/request';
 
 // The drill's checker, handed fabricated worlds: a clean one passes, and each kind of damage the
@@ -42,6 +42,11 @@ const REPLIES = {
   orphan: "`default` · :rotating_light: *ORPHAN:* Intercom secret `101` carries this request's id but Vault holds no material for it.",
 };
 
+/** Audit entries of these types, 5 s apart. */
+function events(...types: string[]): AuditedEvent[] {
+  return types.map((type, i) => ({ type, at: 1_000_000 + i * 5_000 }));
+}
+
 /** One seeded secret (100, web) and one request R-AAAAAA that created secret 101 (web, newer), all in order. */
 function cleanWorld(): Snapshot {
   return {
@@ -59,7 +64,7 @@ function cleanWorld(): Snapshot {
     leases: [],
     outboxDue: 0,
     chain: { ok: true },
-    audit: new Map([['R-AAAAAA', ['requested', 'approved', 'approved', 'executing', 'created', 'succeeded']]]),
+    audit: new Map([['R-AAAAAA', events('requested', 'approved', 'approved', 'executing', 'created', 'succeeded')]]),
     threads: new Map([['R-AAAAAA', [REPLIES.requested, REPLIES.approved, REPLIES.approved, REPLIES.executing, REPLIES.created, REPLIES.succeeded]]]),
     materials: [MATERIAL_A, MATERIAL_B],
     haystacks: { 'replica A logs': '{"msg":"created","intercomId":"101"}', Redis: 'ivs:req:R-AAAAAA' },
@@ -122,7 +127,7 @@ describe('the drill checker', () => {
       vaultSecrets,
       vaultCurrent: { ...s.vaultCurrent, web: { id: '100', material: MATERIAL_A } },
       requests: [...s.requests, { request: orphanDelete, leaseOwner: undefined }],
-      audit: new Map([...s.audit, ['R-BBBBBB', ['requested']], ['R-AAAAAA', [...(s.audit.get('R-AAAAAA') ?? []), 'orphan']]]),
+      audit: new Map([...s.audit, ['R-BBBBBB', events('requested')], ['R-AAAAAA', [...(s.audit.get('R-AAAAAA') ?? []), { type: 'orphan', at: 1_030_000 }]]]),
       threads: new Map([...s.threads, ['R-BBBBBB', [REPLIES.requested]], ['R-AAAAAA', [...(s.threads.get('R-AAAAAA') ?? []), REPLIES.orphan]]]),
     };
     expect(only(orphan, 4)).toEqual(['R-BBBBBB (delete) is pending']);
@@ -161,11 +166,38 @@ describe('the drill checker', () => {
     const s = cleanWorld();
     const thread = s.threads.get('R-AAAAAA') ?? [];
     expect(only({ ...s, threads: new Map([['R-AAAAAA', thread.filter((t) => t !== REPLIES.created)]]) }, 5)).toEqual([
-      'R-AAAAAA: thread tells [requested, approved, approved, executing, succeeded], audit has [requested, approved, approved, executing, created, succeeded]',
+      'R-AAAAAA: the thread misses created: thread tells [requested, approved, approved, executing, succeeded], audit has [requested, approved, approved, executing, created, succeeded]',
     ]);
-    expect(only({ ...s, threads: new Map([['R-AAAAAA', [...thread, REPLIES.succeeded]]]) }, 5)).toHaveLength(1);
+    expect(only({ ...s, threads: new Map([['R-AAAAAA', [...thread, REPLIES.succeeded]]]) }, 5)).toEqual([
+      'R-AAAAAA: a "succeeded" reply the audit stream does not have: thread tells [requested, approved, approved, executing, created, succeeded, succeeded], audit has [requested, approved, approved, executing, created, succeeded]',
+    ]);
     expect(only({ ...s, chain: { ok: false, why: 'hash mismatch (at 1-0)' } }, 5)).toEqual(['audit chain does not verify: hash mismatch (at 1-0)']);
     expect(only({ ...s, threads: new Map() }, 5)).toEqual(['R-AAAAAA: no card in the channel']);
+  });
+
+  it('reports a thread that tells an event before one that happened earlier', () => {
+    const s = cleanWorld();
+    const swapped = [REPLIES.requested, REPLIES.approved, REPLIES.approved, REPLIES.created, REPLIES.executing, REPLIES.succeeded];
+    expect(only({ ...s, threads: new Map([['R-AAAAAA', swapped]]) }, 5)).toEqual([
+      'R-AAAAAA: a "executing" reply out of order: thread tells [requested, approved, approved, created, executing, succeeded], audit has [requested, approved, approved, executing, created, succeeded]',
+    ]);
+  });
+
+  it('takes events of the same moment in either order, and counts stream entries appended out of their time order as a note', () => {
+    const s = cleanWorld();
+    // Two approvals on two replicas 15 ms apart, the second appended first, then the execution it caused.
+    const raced: AuditedEvent[] = [
+      { type: 'requested', at: 1_000_000 },
+      { type: 'approved', at: 1_005_015 },
+      { type: 'executing', at: 1_005_030 },
+      { type: 'approved', at: 1_005_000 },
+      { type: 'created', at: 1_006_000 },
+      { type: 'succeeded', at: 1_006_100 },
+    ];
+    const late: AuditedEvent[] = raced.map((e, i) => (i === 3 ? { ...e, at: 1_002_000 } : e));
+    expect(checkInvariants({ ...s, audit: new Map([['R-AAAAAA', raced]]) }).flat()).toEqual([]);
+    expect(auditOutOfOrder({ audit: new Map([['R-AAAAAA', raced]]) })).toBe(0);
+    expect(auditOutOfOrder({ audit: new Map([['R-AAAAAA', late]]) })).toBe(1);
   });
 
   it('reports material found in a log line, in any of its encodings', () => {
