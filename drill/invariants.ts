@@ -145,6 +145,15 @@ function everythingFinal(s: Snapshot): string[] {
   return out;
 }
 
+/** The event that tells each final state (an abandoned rotation ends succeeded: both secrets kept). */
+const FINAL_EVENTS: Partial<Record<string, readonly string[]>> = {
+  succeeded: ['succeeded', 'abandoned'],
+  failed: ['failed'],
+  rejected: ['rejected'],
+  cancelled: ['cancelled'],
+  expired: ['expired'],
+};
+
 function auditAndThreads(s: Snapshot): string[] {
   const out: string[] = [];
   if (!s.chain.ok) out.push(`audit chain does not verify: ${s.chain.why}`);
@@ -153,6 +162,10 @@ function auditAndThreads(s: Snapshot): string[] {
     const events = s.audit.get(request.id) ?? [];
     const types = events.map((e) => e.type);
     if (types[0] !== 'requested') out.push(`${request.id}: the audit stream does not start with "requested" (${types.join(', ') || 'no entries'})`);
+    // An event lost from both the stream and the thread would look consistent; the final state says what must be there.
+    const ending = FINAL_EVENTS[request.state];
+    if (ending && !types.some((t) => ending.includes(t)))
+      out.push(`${request.id} is ${request.state}, but the audit stream has no ${ending.join(' or ')} event`);
     const thread = s.threads.get(request.id);
     if (!thread) {
       out.push(`${request.id}: no card in the channel`);

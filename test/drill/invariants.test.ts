@@ -175,6 +175,15 @@ describe('the drill checker', () => {
     expect(only({ ...s, threads: new Map() }, 5)).toEqual(['R-AAAAAA: no card in the channel']);
   });
 
+  it('reports a final request whose final event is missing from both the stream and the thread', () => {
+    const s = cleanWorld();
+    const cut = (s.audit.get('R-AAAAAA') ?? []).filter((e) => e.type !== 'succeeded');
+    const thread = (s.threads.get('R-AAAAAA') ?? []).filter((t) => t !== REPLIES.succeeded);
+    expect(only({ ...s, audit: new Map([['R-AAAAAA', cut]]), threads: new Map([['R-AAAAAA', thread]]) }, 5)).toEqual([
+      'R-AAAAAA is succeeded, but the audit stream has no succeeded or abandoned event',
+    ]);
+  });
+
   it('reports a thread that tells an event before one that happened earlier', () => {
     const s = cleanWorld();
     const swapped = [REPLIES.requested, REPLIES.approved, REPLIES.approved, REPLIES.created, REPLIES.executing, REPLIES.succeeded];
