@@ -1,5 +1,5 @@
 import type { SlackMessage } from '../emulators/slack-api';
-import { isFinal } from '../src/core/request';
+import { isFinal, type ApprovalRequest } from '../src/core/request';
 import { buttonsIn, type Buttons, type People } from './people';
 import type { Random } from './random';
 import type { RedisView } from './redis-view';
@@ -29,6 +29,8 @@ export class Workload {
   /** Secret ids with a request of ours in flight: someone else picks another target. */
   private readonly busy = new Set<string>();
   readonly opened = { create: 0, delete: 0, rotate: 0, refused: 0 };
+  /** The requests the people opened themselves (the rest are the bot's orphan deletes). */
+  readonly ours = new Set<string>();
 
   constructor(
     private readonly world: DrillWorld,
@@ -90,6 +92,7 @@ export class Workload {
         return;
       }
       this.opened[kind] += 1;
+      this.ours.add(id);
       const card = await this.people.waitForCard(id, CARD_WAIT_MS, (_, b) => b.has('ivs_approve'));
       if (!card) return;
       const fate = random.next();
@@ -213,6 +216,46 @@ export class Workload {
 }
 
 /**
+ * What a person does with an open request whose card they see (at most every 10 s per request):
+ * a pending one is approved by whoever has not approved it yet, a rotation waiting to be finished
+ * is abandoned (both secrets kept).
+ */
+async function bringToAnEnd(people: People, request: ApprovalRequest, actedAt: Map<string, number>): Promise<void> {
+  if (isFinal(request.state) || Date.now() - (actedAt.get(request.id) ?? 0) < 10_000) return;
+  const card = people.card(request.id);
+  if (!card) return;
+  const buttons = buttonsIn(card.blocks);
+  if (request.state === 'pending' && buttons.has('ivs_approve')) {
+    actedAt.set(request.id, Date.now());
+    const not = new Set([request.requester, ...request.approvals, ...(request.rotation?.finishRequestedBy ? [request.rotation.finishRequestedBy] : [])]);
+    const missing = request.approvalsRequired - request.approvals.length;
+    for (const who of PEOPLE.filter((p) => !not.has(p)).slice(0, missing)) await people.click(who, card, 'ivs_approve', buttons.get('ivs_approve') ?? '');
+  } else if (request.state === 'awaiting_finish' && buttons.has('ivs_abandon')) {
+    actedAt.set(request.id, Date.now());
+    await people.click(request.requester, card, 'ivs_abandon', buttons.get('ivs_abandon') ?? '');
+  }
+}
+
+/**
+ * Ops watching the channels during the drill: a request none of the people opened (the delete the
+ * bot opens for an orphan) is approved when its card shows, as the thread asks; left alone it would
+ * expire and leave the orphan active.
+ */
+export async function watchBotRequests(people: People, view: RedisView, ours: ReadonlySet<string>, running: () => boolean): Promise<void> {
+  const actedAt = new Map<string, number>();
+  while (running()) {
+    try {
+      for (const { request } of await view.requests()) {
+        if (!ours.has(request.id) && request.state === 'pending') await bringToAnEnd(people, request, actedAt);
+      }
+    } catch {
+      // Redis is down for the moment: look again later.
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+  }
+}
+
+/**
  * The final round: every request that is still open is brought to an end as people would: pending
  * ones approved by whoever has not approved yet, rotations waiting to be finished abandoned.
  * Resolves true once every request is final, no lease is held and the Slack outbox is empty; false
@@ -244,21 +287,7 @@ export async function settleEverything(
       lastNote = Date.now();
       log(`waiting for ${open.length} open request(s), ${leases.length} lease(s), ${due} channel(s) with undelivered notices`);
     }
-    for (const { request } of stored) {
-      if (isFinal(request.state) || Date.now() - (actedAt.get(request.id) ?? 0) < 10_000) continue;
-      const card = people.card(request.id);
-      if (!card) continue;
-      const buttons = buttonsIn(card.blocks);
-      if (request.state === 'pending' && buttons.has('ivs_approve')) {
-        actedAt.set(request.id, Date.now());
-        const not = new Set([request.requester, ...request.approvals, ...(request.rotation?.finishRequestedBy ? [request.rotation.finishRequestedBy] : [])]);
-        const missing = request.approvalsRequired - request.approvals.length;
-        for (const who of PEOPLE.filter((p) => !not.has(p)).slice(0, missing)) await people.click(who, card, 'ivs_approve', buttons.get('ivs_approve') ?? '');
-      } else if (request.state === 'awaiting_finish' && buttons.has('ivs_abandon')) {
-        actedAt.set(request.id, Date.now());
-        await people.click(request.requester, card, 'ivs_abandon', buttons.get('ivs_abandon') ?? '');
-      }
-    }
+    for (const { request } of stored) await bringToAnEnd(people, request, actedAt);
     await new Promise((r) => setTimeout(r, 1_000));
   }
   return { settled: false, open };
