@@ -146,8 +146,9 @@ export interface SlackDouble {
   /**
    * Slack down: every Web API call (to `methods`, default all but `auth.test`) answers `status`
    * (default 503) with a plain-text body, until `outage(null)`. response_url posts are not affected.
+   * With `retryAfterSeconds` the answers carry `Retry-After` (a 429 window, as Slack's rate limits send it).
    */
-  outage(fault: { status?: number; methods?: readonly string[] } | null): void;
+  outage(fault: { status?: number; methods?: readonly string[]; retryAfterSeconds?: number } | null): void;
   /**
    * Calls to `methods` get no answer at all (the connection stays open) until `hang(null)`, which
    * drops the held connections. With `apply: true` each call takes effect first (a post is posted)
@@ -465,7 +466,7 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     return within.slice(Math.max(0, within.length - limit));
   };
 
-  let outageFault: { status: number; methods?: readonly string[] } | null = null;
+  let outageFault: { status: number; methods?: readonly string[]; retryAfterSeconds?: number } | null = null;
   let hangFault: { methods: readonly string[]; apply: boolean } | null = null;
   const heldResponses = new Set<ServerResponse>();
   const drops = new Map<string, true[]>();
@@ -567,8 +568,11 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     if (outage !== null && (outage.methods === undefined ? method !== 'auth.test' : outage.methods.includes(method))) {
       const answer: Answer = { ok: false, error: `http_${outage.status}` };
       record(outage.status, answer, args);
-      res.writeHead(outage.status, { 'content-type': 'text/plain' });
-      res.end('service unavailable');
+      res.writeHead(outage.status, {
+        'content-type': 'text/plain',
+        ...(outage.retryAfterSeconds === undefined ? {} : { 'retry-after': String(outage.retryAfterSeconds) }),
+      });
+      res.end(outage.status === 429 ? 'rate limited' : 'service unavailable');
       return;
     }
     const hang = hangFault;
@@ -711,7 +715,14 @@ export async function startSlackDouble(opts: SlackDoubleOptions = {}): Promise<S
     failNext: (method, error) => void failures.set(method, [...(failures.get(method) ?? []), error]),
     rateLimitNext: (method, seconds) => void rateLimits.set(method, [...(rateLimits.get(method) ?? []), seconds]),
     outage: (fault) => {
-      outageFault = fault === null ? null : { status: fault.status ?? 503, ...(fault.methods ? { methods: [...fault.methods] } : {}) };
+      outageFault =
+        fault === null
+          ? null
+          : {
+              status: fault.status ?? 503,
+              ...(fault.methods ? { methods: [...fault.methods] } : {}),
+              ...(fault.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: fault.retryAfterSeconds }),
+            };
     },
     hang: (fault) => {
       hangFault = fault === null ? null : { methods: [...fault.methods], apply: fault.apply ?? false };

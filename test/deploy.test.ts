@@ -171,15 +171,15 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('keeps the dev-only stand-ins and the sandbox out of the build context, and src/ never imports them', () => {
-    for (const path of ['emulators/slack-api.ts', 'sandbox/server/main.ts', 'sandbox/web/index.html']) {
+  it('keeps the dev-only stand-ins, the sandbox and the drill out of the build context, and src/ never imports them', () => {
+    for (const path of ['emulators/slack-api.ts', 'sandbox/server/main.ts', 'sandbox/web/index.html', 'drill/main.ts']) {
       expect(ignoredByDockerignore(path, dockerignore), path).toBe(true);
     }
     const sources = (dir: string): string[] =>
       readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? sources(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : [],
       );
-    for (const file of sources('src')) expect(read(file), file).not.toMatch(/from '(\.\.\/)+(emulators|sandbox|test)\//);
+    for (const file of sources('src')) expect(read(file), file).not.toMatch(/from '(\.\.\/)+(emulators|sandbox|drill|test)\//);
   });
 });
 
@@ -520,6 +520,9 @@ describe('README and .env.example', () => {
     const ci = read('.ci/run');
     expect(ci).toMatch(/^npm ci$/m);
     expect(ci).toMatch(/^npm test$/m);
+    // The short fault drill, with a fixed seed so a failure replays.
+    expect(ci).toMatch(/^npm run drill -- --seconds \d+ --replicas \d+ --seed "\$DRILL_SEED"$/m);
+    expect(ci).toMatch(/^DRILL_SEED=\d+$/m);
   });
 
   it('lists every setting in .env.example with placeholder values only', () => {

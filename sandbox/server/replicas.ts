@@ -54,6 +54,8 @@ export class Replica {
     private readonly bundle: string,
     private readonly env: Record<string, string>,
     private readonly onChange: () => void,
+    /** Every line the replica writes, as it comes (the drill keeps them all for its leak canary). */
+    private readonly onLine?: (line: string) => void,
   ) {
     if (!exitHook) {
       exitHook = true;
@@ -94,15 +96,30 @@ export class Replica {
     });
     everyChild.add(child);
     this.child = child;
-    const keep = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        this.logs.push(line);
-        if (this.logs.length > LOG_LINES) this.logs.shift();
-      }
+    const keepLine = (line: string) => {
+      if (line.trim() === '') return;
+      this.onLine?.(line);
+      this.logs.push(line);
+      if (this.logs.length > LOG_LINES) this.logs.shift();
     };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    // A chunk may end inside a line: its tail waits for the rest, so no line is ever cut in two.
+    const lineReader = () => {
+      let partial = '';
+      return {
+        data: (chunk: Buffer) => {
+          const lines = (partial + chunk.toString('utf8')).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) keepLine(line);
+        },
+        end: () => keepLine(partial),
+      };
+    };
+    const out = lineReader();
+    const err = lineReader();
+    child.stdout?.on('data', out.data);
+    child.stdout?.on('end', out.end);
+    child.stderr?.on('data', err.data);
+    child.stderr?.on('end', err.end);
     child.once('exit', () => {
       everyChild.delete(child);
       this.onChange();

@@ -471,13 +471,26 @@ const SEEDS: Readonly<Record<WorkspaceName, ReadonlyArray<{ name: string; platfo
 };
 
 function seedWorkspace(w: Workspace, vault: VaultDouble): void {
-  const intercom: IntercomDouble = w.intercom;
+  seedSecretsWithMaterial(w.intercom, vault, w.vaultBase, SEEDS[w.name as WorkspaceName] ?? [], channelsOf(w.name)[0] ?? '');
+}
+
+/**
+ * Seeds secrets at Intercom with their material in Vault under `vaultBase`, and current/<platform>
+ * pointing at the newest of each platform, as the bot would have left them (the drill seeds the same way).
+ */
+export function seedSecretsWithMaterial(
+  intercom: IntercomDouble,
+  vault: VaultDouble,
+  vaultBase: string,
+  seeds: ReadonlyArray<{ name: string; platforms: DoublePlatform[]; ageDays: number }>,
+  channel: string,
+): void {
   const nowSeconds = Math.floor(Date.now() / 1000);
-  for (const s of SEEDS[w.name as WorkspaceName] ?? []) intercom.seed({ name: s.name, platforms: s.platforms, createdAt: nowSeconds - s.ageDays * 86_400 });
+  for (const s of seeds) intercom.seed({ name: s.name, platforms: s.platforms, createdAt: nowSeconds - s.ageDays * 86_400 });
   const secrets = intercom.secrets();
   for (const s of secrets) {
     vault.seed(
-      `${w.vaultBase}/secrets/${s.id}`,
+      `${vaultBase}/secrets/${s.id}`,
       {
         secret: s.material,
         intercom_secret_id: s.id,
@@ -487,13 +500,13 @@ function seedWorkspace(w: Workspace, vault: VaultDouble): void {
         supports_web: s.supports_web,
         created_at: s.createdAt,
       },
-      { customMetadata: { request_id: 'seeded', requester: 'U0ALICE', approvers: 'U0BOB', slack_channel: channelsOf(w.name)[0] ?? '' } },
+      { customMetadata: { request_id: 'seeded', requester: 'U0ALICE', approvers: 'U0BOB', slack_channel: channel } },
     );
   }
   for (const platform of ['web', 'ios', 'android'] as const) {
     const newest = secrets.filter((s) => s.platforms.includes(platform)).sort((a, b) => b.createdAt - a.createdAt)[0];
     if (!newest) continue;
-    vault.seed(`${w.vaultBase}/current/${platform}`, {
+    vault.seed(`${vaultBase}/current/${platform}`, {
       secret: newest.material,
       intercom_secret_id: newest.id,
       name: newest.name,

@@ -259,6 +259,17 @@ describe('fault switches of the Slack double', () => {
     expect((await web.chat.postMessage({ channel: 'C111', text: 'after' })).ok).toBe(true);
   });
 
+  it('outage with retryAfterSeconds: a 429 window whose answers carry Retry-After, as Slack rate limits do', async () => {
+    const web = client('xoxb-test', { rejectRateLimitedCalls: true });
+    slack.outage({ status: 429, retryAfterSeconds: 2 });
+    const limited = await rejectionOf(web.chat.postMessage({ channel: 'C111', text: 'during' }));
+    expect(limited).toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 2 });
+    expect(slack.messages()).toEqual([]);
+    expect(slack.callsTo('chat.postMessage').map((c) => c.status)).toEqual([429]);
+    slack.outage(null);
+    expect((await web.chat.postMessage({ channel: 'C111', text: 'after' })).ok).toBe(true);
+  });
+
   it('hang: a call gets no answer until the client gives up; with apply the post happens anyway', async () => {
     const web = client('xoxb-test', { timeout: 300 });
     slack.hang({ methods: ['chat.postMessage'], apply: true });
