@@ -12,6 +12,25 @@ import { intercomUnavailable } from '../support/memory-ports';
  * (test/e2e/crash, failover, interrupted-create, secrets) prove the same paths through real processes.
  */
 
+/**
+ * Two approved creates; replica A runs the first and holds the workspace slot inside its Vault write
+ * until `free()`; replica B has tried the second once (it waits). `running` is A's execution.
+ */
+async function secondWaitsForSlot(w: ReturnType<typeof fastWorld>) {
+  const first = await w.approved();
+  const second = await w.approved();
+  const release = deferred();
+  w.vault.onStore = () => release.promise;
+  const running = w.a.executor.execute(first.id);
+  await quiesce();
+  await w.clock.settle(w.b.executor.execute(second.id));
+  const free = () => {
+    w.vault.onStore = undefined;
+    release.resolve();
+  };
+  return { second, running, free };
+}
+
 describe('the executor', () => {
   it('carries out an approved create: one POST, the material in Vault, current/<platform> repointed, succeeded', async () => {
     const w = fastWorld();
@@ -59,18 +78,11 @@ describe('the executor', () => {
 
   it('a request waiting for the workspace says so once and runs as soon as the slot is free, with no sweep', async () => {
     const w = fastWorld();
-    const first = await w.approved();
-    const second = await w.approved();
-    const release = deferred();
-    w.vault.onStore = () => release.promise;
-    const running = w.a.executor.execute(first.id);
-    await quiesce();
-    await w.clock.settle(w.b.executor.execute(second.id));
+    const { second, running, free } = await secondWaitsForSlot(w);
     await w.clock.settle(w.b.executor.execute(second.id));
     expect(w.audit.typesOf(second.id)).toEqual(['waiting']);
 
-    w.vault.onStore = undefined;
-    release.resolve();
+    free();
     await w.clock.settle(running);
     // Replica A freed the slot and started the waiting request itself.
     await w.clock.settle(w.a.executor.execute(second.id));
@@ -81,16 +93,9 @@ describe('the executor', () => {
   it('an approval that waited past its expiry starts nothing', async () => {
     const w = fastWorld();
     // Waiting for the workspace slot past its expiry: not started, so refused when the slot frees.
-    const first = await w.approved();
-    const second = await w.approved();
-    const release = deferred();
-    w.vault.onStore = () => release.promise;
-    const running = w.a.executor.execute(first.id);
-    await quiesce();
-    await w.clock.settle(w.b.executor.execute(second.id));
+    const { second, running, free } = await secondWaitsForSlot(w);
     await w.clock.advance(2 * 60 * 60_000);
-    w.vault.onStore = undefined;
-    release.resolve();
+    free();
     await w.clock.settle(running);
     await w.clock.settle(w.a.executor.execute(second.id));
     expect(await w.stored(second.id)).toMatchObject({
