@@ -239,7 +239,7 @@ async function bringToAnEnd(people: People, request: ApprovalRequest, actedAt: M
 /**
  * Ops watching the channels during the drill: a request none of the people opened (the delete the
  * bot opens for an orphan) is approved when its card shows, as the thread asks; left alone it would
- * expire and leave the orphan active.
+ * stay pending (it never expires) with the orphan active until the final round.
  */
 export async function watchBotRequests(people: People, view: RedisView, ours: ReadonlySet<string>, running: () => boolean): Promise<void> {
   const actedAt = new Map<string, number>();

@@ -1,7 +1,7 @@
 import { formatDuration } from '../duration';
 import { DirectoryUnavailableError, LeaseLostError, RetryLaterError } from './errors';
 import { confirmingLostAnswer } from './lost-answer';
-import type { ApprovalRequest } from './request';
+import { expiresAfterTtl, type ApprovalRequest } from './request';
 import type { Policy } from './policy';
 import type { Journal } from './journal';
 import type { AuditEvent, Clock, Log, RequestStore } from './ports';
@@ -188,8 +188,9 @@ export class Executor {
       return { state: 'failed', outcome: `re-check at execution refused it: ${stillApproved.reason}; nothing was changed` };
     }
     // An approval holds until the request's expiry: one that waited past it (for the workspace slot,
-    // or for a recovery) starts nothing. A step already begun is still finished or cleaned up.
-    if (!started && clock.now() >= request.expiresAt) {
+    // or for a recovery) starts nothing. A step already begun is still finished or cleaned up. An
+    // orphan's delete request has no expiry: its approval holds until it runs.
+    if (!started && expiresAfterTtl(request) && clock.now() >= request.expiresAt) {
       return {
         state: 'failed',
         outcome: `re-check at execution refused it: the request expired ${formatDuration(clock.now() - request.expiresAt)} ago before it could start; nothing was changed`,

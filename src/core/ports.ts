@@ -147,7 +147,7 @@ export interface RequestStore {
    * the step pending now. Omitted (typed commands) means no card was involved.
    */
   /**
-   * pending + same step + not expired + user ≠ requester + not already counted → counted; quorum → 'approved'.
+   * pending + same step + not expired (an orphan's delete request never is) + user ≠ requester + not already counted → counted; quorum → 'approved'.
    * `tell` (the 'approved' event): recorded in the same step when the approval counts and `ifApprovals` holds.
    */
   approve(id: RequestId, user: UserId, now: number, seenStep: string, tell?: TellWith): Promise<ApproveResult>;
@@ -157,9 +157,9 @@ export interface RequestStore {
   reject(id: RequestId, user: UserId, reason: string, now: number, seenStep?: string): Promise<TransitionResult>;
   /** pending (or awaiting_finish) → cancelled, only by the requester. */
   cancel(id: RequestId, user: UserId, now: number): Promise<TransitionResult>;
-  /** pending and past expiresAt → expired. */
+  /** pending and past expiresAt → expired; refused for an orphan's delete request (orphanOf), which never expires. */
   expire(id: RequestId, now: number): Promise<TransitionResult>;
-  /** Pending requests whose expiresAt ≤ now. */
+  /** Pending requests whose expiresAt ≤ now, never an orphan's delete request. */
   dueForExpiry(now: number): Promise<RequestId[]>;
   /** Every request in an open state, oldest first. */
   listOpen(): Promise<ApprovalRequest[]>;

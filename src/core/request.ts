@@ -92,6 +92,18 @@ export interface ApprovalRequest {
   /** Breadcrumbs the executor leaves so that recovery after a crash knows how far it got. */
   readonly progress: Readonly<Record<string, string>>;
   readonly rotation?: RotationProgress;
+  /**
+   * Set on the delete request the bot opens for an orphan: the request whose create left it. Such a
+   * request never expires (SPEC §4: the orphan must not stay active silently); it waits for an
+   * approval, a rejection or a cancel. Its expiresAt stays createdAt + TTL and only times the
+   * waiting-approval reminder.
+   */
+  readonly orphanOf?: RequestId;
+}
+
+/** Whether a pending request expires after its TTL: every one but an orphan's delete. */
+export function expiresAfterTtl(request: Pick<ApprovalRequest, 'orphanOf'>): boolean {
+  return request.orphanOf === undefined;
 }
 
 export interface RotationProgress {

@@ -336,6 +336,7 @@ export class RequestService {
     impact: Platform[],
     maxOpen: number,
     waitForCard = true,
+    orphanOf?: RequestId,
   ): Promise<{ reply: Reply; id?: RequestId }> {
     const now = this.deps.clock.now();
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -357,6 +358,7 @@ export class RequestService {
         impact,
         progress: {},
         ...(operation.action === 'rotate' ? { rotation: { step: 'successor' as const } } : {}),
+        ...(orphanOf !== undefined ? { orphanOf } : {}),
       };
       const created = await confirmingLostAnswer(
         () =>
@@ -450,6 +452,8 @@ export class RequestService {
       impact,
       Number.MAX_SAFE_INTEGER,
       false,
+      // It does not expire: left undecided, the orphan would stay active with nothing open about it.
+      origin.id,
     ).catch((err: unknown) => {
       this.deps.log.error({ err, requestId: origin.id }, 'could not open the orphan delete request');
       return null;

@@ -88,6 +88,8 @@ export function encodeNewRequest(request: ApprovalRequest, rotationOf: string | 
     fields.rejection_reason = request.rejection.reason;
   }
   if (request.cancelledBy !== undefined) fields.cancelled_by = request.cancelledBy;
+  // A hash field, not in the body: create, approve and expire read it in Lua (it never expires).
+  if (request.orphanOf !== undefined) fields.orphan_of = request.orphanOf;
   Object.assign(fields, encodeProgress(request.progress));
   return Object.entries(fields).flat();
 }
@@ -154,6 +156,7 @@ export function decodeRequest(id: string, fields: Record<string, string>): Appro
   if (fields.rejection_by !== undefined) request.rejection = { by: fields.rejection_by, reason: fields.rejection_reason ?? '' };
   if (fields.cancelled_by !== undefined) request.cancelledBy = fields.cancelled_by;
   if (fields.outcome !== undefined) request.outcome = fields.outcome;
+  if (fields.orphan_of) request.orphanOf = fields.orphan_of;
   const decodedRotation = decodeRotation(id, fields);
   if (decodedRotation) request.rotation = decodedRotation;
   return request;

@@ -15,7 +15,8 @@
  * Key layout (P = prefix):
  *   P req:<id>             hash: the request
  *   P open                 zset: open requests by createdAt
- *   P pending              zset: pending requests by expiresAt (expiry sweep)
+ *   P pending              zset: pending requests by expiresAt (expiry sweep); an orphan's delete
+ *                          request (hash field orphan_of) never enters it: it does not expire
  *   P leases               zset: approved/executing requests by lease_until (recovery sweep)
  *   P requester:<user>     set: the user's open requests (flood limit)
  *   P inflight:<workspace> string: the request executing a create/delete in that workspace
@@ -173,7 +174,8 @@ if redis.call('SCARD', rkey) >= max_open then
 end
 redis.call('HSET', key, unpack(ARGV, 10))
 redis.call('ZADD', P .. 'open', created_at, id)
-redis.call('ZADD', P .. 'pending', expires_at, id)
+-- An orphan's delete request does not expire (SPEC §4: the orphan must not stay active silently).
+if (redis.call('HGET', key, 'orphan_of') or '') == '' then redis.call('ZADD', P .. 'pending', expires_at, id) end
 redis.call('SADD', rkey, id)
 if rotation_of ~= '' then redis.call('SET', P .. 'rotation:' .. rotation_of, id) end
 -- Its card post is recorded with it (SPEC §8): a request exists only with a card on its way.
@@ -194,7 +196,7 @@ const APPROVE = `
 local user = ARGV[5]
 if field('state') ~= 'pending' then return reply('not_pending') end
 if ARGV[7] == '' or saw_another_step(ARGV[7]) then return reply('changed') end
-if tonumber(field('expires_at')) <= tonumber(now) then return reply('expired') end
+if field('orphan_of') == '' and tonumber(field('expires_at')) <= tonumber(now) then return reply('expired') end
 -- The person who asked to finish a rotation cannot approve its retire step either.
 if user == field('requester') or user == field('finish_requested_by') then return reply('self') end
 if has_approved(user) then return reply('already_approved') end
@@ -255,6 +257,7 @@ return reply('ok')
 
 const EXPIRE = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
+if field('orphan_of') ~= '' then return reply('refused', 'the delete request of an orphan does not expire') end
 if tonumber(field('expires_at')) > tonumber(now) then return reply('refused', 'the request has not expired yet') end
 stamp('expired', 'bot')
 if field('rotation_step') == 'retire' then

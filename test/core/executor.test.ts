@@ -117,6 +117,27 @@ describe('the executor', () => {
     expect(w.createsOf(orphaned.id)).toEqual([]);
   });
 
+  it("an orphan's delete request never expires: approved, it still runs after waiting for the workspace past its TTL", async () => {
+    const w = fastWorld({ secrets: [{ id: '150', name: 'Lost [R-ORIGIN]', platforms: ['web'], createdAt: 1_700_000_000 }] });
+    const first = await w.approved();
+    const orphanDelete = await w.approved({
+      operation: { action: 'delete', workspace: 'default', secretId: '150', secretName: 'Lost [R-ORIGIN]', platforms: ['web'], force: true },
+      orphanOf: 'R-ORIGIN',
+    });
+    const release = deferred();
+    w.vault.onStore = () => release.promise;
+    const running = w.a.executor.execute(first.id);
+    await quiesce();
+    await w.clock.settle(w.b.executor.execute(orphanDelete.id));
+    await w.clock.advance(2 * 60 * 60_000);
+    w.vault.onStore = undefined;
+    release.resolve();
+    await w.clock.settle(running);
+    await w.clock.settle(w.a.executor.execute(orphanDelete.id));
+    expect((await w.stored(orphanDelete.id)).state).toBe('succeeded');
+    expect(w.intercom.calls).toContain('delete 150');
+  });
+
   it('drains on shutdown: waits for what runs, gives up after its timeout, and leaves no timer behind', async () => {
     const w = fastWorld();
     const request = await w.approved();

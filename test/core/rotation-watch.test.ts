@@ -166,6 +166,17 @@ describe('RotationWatch', () => {
     expect((await w.watch.check()).approvalReminders).toBe(0);
   });
 
+  it("an orphan's delete request (it never expires) is nudged once at half the TTL, and not again after the TTL", async () => {
+    const orphanDelete = request({ id: 'R-0RPHAN', orphanOf: 'R-ORIGIN', createdAt: NOW - 20 * 60_000, expiresAt: NOW + 40 * 60_000 });
+    const w = world({ open: [orphanDelete] });
+    expect((await w.watch.check()).approvalReminders).toBe(0);
+    w.advance(11 * 60_000);
+    expect((await w.watch.check()).approvalReminders).toBe(1);
+    expect(w.replies.map((e) => [e.requestId, e.type])).toEqual([['R-0RPHAN', 'approval_reminder']]);
+    w.advance(HOUR);
+    expect((await w.watch.check()).approvalReminders).toBe(0);
+  });
+
   it("a rotation's delete step is measured from its own TTL and does not ask whoever asked to finish", async () => {
     const retire = rotation('7', {
       rotation: { step: 'retire', finishRequestedBy: 'U222', successorCreatedAt: NOW - 10 * DAY },

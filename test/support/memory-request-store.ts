@@ -192,7 +192,8 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       for (let i = 0; i + 1 < fields.length; i += 2) hash.set(fields[i] as string, fields[i + 1] as string);
       data.hashes.set(id, hash);
       data.open.add(id, request.createdAt);
-      data.pending.add(id, request.expiresAt);
+      // An orphan's delete request does not expire (SPEC §4): it never enters the expiry index.
+      if (!hash.get('orphan_of')) data.pending.add(id, request.expiresAt);
       mine.add(id);
       if (rotationOf) data.rotations.set(rotationOf, id);
       // Its card post is recorded with it (SPEC §8), as the Redis create pushes it onto the outbox.
@@ -210,7 +211,7 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       const reply = script(id, now, (s) => {
         if (s.field('state') !== 'pending') return s.reply('not_pending');
         if (seenStep === '' || s.sawAnotherStep(seenStep)) return s.reply('changed');
-        if (Number(s.field('expires_at')) <= now) return s.reply('expired');
+        if (s.field('orphan_of') === '' && Number(s.field('expires_at')) <= now) return s.reply('expired');
         if (user === s.field('requester') || user === s.field('finish_requested_by')) return s.reply('self');
         if (s.hasApproved(user)) return s.reply('already_approved');
         const approvals = s.field('approvals') === '' ? user : `${s.field('approvals')} ${user}`;
@@ -288,6 +289,7 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       return transition(
         script(id, now, (s) => {
           if (s.field('state') !== 'pending') return s.reply('refused', 'the request is no longer pending');
+          if (s.field('orphan_of') !== '') return s.reply('refused', 'the delete request of an orphan does not expire');
           if (Number(s.field('expires_at')) > now) return s.reply('refused', 'the request has not expired yet');
           s.stamp('expired', 'bot');
           if (s.field('rotation_step') === 'retire') {

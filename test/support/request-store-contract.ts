@@ -59,6 +59,15 @@ async function retireOf(store: RequestStore, id: string): Promise<{ retire: stri
   return { retire: request ? stepFingerprint({ fingerprint: request.fingerprint, rotation: { ...request.rotation, step: 'retire' } }) : 'none' };
 }
 
+/** The delete request the bot opens for an orphan left by R-ORIGIN. */
+function orphanDeleteRequest(): ApprovalRequest {
+  return newRequest({
+    operation: { action: 'delete', workspace: 'default', secretId: '200', secretName: 'Production Web [R-ORIGIN]', platforms: ['web'], force: true },
+    reason: 'orphan of R-ORIGIN: its material is not in Vault',
+    orphanOf: 'R-ORIGIN',
+  });
+}
+
 export async function created(store: RequestStore, request: ApprovalRequest, rotationOf?: string): Promise<ApprovalRequest> {
   const result = await store.create({ request, maxOpenPerRequester: 5, ...(rotationOf ? { rotationOf } : {}) });
   if (result.kind !== 'created') throw new Error(`expected created, got ${result.kind}`);
@@ -324,6 +333,32 @@ export function requestStoreContract(openStores: OpenStores): void {
       const result = await store.expire(request.id, T0 + HOUR);
       expect(result.kind === 'ok' && result.request.state).toBe('expired');
       expect(await store.dueForExpiry(T0 + 2 * HOUR)).toEqual([]);
+    });
+
+    it("never expires an orphan's delete request: not due, refused by expire, approvable long after its TTL", async () => {
+      const { store, other } = stores();
+      const orphanDelete = await created(store, orphanDeleteRequest());
+      expect(orphanDelete.orphanOf).toBe('R-ORIGIN');
+      expect(await store.dueForExpiry(T0 + 100 * HOUR)).toEqual([]);
+      const expire = await other.expire(orphanDelete.id, T0 + 100 * HOUR);
+      expect(expire.kind === 'refused' && expire.why).toBe('the delete request of an orphan does not expire');
+      expect((await store.get(orphanDelete.id))?.state).toBe('pending');
+      const approved = await other.approve(orphanDelete.id, 'U_APP', T0 + 100 * HOUR, await seen(store, orphanDelete.id));
+      expect(approved.kind === 'approved' && approved.request).toMatchObject({ state: 'approved', orphanOf: 'R-ORIGIN' });
+    });
+
+    it("an orphan's delete request is still rejected or cancelled as any other, and an ordinary one beside it still expires", async () => {
+      const { store } = stores();
+      const rejected = await created(store, orphanDeleteRequest());
+      const cancelled = await created(store, orphanDeleteRequest());
+      const ordinary = await created(store, newRequest());
+      expect(await store.dueForExpiry(T0 + 2 * HOUR)).toEqual([ordinary.id]);
+      expect((await store.expire(ordinary.id, T0 + 2 * HOUR)).kind).toBe('ok');
+      const rejection = await store.reject(rejected.id, 'U_APP', 'kept on purpose', T0 + 2 * HOUR);
+      expect(rejection.kind === 'ok' && rejection.request.state).toBe('rejected');
+      const cancel = await store.cancel(cancelled.id, 'U_REQ', T0 + 2 * HOUR);
+      expect(cancel.kind === 'ok' && cancel.request.state).toBe('cancelled');
+      expect(await store.listOpen()).toEqual([]);
     });
 
     it('does not expire a request that was approved in time', async () => {

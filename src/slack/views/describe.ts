@@ -10,6 +10,9 @@ import { escapeBounded, oneLine, userMention, visibleText } from '../mrkdwn';
 export const NAME_DISPLAY_MAX = 120;
 export const REASON_DISPLAY_MAX = 600;
 
+/** Why an orphan's delete request never expires, where others show their expiry. */
+export const ORPHAN_NEVER_EXPIRES = 'the orphan stays active until this is decided';
+
 export function platformsText(platforms: readonly Platform[]): string {
   return platforms.length ? platforms.join(', ') : 'none';
 }

@@ -4,7 +4,7 @@
  * the card shows, nothing else.
  */
 import type { ApprovalRequest } from '../../core/request';
-import { isCompromisedRotation, isFinal, requiredOverlapMs } from '../../core/request';
+import { expiresAfterTtl, isCompromisedRotation, isFinal, requiredOverlapMs } from '../../core/request';
 import { stepFingerprint } from '../../core/request-id';
 import type { RequestId } from '../../core/types';
 import { parseRequestId } from '../command-parser';
@@ -15,6 +15,7 @@ import {
   actionTitle,
   approvalsText,
   nameText,
+  ORPHAN_NEVER_EXPIRES,
   operationPlain,
   operationText,
   platformsText,
@@ -99,7 +100,7 @@ function cardFields(request: ApprovalRequest): string[] {
     `*Approvals*\n${approvalsText(request)}`,
     `*State*\n${stateText(request.state)}`,
   ];
-  if (request.state === 'pending') out.push(`*Expires*\n${slackDate(request.expiresAt)}`);
+  if (request.state === 'pending') out.push(`*Expires*\n${expiresAfterTtl(request) ? slackDate(request.expiresAt) : `never: ${ORPHAN_NEVER_EXPIRES}`}`);
   out.push(`*Fingerprint*\n\`${escapeBounded(stepFingerprint(request), 64)}\``);
   return out;
 }
@@ -289,5 +290,6 @@ function cardFallback(request: ApprovalRequest): string {
 /** How long a pending request has left, for lists: "expires in 45 minutes". */
 export function expiryText(request: ApprovalRequest, now: number): string {
   if (request.state !== 'pending') return '';
+  if (!expiresAfterTtl(request)) return `never expires: ${ORPHAN_NEVER_EXPIRES}`;
   return request.expiresAt <= now ? 'expiry due' : `expires ${relativeAge(request.expiresAt, now)}`;
 }

@@ -15,10 +15,10 @@
  */
 import type { AuditEvent } from '../../core/ports';
 import type { ApprovalRequest } from '../../core/request';
-import { isCompromisedRotation } from '../../core/request';
+import { expiresAfterTtl, isCompromisedRotation } from '../../core/request';
 import { escapeBounded, mention, daysText, slackDate, truncate, userMention } from '../mrkdwn';
 import { LIMITS } from './block-kit';
-import { nameText, operationText, platformsText, REASON_DISPLAY_MAX, secretIdText } from './describe';
+import { nameText, operationText, ORPHAN_NEVER_EXPIRES, platformsText, REASON_DISPLAY_MAX, secretIdText } from './describe';
 
 type Detail = AuditEvent['detail'];
 
@@ -80,7 +80,8 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
       return (
         compromisedBanner(request) +
         `:memo: ${requester} requested to ${operationText(request.operation)} (${platformsText(request.operation.platforms)}). ` +
-        `Needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from someone else by ${slackDate(request.expiresAt)}.`
+        `Needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from someone else` +
+        (expiresAfterTtl(request) ? ` by ${slackDate(request.expiresAt)}.` : `. It never expires: ${ORPHAN_NEVER_EXPIRES}.`)
       );
     case 'approved':
       return `:white_check_mark: Approved by ${by(event)} (${count(request, event)}).`;
@@ -168,7 +169,8 @@ function line(request: ApprovalRequest, event: AuditEvent): string {
     case 'approval_reminder': {
       const ids = (pick(d, 'approvers') ?? '').split(/\s+/).filter(Boolean).slice(0, 20);
       const who = ids.length ? ids.map(mention).join(' ') : 'approvers';
-      return `:bell: ${who}: ${request.id} is still waiting for an approval and expires ${slackDate(request.expiresAt)}. Approve or reject it on the card.`;
+      const expiry = expiresAfterTtl(request) ? `expires ${slackDate(request.expiresAt)}` : `never expires: ${ORPHAN_NEVER_EXPIRES}`;
+      return `:bell: ${who}: ${request.id} is still waiting for an approval and ${expiry}. Approve or reject it on the card.`;
     }
     case 'waiting': {
       const holder = text(d, 20, 'holder');

@@ -48,6 +48,12 @@ describe('the request card shows', () => {
     expectWithinSlackLimits(view);
   });
 
+  it("an orphan's delete request: instead of a date, that it never expires and why", () => {
+    const text = allText(renderRequestCard(makeRequest({ orphanOf: 'R-0RIG1N' }), opts));
+    expect(text).toContain('*Expires*\nnever: the orphan stays active until this is decided');
+    expect(text).not.toContain('*Expires*\n<!date^');
+  });
+
   it('the name as the target of a create', () => {
     const view = renderRequestCard(makeRequest({ operation: createOp('Mobile Apps') }), opts);
     expect(allText(view)).toContain('*Target*\n`Mobile Apps`');

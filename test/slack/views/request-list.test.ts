@@ -23,6 +23,11 @@ describe('the open request list', () => {
     expect(view.text).toBe('2 open requests.');
   });
 
+  it("says an orphan's delete request never expires, and why", () => {
+    const text = allText(renderRequestList([makeRequest({ orphanOf: 'R-0RIG1N' })], { now: NOW }));
+    expect(text).toMatch(/approvals 0\/1 · never expires: the orphan stays active until this is decided$/m);
+  });
+
   it('escapes names', () => {
     expectNoLiveMarkupFrom(allText(renderRequestList([makeRequest({ operation: createOp(HOSTILE) })], { now: NOW })));
   });

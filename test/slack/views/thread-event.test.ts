@@ -29,6 +29,20 @@ describe('thread replies', () => {
     expect(line).toContain('Needs 1 approval from someone else by <!date^');
   });
 
+  it("requested, for an orphan's delete request: no date, it never expires, and why", () => {
+    const line = reply(makeRequest({ orphanOf: 'R-0RIG1N' }), event('requested', {}, 'U111'));
+    expect(line).toBe(
+      ':memo: <@U111> requested to delete secret `102` `Production Web` (web). ' +
+        'Needs 1 approval from someone else. It never expires: the orphan stays active until this is decided.',
+    );
+  });
+
+  it("the waiting-approval reminder of an orphan's delete request says it never expires instead of a date", () => {
+    expect(reply(makeRequest({ orphanOf: 'R-0RIG1N' }), event('approval_reminder', { approvers: 'U222' }))).toBe(
+      ':bell: <@U222>: R-7F3K2Q is still waiting for an approval and never expires: the orphan stays active until this is decided. Approve or reject it on the card.',
+    );
+  });
+
   it('approved and withdrawn: who, and the count from the event', () => {
     expect(reply(request, event('approved', { approvals: 1, required: 2 }, 'U222'))).toBe(':white_check_mark: Approved by <@U222> (1/2).');
     expect(reply(request, event('withdrawn', { approvals: 0, required: 2 }, 'U222'))).toBe(
