@@ -7,8 +7,9 @@ import { Policy } from './core/policy';
 import type { AuditLog, Intercom, Outbox, RequestStore, SecretVault } from './core/ports';
 import type { Workspace, Workspaces } from './core/workspace';
 import { systemClock } from './clock';
-import { RequestService } from './core/requests';
+import { Executor } from './core/executor';
 import { Journal } from './core/journal';
+import { openOrphanDelete, requestUseCases, type RequestUseCases, type UseCaseDeps } from './core/use-cases';
 import { RotationWatch, type WatchOutcome } from './core/rotation-watch';
 import { createRedisReminderClaims } from './redis/reminder-claims';
 import { OutboxRotationReminders } from './slack/rotation-reminders';
@@ -39,11 +40,11 @@ export interface BotOptions {
 
 export interface Bot {
   readonly app: App;
-  readonly requests: RequestService;
+  readonly requests: RequestUseCases;
   readonly metrics: Metrics;
   readonly redis: RedisClient;
   readonly delivery: SlackDelivery;
-  /** What everything told to Slack goes through (for use cases outside the request service, e.g. reminders). */
+  /** What everything told to Slack goes through (for what is not about one request, e.g. reminders). */
   readonly outbox: Outbox;
   /** Starts serving; resolves with the bound port (PORT, or a free one for 0). */
   start(): Promise<{ port: number }>;
@@ -237,22 +238,26 @@ export function createBot(config: Config, opts: BotOptions, tuning: BotTuning = 
   });
   const outbox = new SlackOutbox(outboxQueue, delivery, clock);
   kickOutbox = (channel) => outbox.recorded(channel);
-  const requests = new RequestService({
+  // The use cases and the Executor tell through one Journal: it records a request's events in order
+  // only among those told through it (an approval's "approved", then the execution's "executing").
+  const journal = new Journal(audit, outbox, logger);
+  const useCaseDeps: UseCaseDeps = { store, journal, outbox, workspaces, clock, log: logger };
+  const executor = new Executor({
     store,
-    audit,
-    outbox,
     workspaces,
+    journal,
     clock,
     log: logger,
-    settings: {
-      maxOpenPerRequester: config.ivs.maxOpenPerRequester,
-      leaseMs: tuning.leaseMs ?? LEASE_MS,
-      // An executor's POST ends within the Intercom timeout, and its Vault write within three
-      // attempts of the Vault timeout (5 s) and their pauses: that is how long it may still write.
-      holderWindowMs: tuning.holderWindowMs ?? (tuning.intercomTimeoutMs ?? 10_000) + 3 * 5_000 + 5_000,
-      replicaId,
-    },
+    owner: replicaId,
+    leaseMs: tuning.leaseMs ?? LEASE_MS,
+    // An executor's POST ends within the Intercom timeout, and its Vault write within three
+    // attempts of the Vault timeout (5 s) and their pauses: that is how long it may still write.
+    holderWindowMs: tuning.holderWindowMs ?? (tuning.intercomTimeoutMs ?? 10_000) + 3 * 5_000 + 5_000,
+    // An orphan an execution leaves behind gets a delete request. Wired here: opening it needs no
+    // Executor, so the Executor calls nothing that constructs it.
+    openOrphanDelete: (request, secret, why) => openOrphanDelete(useCaseDeps, request, secret, why),
   });
+  const requests = requestUseCases({ ...useCaseDeps, executor, maxOpenPerRequester: config.ivs.maxOpenPerRequester });
 
   const served = new ServedWorkspaces(
     perWorkspace.map(({ config: w, intercom, catalog }) => ({
@@ -270,7 +275,9 @@ export function createBot(config: Config, opts: BotOptions, tuning: BotTuning = 
   // SPEC §10, per workspace: its own rotate_after, its first channel, its approvers. Nudges are
   // thread replies told through the Journal like every event; the reminder, which belongs to no
   // request, goes through the same outbox, recorded in the step that claims it.
-  const journal = new Journal(audit, outbox, logger);
+  // The watches keep a Journal of their own, as before: the use cases' one would order a nudge after
+  // its request's events still being recorded (a change this wiring leaves out).
+  const watchJournal = new Journal(audit, outbox, logger);
   const reminders = new OutboxRotationReminders(outboxQueue, delivery);
   const claims = createRedisReminderClaims(redis, { keyPrefix: config.redis.keyPrefix });
   const rotationWatches = perWorkspace.map(
@@ -279,7 +286,7 @@ export function createBot(config: Config, opts: BotOptions, tuning: BotTuning = 
         store,
         intercom,
         reminders,
-        journal,
+        journal: watchJournal,
         claims,
         clock,
         log,
@@ -312,7 +319,7 @@ export function createBot(config: Config, opts: BotOptions, tuning: BotTuning = 
     socketMode,
     replicaId,
     workspaces,
-    executor: requests.executor,
+    executor,
     delivery,
     expireDue: () => requests.expireDue(),
     listOpen: () => requests.listOpen(),

@@ -31,7 +31,7 @@ export interface BotTuning {
   readonly sweepIntervalMs?: number;
   readonly intercomRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxRateLimitWaitMs?: number };
   readonly intercomTimeoutMs?: number;
-  /** How long a fenced-off executor may still be writing (see RequestSettings.holderWindowMs). */
+  /** How long a fenced-off executor may still be writing (see ExecutorDeps.holderWindowMs). */
   readonly holderWindowMs?: number;
   readonly replicaId?: string;
   /** Whether sweeps check current/<platform> (default true); the test harness turns it off unless a test wants it. */

@@ -27,7 +27,11 @@ export interface PolicySettings {
  */
 type GroupFailure = 'deny' | 'throw';
 
-export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/**
+ * A refusal's `reason` is a plain sentence fragment (no mrkdwn). `ownRequest`: the person decides on
+ * their own request; the Slack side points them to the command that takes it back.
+ */
+export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly ownRequest?: true };
 
 const ALLOWED: Decision = { ok: true };
 const refuse = (reason: string): Decision => ({ ok: false, reason });
@@ -58,7 +62,7 @@ export class Policy {
 
   /** May `user`, clicking from `clickTeamId`, approve or reject the current step of `request`? */
   async mayDecide(user: UserId, clickTeamId: string, request: ApprovalRequest, groups: GroupFailure = 'deny'): Promise<Decision> {
-    if (user === request.requester) return refuse('you cannot approve or reject your own request (use `/ivs cancel` to withdraw it)');
+    if (user === request.requester) return { ok: false, reason: 'you cannot approve or reject your own request', ownRequest: true };
     if (request.rotation?.finishRequestedBy === user) {
       return refuse('you asked to finish this rotation, so someone else must approve the delete');
     }

@@ -1,3 +1,4 @@
+// core/: the decisions (requests, policy, use cases, executor, workflows) and the ports they need; no I/O imports.
 import type { ApprovalRequest, RequestState } from './request';
 import type { CreatedSecret, Platform, RequestId, SecretInfo, UserId } from './types';
 

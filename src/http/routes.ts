@@ -1,3 +1,4 @@
+// http/: the operational routes beside Bolt's: /healthz, /readyz, /metrics.
 import type { CustomRoute } from '@slack/bolt';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from '../metrics';

@@ -1,3 +1,4 @@
+// redis/: the core's RequestStore, AuditLog and outbox queue on Redis (Lua scripts for atomic transitions).
 import type { RedisClient } from './connection';
 import { StoreUnavailableError } from '../core/errors';
 import type { AuditEvent, ClaimResult, CreateResult, RequestStore, TellWith, TransitionResult, ApproveResult } from '../core/ports';

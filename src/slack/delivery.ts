@@ -1,3 +1,4 @@
+// slack/: the Slack side: Bolt listeners, views (state → blocks and words), and the outbox's delivery to Slack.
 import { EventEmitter } from 'node:events';
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { CardRef } from '../core/request';

@@ -1,3 +1,4 @@
+// core/workflows/: the steps an approved request carries out (create, delete, rotate) against Intercom and Vault.
 import { formatDuration } from '../../duration';
 import { RetryLaterError } from '../errors';
 import type { SecretInfo } from '../types';

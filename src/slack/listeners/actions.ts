@@ -1,9 +1,10 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { Actor, Reply } from '../../core/requests';
+import type { Actor } from '../../core/use-cases';
 import type { RequestId } from '../../core/types';
 import { isSecretId } from '../command-parser';
 import { parseRotateDueValue, ROTATE_DUE_ACTION_ID } from '../views/rotation-reminder';
 import { rejectReasonModal } from '../views/modals';
+import { abandonReply, approveReply, finishReply, openReply, type Reply, withdrawReply } from '../views/replies';
 import {
   ABANDON_ACTION_ID,
   APPROVE_ACTION_ID,
@@ -22,10 +23,10 @@ type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<Butt
  * fingerprint of the step the clicked card showed, both in `value`.
  */
 const DECISIONS: Record<string, (deps: ListenerDeps, actor: Actor, id: RequestId, step: string) => Promise<Reply>> = {
-  [APPROVE_ACTION_ID]: (deps, actor, id, step) => deps.requests.approve(actor, id, step),
-  [WITHDRAW_ACTION_ID]: (deps, actor, id, step) => deps.requests.withdraw(actor, id, step),
-  [FINISH_ACTION_ID]: (deps, actor, id, step) => deps.requests.finishRotation(actor, id, step),
-  [ABANDON_ACTION_ID]: (deps, actor, id, step) => deps.requests.abandon(actor, id, step),
+  [APPROVE_ACTION_ID]: async (deps, actor, id, step) => approveReply(await deps.requests.approve(actor, id, step)),
+  [WITHDRAW_ACTION_ID]: async (deps, actor, id, step) => withdrawReply(await deps.requests.withdraw(actor, id, step)),
+  [FINISH_ACTION_ID]: async (deps, actor, id, step) => finishReply(await deps.requests.finishRotation(actor, id, step)),
+  [ABANDON_ACTION_ID]: async (deps, actor, id, step) => abandonReply(await deps.requests.abandon(actor, id, step)),
 };
 
 /** A card rendered before buttons named their step: its click cannot say what the person saw. */
@@ -70,7 +71,7 @@ async function handleRotateDue({ ack, action, body, respond }: ButtonArgs, deps:
     return;
   }
   await afterAck(deps, tell, async () => {
-    const result = await deps.requests.open(clicker(body), channel, workspace.name, { action: 'rotate', secretId, reason: '' });
+    const result = openReply(await deps.requests.open(clicker(body), channel, workspace.name, { action: 'rotate', secretId, reason: '' }));
     count(result.ok ? 'ok' : 'refused');
     await tell(result.text);
   });

@@ -1,11 +1,12 @@
 import type { AllMiddlewareArgs, App, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { SecretListing } from '../../core/catalog';
 import { countByPlatform } from '../../core/impact';
-import { intercomProblem, type Actor } from '../../core/requests';
+import type { Actor } from '../../core/use-cases';
 import { PLATFORMS } from '../../core/types';
 import { COMMAND_WORDS, parseCommand, type ParsedCommand } from '../command-parser';
 import { escapeBounded } from '../mrkdwn';
 import { renderAuditHistory } from '../views/audit-history';
+import { cancelReply, intercomProblem, openReply, withdrawReply } from '../views/replies';
 import { createRequestModal } from '../views/modals';
 import { renderRequestList } from '../views/request-list';
 import { renderRequestStatus } from '../views/request-status';
@@ -180,18 +181,21 @@ async function run(parsed: ParsedCommand, workspace: ServedWorkspace, actor: Act
       return;
     case 'create':
       await say(
-        (await deps.requests.open(actor, channel, ws, { action: 'create', name: parsed.name, platforms: parsed.platforms, reason: parsed.reason })).text,
+        openReply(await deps.requests.open(actor, channel, ws, { action: 'create', name: parsed.name, platforms: parsed.platforms, reason: parsed.reason }))
+          .text,
       );
       return;
     case 'delete':
       await say(
-        (await deps.requests.open(actor, channel, ws, { action: 'delete', secretId: parsed.secretId, reason: parsed.reason, force: parsed.force })).text,
+        openReply(await deps.requests.open(actor, channel, ws, { action: 'delete', secretId: parsed.secretId, reason: parsed.reason, force: parsed.force }))
+          .text,
       );
       return;
     case 'rotate':
       await say(
-        (await deps.requests.open(actor, channel, ws, { action: 'rotate', secretId: parsed.secretId, reason: parsed.reason, compromised: parsed.compromised }))
-          .text,
+        openReply(
+          await deps.requests.open(actor, channel, ws, { action: 'rotate', secretId: parsed.secretId, reason: parsed.reason, compromised: parsed.compromised }),
+        ).text,
       );
       return;
     case 'plan':
@@ -269,10 +273,10 @@ async function runOnRequest(
       return;
     }
     case 'cancel':
-      await say((await deps.requests.cancel(actor, id)).text);
+      await say(cancelReply(await deps.requests.cancel(actor, id)).text);
       return;
     case 'withdraw':
-      await say((await deps.requests.withdraw(actor, id)).text);
+      await say(withdrawReply(await deps.requests.withdraw(actor, id)).text);
       return;
   }
 }

@@ -2,7 +2,7 @@ import { RespondError } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { AuditLog, Clock } from '../../core/ports';
-import type { RequestService } from '../../core/requests';
+import type { RequestUseCases } from '../../core/use-cases';
 import type { Config } from '../../config';
 import { DirectoryUnavailableError, StoreUnavailableError } from '../../core/errors';
 import type { Metrics } from '../../metrics';
@@ -11,7 +11,7 @@ import type { ServedWorkspaces } from '../workspaces';
 /** What every listener may use. Built once in app.ts. */
 export interface ListenerDeps {
   readonly config: Config;
-  readonly requests: RequestService;
+  readonly requests: RequestUseCases;
   readonly audit: AuditLog;
   /** Which channel serves which Intercom workspaces, and their lists. */
   readonly workspaces: ServedWorkspaces;

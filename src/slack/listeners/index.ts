@@ -1,3 +1,4 @@
+// slack/listeners/: one file per kind of Slack input (commands, buttons, modals): parse, ack at once, call a use case, reply.
 import type { App } from '@slack/bolt';
 import { registerActions } from './actions';
 import { registerCommands } from './commands';

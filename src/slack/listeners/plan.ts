@@ -1,10 +1,10 @@
 import type { SecretInfo } from '../../core/types';
 import { planOperation, type PlanSpec } from '../../core/plan';
 import { dueSecrets } from '../../core/rotation-policy';
-import { intercomProblem } from '../../core/requests';
 import { formatDuration } from '../../duration';
 import type { CreateCommand, DeleteCommand, RotateCommand } from '../command-parser';
 import { renderPlan } from '../views/plan';
+import { intercomProblem } from '../views/replies';
 import type { ServedWorkspace } from '../workspaces';
 
 /** Lists once (a read) and computes; no write anywhere. */

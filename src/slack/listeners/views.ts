@@ -1,9 +1,10 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { ApprovalRequest } from '../../core/request';
-import type { Actor } from '../../core/requests';
+import type { Actor } from '../../core/use-cases';
 import type { RequestId } from '../../core/types';
 import { readDecisionValue } from '../views/request-card';
+import { openReply, rejectReply } from '../views/replies';
 import {
   CREATE_MODAL_CALLBACK_ID,
   NAME_INPUT,
@@ -50,7 +51,7 @@ async function handleRejectSubmit({ ack, view, body }: SubmitArgs, deps: Listene
   const actor = submitter(body);
   const tell = whisper(deps.slack, request.channel, actor.userId);
   await afterAck(deps, tell, async () => {
-    const result = await deps.requests.reject(actor, id, input.value.reason, step);
+    const result = rejectReply(await deps.requests.reject(actor, id, input.value.reason, step));
     deps.metrics.clicks.inc({ action: 'ivs_reject', outcome: result.ok ? 'ok' : 'refused', workspace: metricWorkspace(deps, request) });
     if (!result.ok) await tell(result.text);
   });
@@ -83,7 +84,7 @@ async function handleCreateSubmit({ ack, view, body }: SubmitArgs, deps: Listene
   const tell = whisper(deps.slack, channel, actor.userId);
   const { workspace: _chosenInForm, ...spec } = input.value;
   await afterAck(deps, tell, async () => {
-    const result = await deps.requests.open(actor, channel, chosen, { action: 'create', ...spec });
+    const result = openReply(await deps.requests.open(actor, channel, chosen, { action: 'create', ...spec }));
     deps.metrics.clicks.inc({ action: 'ivs_create_modal', outcome: result.ok ? 'ok' : 'refused', workspace: chosen });
     await tell(result.text);
   });

@@ -1,3 +1,4 @@
+// slack/views/: pure functions from state or outcome to what Slack shows (blocks, thread text, replies); no I/O.
 /**
  * The request card: the channel message people approve from. Rendered only from the stored request
  * (never from what a button carries); buttons carry the request id and the fingerprint of the step

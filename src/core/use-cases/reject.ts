@@ -1,0 +1,31 @@
+import type { RequestId } from '../types';
+import { cardChanged } from './card-changed';
+import { type Actor, type CardChanged, type Labelled, type NoRequest, type NotServed, type Refused, type UseCaseDeps, workspaceOf } from './deps';
+
+export type RejectOutcome = Labelled<
+  | NoRequest
+  | NotServed
+  | CardChanged
+  | Refused
+  /** The policy's plain reason; `ownRequest`: the requester clicked their own request. */
+  | { readonly kind: 'not_allowed'; readonly id: RequestId; readonly reason: string; readonly ownRequest?: true }
+  | { readonly kind: 'rejected'; readonly id: RequestId }
+>;
+
+/** The reject form's submission (the Reject button asks for a reason first). */
+export async function reject(deps: UseCaseDeps, actor: Actor, id: RequestId, reason: string, seenStep?: string): Promise<RejectOutcome> {
+  const request = await deps.store.get(id);
+  if (!request) return { kind: 'no_request', id };
+  const { workspace } = request.operation;
+  const ws = workspaceOf(deps, request);
+  if (!ws) return { kind: 'not_served', id, workspace };
+  const decision = await ws.policy.mayDecide(actor.userId, actor.teamId, request);
+  if (!decision.ok) return { kind: 'not_allowed', id, reason: decision.reason, ...(decision.ownRequest ? { ownRequest: true } : {}), workspace };
+  const now = deps.clock.now();
+  const result = await deps.store.reject(id, actor.userId, reason, now, seenStep);
+  if (result.kind === 'not_found') return { kind: 'no_request', id, workspace };
+  if (result.kind === 'changed') return cardChanged(deps, result.request, 'rejected');
+  if (result.kind === 'refused') return { kind: 'refused', id, why: result.why, workspace };
+  await deps.journal.tell(result.request, { type: 'rejected', actor: actor.userId, at: now, detail: { reason } });
+  return { kind: 'rejected', id, workspace };
+}
