@@ -9,7 +9,7 @@ export type ApproveOutcome = Labelled<
   | NotPending
   | NotServed
   | CardChanged
-  /** The policy's plain reason (SPEC §5); `ownRequest`: the requester clicked their own request. */
+  /** The policy's plain reason (SPEC §3); `ownRequest`: the requester clicked their own request. */
   | { readonly kind: 'not_allowed'; readonly reason: string; readonly ownRequest?: true }
   | { readonly kind: 'own_request' }
   | { readonly kind: 'already_approved'; readonly id: RequestId }
