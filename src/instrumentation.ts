@@ -19,9 +19,11 @@ export function countingAuditLog(audit: AuditLog, metrics: Metrics): AuditLog {
     append: async (event) => {
       await audit.append(event);
       if (event.type === 'succeeded' || event.type === 'failed') {
+        // `action` is the step carried out (a rotation's successor or retire step); a success that
+        // leaves a rotation waiting to be finished counts as `awaiting_finish`.
         metrics.executions.inc({
-          action: String(event.detail['step'] ?? 'unknown'),
-          result: event.type === 'failed' ? 'failed' : String(event.detail['state'] ?? 'succeeded'),
+          action: event.detail.step,
+          result: event.type === 'failed' ? 'failed' : event.detail.state,
           workspace: event.workspace ?? '',
         });
       }

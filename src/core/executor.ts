@@ -4,7 +4,7 @@ import { confirmingLostAnswer } from './lost-answer';
 import { expiresAfterTtl, type ApprovalRequest } from './request';
 import type { Policy } from './policy';
 import type { Journal } from './journal';
-import type { AuditEvent, Clock, Log, RequestStore } from './ports';
+import type { Clock, EventToTell, Log, RequestStore } from './ports';
 import type { RequestId, SecretInfo } from './types';
 import type { Workspace, Workspaces } from './workspace';
 import { runStep } from './workflows/run-step';
@@ -26,7 +26,7 @@ export interface ExecutorDeps {
 }
 
 /** The event that opens a step's execution: "executing", or "recovered" for a takeover. */
-function executingEvent(request: ApprovalRequest, recovering: boolean, at: number): Omit<AuditEvent, 'requestId'> {
+function executingEvent(request: ApprovalRequest, recovering: boolean, at: number): EventToTell {
   if (recovering) return { type: 'recovered', at, detail: { note: 'took over after the previous executor stopped' } };
   return { type: 'executing', at, detail: { step: request.rotation?.step ?? request.operation.action } };
 }

@@ -1,5 +1,5 @@
 import type { ApprovalRequest } from './request';
-import type { AuditEvent, AuditLog, Log, Notice, Outbox } from './ports';
+import type { AuditEvent, AuditLog, EventToTell, Log, Notice, Outbox } from './ports';
 import type { RequestId } from './types';
 
 /**
@@ -24,7 +24,7 @@ export class Journal {
   private readonly recording = new Map<RequestId, Promise<void>>();
 
   /** Resolves once the event is recorded (or its failure logged); never rejects. */
-  tell(request: ApprovalRequest, event: Omit<AuditEvent, 'requestId'>, opts: { updateCard?: boolean } = {}): Promise<void> {
+  tell(request: ApprovalRequest, event: EventToTell, opts: { updateCard?: boolean } = {}): Promise<void> {
     const before = this.recording.get(request.id);
     // Nothing under way: recorded at once (its Redis calls leave in this tick), else after the one before.
     const told = before ? before.then(() => this.record(request, event, opts)) : this.record(request, event, opts);
@@ -35,7 +35,7 @@ export class Journal {
     return told;
   }
 
-  private async record(request: ApprovalRequest, event: Omit<AuditEvent, 'requestId'>, opts: { updateCard?: boolean }): Promise<void> {
+  private async record(request: ApprovalRequest, event: EventToTell, opts: { updateCard?: boolean }): Promise<void> {
     const full: AuditEvent = { ...event, requestId: request.id, workspace: request.operation.workspace };
     // Card first, then the thread: whoever reads the reply finds the card already current.
     const notices: Notice[] = opts.updateCard === false ? [{ kind: 'reply', event: full }] : [{ kind: 'card' }, { kind: 'reply', event: full }];

@@ -1,6 +1,7 @@
 // core/: the decisions (requests, policy, use cases, executor, workflows) and the ports they need; no I/O imports.
 import type { ApprovalRequest, RequestState } from './request';
 import type { CreatedSecret, Platform, RequestId, SecretInfo, UserId } from './types';
+import type { AuditEvent, EventToTell } from './audit-events';
 
 /** Intercom's identity verification secrets API. Throws IntercomError. */
 export interface Intercom {
@@ -87,7 +88,7 @@ export interface Clock {
 export interface TellWith {
   /** The request as the caller knows it before the transition: the reply is rendered from its stable fields (workspace, requester, operation). */
   readonly request: ApprovalRequest;
-  readonly event: Omit<AuditEvent, 'requestId'>;
+  readonly event: EventToTell;
   /** approve: recorded only if the request has exactly this many approvals after this one. */
   readonly ifApprovals?: number;
   /** claim: recorded only if the claim is (true) or is not (false) a takeover. */
@@ -202,60 +203,55 @@ export interface RequestStore {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Every audit event type, in the order of a request's life; the one list the readers check against. */
-export const AUDIT_EVENT_TYPES = [
-  'requested',
-  'approved',
-  'withdrawn',
-  'rejected',
-  'cancelled',
-  'expired',
-  'executing',
-  'created',
-  'deleted',
-  'already_gone',
-  'failed',
-  'rolled_back',
-  'recovered',
-  'orphan',
-  'succeeded',
-  'finish_requested',
-  'abandoned',
-  'waiting',
-  'retrying',
-  // SPEC §10 nudges in the thread: a rotation waiting to be finished, a request waiting for approvers.
-  'finish_reminder',
-  'approval_reminder',
-] as const;
+export {
+  AUDIT_EVENT_TYPES,
+  type AuditDetails,
+  type AuditEvent,
+  type AuditEventOf,
+  type AuditEventType,
+  type AuditEventWithout,
+  type EventToTell,
+} from './audit-events';
 
-export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
-
-export interface AuditEvent {
-  readonly requestId: RequestId;
-  readonly type: AuditEventType;
-  /** Who caused it; absent for the bot's own steps (expiry, recovery). */
-  readonly actor?: UserId;
-  readonly at: number;
-  /** Plain facts only: ids, paths, versions, codes. Never material, never free text longer than a reason. */
-  readonly detail: Readonly<Record<string, string | number | boolean>>;
-  /**
-   * The request's workspace, for the `audit: true` log line and the metrics. Not part of the stored,
-   * hashed entry (the request's `requested` entry records it in its detail).
-   */
-  readonly workspace?: string;
-}
-
-export interface AuditEntry extends AuditEvent {
+/** A stored entry of the audit stream that is one of the events this bot knows. */
+export type AuditEntry = AuditEvent & {
   /** Stream entry id. */
   readonly entryId: string;
   readonly prevHash: string;
   readonly hash: string;
+};
+
+/**
+ * A stored entry that verifies in the chain (its hash covers the fields as stored) but is not an
+ * event this bot knows: a type it does not know (a newer bot's), or a detail its type does not
+ * record. Shown as stored by `/ivs audit`; no reader relies on its fields.
+ */
+export interface UnreadableAuditEntry {
+  readonly entryId: string;
+  readonly requestId: RequestId;
+  /** The `type` field as stored. */
+  readonly storedType: string;
+  readonly actor?: UserId;
+  readonly at: number;
+  /** The `detail` field as stored, parsed from its JSON. */
+  readonly detail: unknown;
+  readonly prevHash: string;
+  readonly hash: string;
+  /** Why it could not be read as an event. */
+  readonly unreadable: string;
+}
+
+/** What the audit stream holds for a request, in order. */
+export type StoredAuditEntry = AuditEntry | UnreadableAuditEntry;
+
+export function isReadableEntry(entry: StoredAuditEntry): entry is AuditEntry {
+  return !('unreadable' in entry);
 }
 
 export interface AuditLog {
   append(event: AuditEvent): Promise<void>;
   /** The request's entries in order, and whether the whole chain up to the newest entry verifies. */
-  history(id: RequestId): Promise<{ entries: AuditEntry[]; chain: { ok: true } | { ok: false; brokenAt: string; why: string } }>;
+  history(id: RequestId): Promise<{ entries: StoredAuditEntry[]; chain: { ok: true } | { ok: false; brokenAt: string; why: string } }>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuditEntry, AuditEvent } from '../core/ports';
+import type { StoredAuditEntry } from '../core/ports';
 
 /** The `prev` of the very first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -16,12 +16,29 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The fields the hash covers, as stored: any event to append, and any entry read back, known to this
+ * bot or not (so an entry of a type it does not know still verifies).
+ */
+export interface HashedFields {
+  readonly requestId: string;
+  readonly type: string;
+  readonly actor?: string | undefined;
+  readonly at: number;
+  readonly detail: unknown;
+}
+
 /** The part of an event the hash covers. */
-export function hashedEvent(event: AuditEvent): Record<string, unknown> {
+export function hashedEvent(event: HashedFields): Record<string, unknown> {
   return { requestId: event.requestId, type: event.type, actor: event.actor, at: event.at, detail: event.detail };
 }
 
-export function chainHash(prev: string, event: AuditEvent): string {
+/** An entry read back, with the type as stored (an unreadable entry keeps it apart from `type`). */
+function storedFields(entry: StoredAuditEntry): HashedFields {
+  return 'unreadable' in entry ? { ...entry, type: entry.storedType } : entry;
+}
+
+export function chainHash(prev: string, event: HashedFields): string {
   return createHash('sha256')
     .update(prev + canonicalJson(hashedEvent(event)))
     .digest('hex');
@@ -33,7 +50,7 @@ export type ChainVerdict = { ok: true } | { ok: false; brokenAt: string; why: st
  * Walks the stream in order: every entry must link to the hash of the one before and hash to what it
  * says, and the stored head must be one of the chain's hashes (else entries were cut off the end).
  */
-export function verifyChain(entries: readonly (AuditEntry | { entryId: string; malformed: string })[], head: string): ChainVerdict {
+export function verifyChain(entries: readonly (StoredAuditEntry | { entryId: string; malformed: string })[], head: string): ChainVerdict {
   let expectedPrev = GENESIS_HASH;
   // No head with entries present means the head key was removed: as suspicious as a cut-off tail.
   let headSeen = head === '' && entries.length === 0;
@@ -42,7 +59,7 @@ export function verifyChain(entries: readonly (AuditEntry | { entryId: string; m
     if (entry.prevHash !== expectedPrev) {
       return { ok: false, brokenAt: entry.entryId, why: 'prev does not match the hash of the entry before it (an entry was removed or inserted)' };
     }
-    if (chainHash(entry.prevHash, entry) !== entry.hash) {
+    if (chainHash(entry.prevHash, storedFields(entry)) !== entry.hash) {
       return { ok: false, brokenAt: entry.entryId, why: 'hash does not match the entry content (the entry was altered)' };
     }
     if (entry.hash === head) headSeen = true;

@@ -1,7 +1,8 @@
 import type { RedisClient } from './connection';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../core/errors';
-import { AUDIT_EVENT_TYPES, type AuditEntry, type AuditEvent, type AuditEventType, type AuditLog } from '../core/ports';
+import { decodeAuditEvent } from '../core/audit-events';
+import type { AuditEvent, AuditLog, StoredAuditEntry } from '../core/ports';
 import { GENESIS_HASH, chainHash, verifyChain } from './audit-chain';
 import { toStoreError } from './store-error';
 
@@ -130,7 +131,7 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
     async history(id) {
       let head: string;
       let newestAtHead: { entryId: string; hash: string | undefined } | undefined;
-      const all: (AuditEntry | { entryId: string; malformed: string })[] = [];
+      const all: (StoredAuditEntry | { entryId: string; malformed: string })[] = [];
       try {
         // The head and the first page in one transaction, so an append racing with this read cannot
         // look like a cut-off chain; entries appended later land after the head and change nothing.
@@ -160,7 +161,7 @@ export function createRedisAuditLog(redis: RedisClient, opts: RedisAuditLogOptio
       if (chain.ok && newestAtHead && newestAtHead.hash !== head) {
         chain = { ok: false, brokenAt: newestAtHead.entryId, why: "the newest entry is not the chain head (it was added behind the bot's back)" };
       }
-      const entries = all.filter((e): e is AuditEntry => !('malformed' in e) && e.requestId === id);
+      const entries = all.filter((e): e is StoredAuditEntry => !('malformed' in e) && e.requestId === id);
       return { entries, chain };
     },
   };
@@ -178,34 +179,29 @@ function checkDetail(detail: AuditEvent['detail']): void {
   }
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<AuditEventType>(AUDIT_EVENT_TYPES);
-
-function parseEntry(entryId: string, flat: string[]): AuditEntry | { entryId: string; malformed: string } {
+/**
+ * Decoding is the trust boundary: a stream entry becomes one of the events the readers know, or,
+ * when its type or detail is not one this bot writes (a newer bot's, an older one's, an edit), an
+ * unreadable entry that still verifies in the chain (its hash covers the fields as stored) and is
+ * shown as stored. Only an entry whose fields cannot be hashed as any bot writes them (missing
+ * fields, a detail that is not JSON) is malformed, and breaks the chain.
+ */
+function parseEntry(entryId: string, flat: readonly string[]): StoredAuditEntry | { entryId: string; malformed: string } {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
   const { requestId, type, actor, at, detail, prev, hash } = f;
   if (requestId === undefined || type === undefined || at === undefined || detail === undefined || prev === undefined || hash === undefined) {
     return { entryId, malformed: 'missing fields' };
   }
-  if (!EVENT_TYPES.has(type)) return { entryId, malformed: `unknown type ${type}` };
   let parsedDetail: unknown;
   try {
     parsedDetail = JSON.parse(detail);
   } catch {
     return { entryId, malformed: 'detail is not JSON' };
   }
-  if (parsedDetail === null || typeof parsedDetail !== 'object' || Array.isArray(parsedDetail)) {
-    return { entryId, malformed: 'detail is not an object' };
-  }
-  const entry: AuditEntry = {
-    entryId,
-    requestId,
-    type: type as AuditEventType,
-    at: Number(at),
-    detail: parsedDetail as AuditEntry['detail'],
-    prevHash: prev,
-    hash,
-    ...(actor ? { actor } : {}),
-  };
-  return entry;
+  const stored = { requestId, type, at: Number(at), detail: parsedDetail, ...(actor ? { actor } : {}) };
+  const decoded = decodeAuditEvent(stored);
+  if (decoded.ok) return { ...decoded.event, entryId, prevHash: prev, hash };
+  const { type: storedType, ...rest } = stored;
+  return { ...rest, storedType, entryId, prevHash: prev, hash, unreadable: decoded.why };
 }

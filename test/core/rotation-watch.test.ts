@@ -162,7 +162,9 @@ describe('RotationWatch', () => {
     const waiting = request({ id: 'R-WAITNG' });
     const w = world({ open: [fresh, approvedOnce, waiting] });
     expect((await w.watch.check()).approvalReminders).toBe(1);
-    expect(w.replies.map((e) => [e.requestId, e.type, e.detail['approvers']])).toEqual([['R-WAITNG', 'approval_reminder', 'U222 S0OPS']]);
+    expect(w.replies.map((e) => [e.requestId, e.type, e.type === 'approval_reminder' && e.detail.approvers])).toEqual([
+      ['R-WAITNG', 'approval_reminder', 'U222 S0OPS'],
+    ]);
     expect((await w.watch.check()).approvalReminders).toBe(0);
   });
 
@@ -187,7 +189,8 @@ describe('RotationWatch', () => {
     expect((await w.watch.check()).approvalReminders).toBe(0);
     w.advance(11 * 60_000);
     expect((await w.watch.check()).approvalReminders).toBe(1);
-    expect(w.replies[0]!.detail['approvers']).toBe('S0OPS');
+    const reminder = w.replies[0];
+    expect(reminder?.type === 'approval_reminder' && reminder.detail.approvers).toBe('S0OPS');
   });
 
   it('nudges a rotation waiting to be finished after IVS_FINISH_REMINDER, then once per that interval', async () => {

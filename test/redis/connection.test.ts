@@ -7,6 +7,7 @@ import { connectRedis } from '../../src/redis/connection';
 import { createRedisRequestStore } from '../../src/redis/request-store';
 import { startRedis, type TestRedis } from '../../emulators/redis-server';
 import { T0, newRequest, uniquePrefix } from './fixtures';
+import { auditEvent } from '../support/audit-events';
 
 let server: TestRedis;
 const clients: Redis[] = [];
@@ -89,7 +90,7 @@ describe('when Redis is down', () => {
     await ready(redis);
     const log = createRedisAuditLog(redis, { keyPrefix: uniquePrefix(), logger: pino({ level: 'silent' }) });
     await server.stop();
-    await expect(log.append({ requestId: 'R-AAAAAA', type: 'requested', at: T0, detail: {} })).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(log.append(auditEvent('R-AAAAAA', 'requested', T0))).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(log.history('R-AAAAAA')).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 

@@ -6,6 +6,8 @@ import { createRedisRequestStore } from '../../src/redis/request-store';
 import { eventItems } from '../../src/slack/slack-outbox';
 import { created, GRACE, LEASE, requestStoreContract, seen, type StoresUnderTest } from '../support/request-store-contract';
 import { newRequest, T0, uniquePrefix, useTwoConnections } from './fixtures';
+import { isReadableEntry } from '../../src/core/ports';
+import { auditEvent, SAMPLE_DETAILS } from '../support/audit-events';
 
 const redis = useTwoConnections();
 
@@ -21,7 +23,7 @@ function stores(opts: { unqualifiedWorkspace?: string } = {}): StoresUnderTest {
   return {
     telling: createRedisRequestStore(redis.a, { keyPrefix: prefix, claimGraceMs: GRACE, ...opts, tellWith: { chain, render: eventItems } }),
     told: {
-      auditTypes: async (id) => (await audit.history(id)).entries.map((e) => e.type),
+      auditTypes: async (id) => (await audit.history(id)).entries.map((e) => (isReadableEntry(e) ? e.type : e.storedType)),
       outboxKinds: async (channel) => (await outbox.peek(channel, 100)).map((i) => i.kind),
     },
     store: createRedisRequestStore(redis.a, { keyPrefix: prefix, claimGraceMs: GRACE, ...opts }),
@@ -80,7 +82,7 @@ describe('events told with their transition (SPEC §8: the audit entry and the S
   it('a decisive approval and its claim record their entries, chained and verifiable, and the card update and reply, in their own steps', async () => {
     const { store, audit, outbox, kicked } = telling();
     const request = await created(store, newRequest());
-    await audit.append({ requestId: request.id, type: 'requested', actor: 'U_REQ', at: T0, detail: {} });
+    await audit.append(auditEvent(request.id, 'requested', T0, { actor: 'U_REQ' }));
     const approved = await store.approve(request.id, 'U_APP', T0 + 1, await seen(store, request.id), { request, event: approvedEvent(1), ifApprovals: 1 });
     expect(approved).toMatchObject({ kind: 'approved', told: true });
     const claim = await store.claim(request.id, 'replica-1', LEASE, T0 + 2, {
@@ -90,14 +92,14 @@ describe('events told with their transition (SPEC §8: the audit entry and the S
     });
     expect(claim).toMatchObject({ kind: 'claimed', recovering: false, told: true });
     // An entry appended afterwards by the audit log itself chains on them.
-    await audit.append({ requestId: request.id, type: 'succeeded', at: T0 + 3, detail: { outcome: 'ok' } });
+    await audit.append(auditEvent(request.id, 'succeeded', T0 + 3, { detail: { ...SAMPLE_DETAILS.succeeded, outcome: 'ok' } }));
     const history = await audit.history(request.id);
     expect(history.chain).toEqual({ ok: true });
-    expect(history.entries.map((e) => [e.type, e.actor, e.detail])).toEqual([
-      ['requested', 'U_REQ', {}],
+    expect(history.entries.map((e) => [isReadableEntry(e) && e.type, e.actor, e.detail])).toEqual([
+      ['requested', 'U_REQ', SAMPLE_DETAILS.requested],
       ['approved', 'U_APP', { approvals: 1, required: 1 }],
       ['executing', undefined, { step: 'create' }],
-      ['succeeded', undefined, { outcome: 'ok' }],
+      ['succeeded', undefined, { ...SAMPLE_DETAILS.succeeded, outcome: 'ok' }],
     ]);
     const items = await outbox.peek('C_OPS', 10);
     expect(items.map((i) => [i.kind, /Approved by|Executing/.exec(i.text)?.[0] ?? ''])).toEqual([
@@ -126,7 +128,7 @@ describe('events told with their transition (SPEC §8: the audit entry and the S
     const here = telling(redis.a, prefix);
     const elsewhere = telling(redis.b, prefix);
     const request = await created(here.store, newRequest());
-    await elsewhere.audit.append({ requestId: request.id, type: 'requested', actor: 'U_REQ', at: T0, detail: {} });
+    await elsewhere.audit.append(auditEvent(request.id, 'requested', T0, { actor: 'U_REQ' }));
     const result = await here.store.approve(request.id, 'U_APP', T0 + 1, await seen(here.store, request.id), {
       request,
       event: approvedEvent(1),
@@ -137,7 +139,7 @@ describe('events told with their transition (SPEC §8: the audit entry and the S
     await here.audit.append({ ...approvedEvent(1), requestId: request.id });
     const history = await here.audit.history(request.id);
     expect(history.chain).toEqual({ ok: true });
-    expect(history.entries.map((e) => e.type)).toEqual(['requested', 'approved']);
+    expect(history.entries.map((e) => isReadableEntry(e) && e.type)).toEqual(['requested', 'approved']);
   });
 
   it('a claim that turns out to be a takeover does not record the "executing" it was given', async () => {

@@ -1,5 +1,5 @@
 import type { ApprovalRequest, RotationProgress } from '../request';
-import type { AuditEvent, Clock, Intercom, Log, SecretVault } from '../ports';
+import type { AuditEventWithout, Clock, Intercom, Log, SecretVault } from '../ports';
 import { IntercomError, VaultError } from '../errors';
 import { newestFor } from '../impact';
 import type { Platform, RequestId, SecretInfo } from '../types';
@@ -25,7 +25,7 @@ export interface StepContext {
    */
   readonly holderWindowMs: number;
   /** Thread reply + audit entry for an intermediate event. */
-  tell(event: Omit<AuditEvent, 'requestId' | 'at'>): Promise<void>;
+  tell(event: AuditEventWithout<'requestId' | 'workspace' | 'at'>): Promise<void>;
   /** Breadcrumbs in the store, for recovery after a crash. */
   progress(crumbs: Record<string, string>, opts?: { replicated?: boolean }): Promise<void>;
   /** Opens a delete request for a secret whose material is not in Vault. */

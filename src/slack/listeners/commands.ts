@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, App, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { SecretListing } from '../../core/catalog';
 import { countByPlatform } from '../../core/impact';
+import { isReadableEntry, type AuditEntry } from '../../core/ports';
 import type { Actor } from '../../core/use-cases';
 import { PLATFORMS } from '../../core/types';
 import { COMMAND_WORDS, parseCommand, type ParsedCommand } from '../command-parser';
@@ -230,8 +231,8 @@ async function runOnRequest(
   const history = parsed.kind === 'audit' ? await deps.audit.history(id) : undefined;
   // A request gone from Redis (30 days after it closed) still has its audit entries, and the first
   // of them records the workspace (requests of the first release do not: one workspace then).
-  const recorded = history?.entries.find((e) => e.type === 'requested')?.detail['workspace'];
-  const workspace = request?.operation.workspace ?? (typeof recorded === 'string' ? recorded : undefined);
+  const requested = history?.entries.find((e): e is Extract<AuditEntry, { type: 'requested' }> => isReadableEntry(e) && e.type === 'requested');
+  const workspace = request?.operation.workspace ?? requested?.detail.workspace;
   if (workspace !== undefined && typed !== undefined && workspace !== typed) {
     await say(`${id} belongs to workspace \`${workspace}\`, not \`${typed}\`.`);
     return;

@@ -2,7 +2,7 @@
  * `/ivs audit <request-id>`: the request's entries from the audit stream, in order, and whether the
  * hash chain verifies. A broken chain means an entry was edited or removed: it is said first and loudly.
  */
-import type { AuditEntry, AuditLog } from '../../core/ports';
+import type { AuditLog, StoredAuditEntry } from '../../core/ports';
 import type { RequestId } from '../../core/types';
 import { escapeBounded, slackDate, truncate, userMention } from '../mrkdwn';
 import { header, LIMITS, linesToSections, section, type KnownBlock, type MessageView } from './block-kit';
@@ -36,11 +36,18 @@ export function renderAuditHistory(requestId: RequestId, history: AuditHistory, 
   return { text, blocks };
 }
 
-function entryLine(entry: AuditEntry): string {
+/** Every entry as stored, the ones this bot cannot read as an event too (a newer bot's type, say). */
+function entryLine(entry: StoredAuditEntry): string {
   const actor = entry.actor ? userMention(entry.actor) : '_bot_';
-  const detail = Object.entries(entry.detail)
-    .map(([k, v]) => `${escapeBounded(k, 40)}=${escapeBounded(String(v), 300)}`)
-    .join(', ');
+  const type = 'unreadable' in entry ? entry.storedType : entry.type;
+  const detail = detailText(entry.detail);
   const id = `\`${escapeBounded(entry.entryId, 40)}\``;
-  return `${slackDate(entry.at)} · *${entry.type}* · ${actor}${detail ? ` · ${detail}` : ''} · ${id}`;
+  return `${slackDate(entry.at)} · *${escapeBounded(type, 40)}* · ${actor}${detail ? ` · ${detail}` : ''} · ${id}`;
+}
+
+function detailText(detail: unknown): string {
+  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return `detail=${escapeBounded(JSON.stringify(detail), 300)}`;
+  return Object.entries(detail)
+    .map(([k, v]) => `${escapeBounded(k, 40)}=${escapeBounded(typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v), 300)}`)
+    .join(', ');
 }

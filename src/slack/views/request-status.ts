@@ -1,5 +1,5 @@
 /** `/ivs status <request-id>`: the card's details (no buttons) and the request's history so far. */
-import type { AuditEntry } from '../../core/ports';
+import { isReadableEntry, type StoredAuditEntry } from '../../core/ports';
 import type { ApprovalRequest } from '../../core/request';
 import { isFinal } from '../../core/request';
 import { escapeBounded, slackDate, truncate } from '../mrkdwn';
@@ -10,7 +10,7 @@ import { renderThreadEvent } from './thread-event';
 
 export interface StatusOptions extends CardOptions {
   /** The request's audit entries, oldest first; omitted when the audit log could not be read. */
-  readonly history?: readonly AuditEntry[];
+  readonly history?: readonly StoredAuditEntry[];
 }
 
 export function renderRequestStatus(request: ApprovalRequest, opts: StatusOptions): MessageView {
@@ -24,7 +24,9 @@ export function renderRequestStatus(request: ApprovalRequest, opts: StatusOption
   } else if (opts.history.length === 0) {
     blocks.push(context('No history recorded yet.'));
   } else {
-    const lines = opts.history.map((e) => `${slackDate(e.at)} ${renderThreadEvent(request, e)}`);
+    // An entry this bot cannot read as an event (a newer bot's type, say) has no reply to render:
+    // `/ivs audit` shows it as stored.
+    const lines = opts.history.filter(isReadableEntry).map((e) => `${slackDate(e.at)} ${renderThreadEvent(request, e)}`);
     blocks.push(section('*History*'));
     blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length, 'events'));
   }

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../../src/core/ports';
+import type { AuditDetails, AuditEventType } from '../../../src/core/ports';
 import { renderAuditHistory } from '../../../src/slack/views/audit-history';
+import { auditEntry } from '../../support/audit-events';
 import { allText, expectNoLiveMarkupFrom, expectWithinSlackLimits, HOSTILE, NOW } from './fixtures';
 
-function entry(entryId: string, type: AuditEntry['type'], at: number, actor?: string, detail: AuditEntry['detail'] = {}): AuditEntry {
-  const base = { requestId: 'R-7F3K2Q', type, at, detail, entryId, prevHash: 'p', hash: 'h' };
-  return actor ? { ...base, actor } : base;
+function entry<T extends AuditEventType>(entryId: string, type: T, at: number, actor: string | undefined, detail: AuditDetails[T]) {
+  return auditEntry(entryId, type, at, { detail, ...(actor ? { actor } : {}) });
 }
 
 const entries = [
-  entry('1700000000000-0', 'requested', NOW, 'U111'),
+  entry('1700000000000-0', 'cancelled', NOW, 'U111', {}),
   entry('1700000000001-0', 'approved', NOW + 1000, 'U222', { approvals: 1, required: 1 }),
-  entry('1700000000002-0', 'deleted', NOW + 2000, undefined, { intercomId: '102' }),
+  entry('1700000000002-0', 'already_gone', NOW + 2000, undefined, { intercomId: '102' }),
 ];
 
 describe('/ivs audit', () => {
@@ -19,11 +19,11 @@ describe('/ivs audit', () => {
     const view = renderAuditHistory('R-7F3K2Q', { entries, chain: { ok: true } });
     const text = allText(view);
     expect(text).toContain(':white_check_mark: Hash chain verified ✓ (3 entries for this request).');
-    expect(text).toContain(`<!date^${NOW / 1000}^{date_short_pretty} {time}|2025-01-15 12:00 UTC> · *requested* · <@U111> · \`1700000000000-0\``);
+    expect(text).toContain(`<!date^${NOW / 1000}^{date_short_pretty} {time}|2025-01-15 12:00 UTC> · *cancelled* · <@U111> · \`1700000000000-0\``);
     expect(text).toContain('*approved* · <@U222> · approvals=1, required=1');
-    expect(text).toContain('*deleted* · _bot_ · intercomId=102');
-    expect(text.indexOf('*requested*')).toBeLessThan(text.indexOf('*approved*'));
-    expect(text.indexOf('*approved*')).toBeLessThan(text.indexOf('*deleted*'));
+    expect(text).toContain('*already_gone* · _bot_ · intercomId=102');
+    expect(text.indexOf('*cancelled*')).toBeLessThan(text.indexOf('*approved*'));
+    expect(text.indexOf('*approved*')).toBeLessThan(text.indexOf('*already_gone*'));
     expect(view.text).toBe('Audit trail of R-7F3K2Q: 3 entries, chain verified.');
   });
 
@@ -53,7 +53,7 @@ describe('/ivs audit', () => {
   });
 
   it('stays within Slack limits with many entries', () => {
-    const many = Array.from({ length: 500 }, (_, i) => entry(`${i}-0`, 'approved', NOW + i, 'U222', { reason: '&'.repeat(300) }));
+    const many = Array.from({ length: 500 }, (_, i) => entry(`${i}-0`, 'rejected', NOW + i, 'U222', { reason: '&'.repeat(300) }));
     const view = renderAuditHistory('R-7F3K2Q', { entries: many, chain: { ok: true } });
     expectWithinSlackLimits(view);
     expect(allText(view)).toMatch(/more entries not shown/);

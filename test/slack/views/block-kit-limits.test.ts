@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_EVENT_TYPES, type AuditEntry, type AuditEventType } from '../../../src/core/ports';
+import { AUDIT_EVENT_TYPES, type AuditDetails, type AuditEntry, type AuditEventType } from '../../../src/core/ports';
 import { FINAL_STATES, OPEN_STATES, type ApprovalRequest, type Operation } from '../../../src/core/request';
 import { planOperation } from '../../../src/core/plan';
 import type { SecretInfo } from '../../../src/core/types';
@@ -14,6 +14,7 @@ import { renderRequestStatus } from '../../../src/slack/views/request-status';
 import { renderSecretList } from '../../../src/slack/views/secret-list';
 import { renderThreadEvent } from '../../../src/slack/views/thread-event';
 import { renderUnknownCommand, renderUsage } from '../../../src/slack/views/usage';
+import { anyAuditEvent } from '../../support/audit-events';
 import { HOUR, NOW, makeRequest } from './fixtures';
 
 /*
@@ -65,37 +66,39 @@ function everyRequest(): ApprovalRequest[] {
 
 const EVENT_TYPES: readonly AuditEventType[] = AUDIT_EVENT_TYPES;
 
+/** Each type's detail with every field a view reads as long as it may be. */
+function longDetails(): AuditDetails {
+  const long = '&'.repeat(600);
+  const ended = { outcome: long, state: 'failed', action: 'rotate', step: 'retire' } as const;
+  return {
+    requested: { action: 'rotate', workspace: long },
+    approved: { approvals: 10, required: 10 },
+    withdrawn: { approvals: 10, required: 10 },
+    rejected: { reason: LONG_REASON },
+    cancelled: { why: long },
+    expired: {},
+    executing: { step: 'successor' },
+    created: { intercomId: 'x'.repeat(32), name: INTERCOM_NAME, platforms: long, vaultPath: long, vaultVersion: 123456, recovered: true },
+    deleted: { intercomId: 'x'.repeat(32), name: INTERCOM_NAME },
+    already_gone: { intercomId: 'x'.repeat(32), name: INTERCOM_NAME },
+    failed: ended,
+    rolled_back: { intercomId: 'x'.repeat(32), result: 'already_gone' },
+    recovered: { note: long },
+    orphan: { intercomId: 'x'.repeat(32), deleteRequestId: 'R-YYYYYY' },
+    succeeded: { ...ended, state: 'awaiting_finish' },
+    finish_requested: { secretId: 'y'.repeat(32) },
+    abandoned: {},
+    waiting: { holder: 'R-ZZZZZZ' },
+    retrying: { why: long },
+    finish_reminder: { waitingMs: 400 * 86_400_000, successorId: 'x'.repeat(32) },
+    approval_reminder: { approvers: Array.from({ length: 40 }, (_, i) => `U${i}`.padEnd(21, 'X')).join(' ') },
+  };
+}
+
 /** An audit entry of each type with every detail field a view reads, each as long as it may be. */
 function entry(type: AuditEventType, i: number): AuditEntry {
-  const long = '&'.repeat(600);
   return {
-    requestId: 'R-7F3K2Q',
-    type,
-    actor: USER,
-    at: NOW + i,
-    detail: {
-      reason: LONG_REASON,
-      outcome: long,
-      why: long,
-      note: long,
-      name: INTERCOM_NAME,
-      intercomId: 'x'.repeat(32),
-      secretId: 'y'.repeat(32),
-      vaultPath: long,
-      path: long,
-      vaultVersion: 123456,
-      version: 123456,
-      holder: 'R-ZZZZZZ',
-      approvals: 10,
-      required: 10,
-      step: 'retire',
-      action: 'rotate',
-      state: 'failed',
-      orphanRequest: 'R-YYYYYY',
-      deleteRequest: 'R-YYYYYY',
-      error: long,
-      platform: 'android',
-    },
+    ...anyAuditEvent('R-7F3K2Q', type, NOW + i, { actor: USER, detail: longDetails()[type] }),
     entryId: `1700000000000-${i}`,
     prevHash: 'a'.repeat(64),
     hash: 'b'.repeat(64),

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../../src/core/ports';
+import type { AuditDetails, AuditEventType } from '../../../src/core/ports';
 import { renderRequestStatus } from '../../../src/slack/views/request-status';
+import { auditEntry } from '../../support/audit-events';
 import { actionsBlock, allText, createOp, expectNoLiveMarkupFrom, expectWithinSlackLimits, HOSTILE, makeRequest, NOW } from './fixtures';
 
-function entry(type: AuditEntry['type'], actor: string | undefined, detail: AuditEntry['detail'] = {}): AuditEntry {
-  const base = { requestId: 'R-7F3K2Q', type, at: NOW, detail, entryId: '1-0', prevHash: 'p', hash: 'h' };
-  return actor ? { ...base, actor } : base;
+function entry<T extends AuditEventType>(type: T, actor: string | undefined, detail?: AuditDetails[T]) {
+  return auditEntry('1-0', type, NOW, { ...(detail ? { detail } : {}), ...(actor ? { actor } : {}) });
 }
 
 describe('/ivs status', () => {
@@ -32,6 +32,26 @@ describe('/ivs status', () => {
     expect(allText(view)).toContain('No history recorded yet.');
   });
 
+  it("leaves out an entry it cannot read as an event (a newer bot's type, say): `/ivs audit` shows it as stored", () => {
+    const unreadable = {
+      entryId: '2-0',
+      requestId: 'R-7F3K2Q',
+      storedType: 'escalated',
+      at: NOW,
+      detail: { to: 'security' },
+      prevHash: 'p',
+      hash: 'h',
+      unreadable: 'unknown type escalated',
+    };
+    const view = renderRequestStatus(makeRequest({ approvals: ['U222'], approvalsRequired: 2 }), {
+      now: NOW,
+      history: [unreadable, entry('approved', 'U222', { approvals: 1, required: 2 })],
+    });
+    const text = allText(view);
+    expect(text).toContain(':white_check_mark: Approved by <@U222> (1/2).');
+    expect(text).not.toContain('escalated');
+  });
+
   it('says when the history could not be read', () => {
     expect(allText(renderRequestStatus(makeRequest(), { now: NOW }))).toContain('The history could not be read');
   });
@@ -46,7 +66,9 @@ describe('/ivs status', () => {
   });
 
   it('stays within Slack limits with a long history', () => {
-    const history = Array.from({ length: 400 }, () => entry('failed', undefined, { error: '<'.repeat(300) }));
+    const history = Array.from({ length: 400 }, () =>
+      entry('failed', undefined, { outcome: '<'.repeat(300), state: 'failed', action: 'delete', step: 'delete' }),
+    );
     expectWithinSlackLimits(renderRequestStatus(makeRequest(), { now: NOW, history }));
   });
 });
