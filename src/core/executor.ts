@@ -133,8 +133,9 @@ export class Executor {
     try {
       const takeovers = Number(request.progress['takeovers'] ?? '0');
       // Only a step that may have sent something (a breadcrumb says so, or a takeover already had to
-      // look at Intercom) gives up: one that never started waits, bounded by the request's expiry,
-      // for whatever kept it from starting (Slack's directory, say).
+      // look at Intercom) gives up: one that never started waits, bounded by the request's expiry
+      // (an orphan's delete, which never expires, waits on), for whatever kept it from starting
+      // (Slack's directory, say).
       const mayHaveSent = Boolean(request.progress['phase'] || request.progress['firstLookAt']);
       if (recovering && takeovers > MAX_TAKEOVERS && mayHaveSent) {
         await this.giveUp(request, takeovers);

@@ -1,6 +1,6 @@
 import type { Journal } from './journal';
 import { dueSecrets, secretsWithOpenRotation } from './rotation-policy';
-import type { ApprovalRequest } from './request';
+import { expiresAfterTtl, type ApprovalRequest } from './request';
 import type { Clock, Intercom, Log, ReminderClaims, RequestStore, RotationReminders } from './ports';
 import type { UserId } from './types';
 
@@ -128,10 +128,16 @@ export class RotationWatch {
     // A rotation's delete step got a fresh TTL when Finish was clicked; any other step began when opened.
     const ttl = step === 'retire' ? settings.requestTtlMs : request.expiresAt - request.createdAt;
     const now = clock.now();
-    if (now < request.expiresAt - ttl / 2 || now >= request.expiresAt) return false;
+    const expires = expiresAfterTtl(request);
+    if (now < request.expiresAt - ttl / 2) return false;
+    // One that never expires (an orphan's delete) is still nudged when the bot gets to it after
+    // expiresAt (replicas down in the window): missing it would leave the orphan active unsaid.
+    if (expires && now >= request.expiresAt) return false;
     const approvers = this.approversToMention(request);
-    // Once per step: the claim outlives the request's expiry (the key itself is dropped a day later).
-    if (!(await this.deps.claims.claim(claimKeys.approval(request.id, step, request.expiresAt), now, request.expiresAt + DAY_MS))) return false;
+    // Once per step: the claim outlives the request's expiry (the key itself is dropped a day later),
+    // or, for one that never expires, stands for a year.
+    const until = expires ? request.expiresAt + DAY_MS : now + 365 * DAY_MS;
+    if (!(await this.deps.claims.claim(claimKeys.approval(request.id, step, request.expiresAt), now, until))) return false;
     await this.deps.journal.tell(request, { type: 'approval_reminder', at: now, detail: { approvers: approvers.join(' ') } }, { updateCard: false });
     return true;
   }

@@ -174,9 +174,13 @@ if redis.call('SCARD', rkey) >= max_open then
 end
 redis.call('HSET', key, unpack(ARGV, 10))
 redis.call('ZADD', P .. 'open', created_at, id)
--- An orphan's delete request does not expire (SPEC §4: the orphan must not stay active silently).
-if (redis.call('HGET', key, 'orphan_of') or '') == '' then redis.call('ZADD', P .. 'pending', expires_at, id) end
-redis.call('SADD', rkey, id)
+-- An orphan's delete request does not expire (SPEC §4: the orphan must not stay active silently),
+-- and, opened by the bot, it takes none of its requester's open-request slots: they may hold it open
+-- for as long as it takes without being kept from opening requests of their own.
+if (redis.call('HGET', key, 'orphan_of') or '') == '' then
+  redis.call('ZADD', P .. 'pending', expires_at, id)
+  redis.call('SADD', rkey, id)
+end
 if rotation_of ~= '' then redis.call('SET', P .. 'rotation:' .. rotation_of, id) end
 -- Its card post is recorded with it (SPEC §8): a request exists only with a card on its way.
 outbox_push(P, cjson.decode(redis.call('HGET', key, 'body')).channel, id, 'card', '', created_at)

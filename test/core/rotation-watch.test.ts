@@ -168,7 +168,7 @@ describe('RotationWatch', () => {
     expect((await w.watch.check()).approvalReminders).toBe(0);
   });
 
-  it("an orphan's delete request (it never expires) is nudged once at half the TTL, and not again after the TTL", async () => {
+  it("an orphan's delete request (it never expires) is nudged once at half the TTL, and not again later", async () => {
     const orphanDelete = request({ id: 'R-0RPHAN', orphanOf: 'R-ORIGIN', createdAt: NOW - 20 * 60_000, expiresAt: NOW + 40 * 60_000 });
     const w = world({ open: [orphanDelete] });
     expect((await w.watch.check()).approvalReminders).toBe(0);
@@ -176,6 +176,16 @@ describe('RotationWatch', () => {
     expect((await w.watch.check()).approvalReminders).toBe(1);
     expect(w.replies.map((e) => [e.requestId, e.type])).toEqual([['R-0RPHAN', 'approval_reminder']]);
     w.advance(HOUR);
+    expect((await w.watch.check()).approvalReminders).toBe(0);
+  });
+
+  it("an orphan's delete request the bot first sees after its TTL (replicas were down) is still nudged, once; an ordinary one is not", async () => {
+    const orphanDelete = request({ id: 'R-0RPHAN', orphanOf: 'R-ORIGIN', createdAt: NOW - 3 * HOUR, expiresAt: NOW - 2 * HOUR });
+    const ordinary = request({ id: 'R-0RDNRY', createdAt: NOW - 3 * HOUR, expiresAt: NOW - 2 * HOUR });
+    const w = world({ open: [orphanDelete, ordinary] });
+    expect((await w.watch.check()).approvalReminders).toBe(1);
+    expect(w.replies.map((e) => [e.requestId, e.type])).toEqual([['R-0RPHAN', 'approval_reminder']]);
+    w.advance(30 * DAY);
     expect((await w.watch.check()).approvalReminders).toBe(0);
   });
 

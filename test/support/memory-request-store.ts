@@ -192,9 +192,12 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       for (let i = 0; i + 1 < fields.length; i += 2) hash.set(fields[i] as string, fields[i + 1] as string);
       data.hashes.set(id, hash);
       data.open.add(id, request.createdAt);
-      // An orphan's delete request does not expire (SPEC §4): it never enters the expiry index.
-      if (!hash.get('orphan_of')) data.pending.add(id, request.expiresAt);
-      mine.add(id);
+      // An orphan's delete request does not expire (SPEC §4): it never enters the expiry index, nor
+      // takes one of its requester's open-request slots (the bot opened it).
+      if (!hash.get('orphan_of')) {
+        data.pending.add(id, request.expiresAt);
+        mine.add(id);
+      }
       if (rotationOf) data.rotations.set(rotationOf, id);
       // Its card post is recorded with it (SPEC §8), as the Redis create pushes it onto the outbox.
       recordCardPost({ channel: request.channel, requestId: id, kind: 'card', at: request.createdAt });

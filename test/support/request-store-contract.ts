@@ -154,6 +154,18 @@ export function requestStoreContract(openStores: OpenStores): void {
       expect(third).toEqual({ kind: 'limit', open: [first.id, second.id].sort() });
     });
 
+    it("does not count an orphan's delete request (the bot opened it) against its requester's limit", async () => {
+      const { store } = stores();
+      const orphanDelete = await created(store, orphanDeleteRequest());
+      const own = await store.create({ request: newRequest(), maxOpenPerRequester: 1 });
+      expect(own.kind).toBe('created');
+      const next = await store.create({ request: newRequest(), maxOpenPerRequester: 1 });
+      expect(next.kind === 'limit' && next.open).toEqual([own.kind === 'created' ? own.request.id : '']);
+      // Closing it later leaves the requester's count alone too.
+      expect((await store.cancel(orphanDelete.id, 'U_REQ', T0 + 1)).kind).toBe('ok');
+      expect((await store.create({ request: newRequest(), maxOpenPerRequester: 1 })).kind).toBe('limit');
+    });
+
     it('lets the requester open a new request once one of theirs is closed', async () => {
       const { store } = stores();
       const first = await created(store, newRequest());

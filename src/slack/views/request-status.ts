@@ -26,9 +26,18 @@ export function renderRequestStatus(request: ApprovalRequest, opts: StatusOption
   } else {
     // An entry this bot cannot read as an event (a newer bot's type, say) has no reply to render:
     // `/ivs audit` shows it as stored.
-    const lines = opts.history.filter(isReadableEntry).map((e) => `${slackDate(e.at)} ${renderThreadEvent(request, e)}`);
+    const readable = opts.history.filter(isReadableEntry);
+    const lines = readable.map((e) => `${slackDate(e.at)} ${renderThreadEvent(request, e)}`);
+    const unreadable = opts.history.length - readable.length;
     blocks.push(section('*History*'));
-    blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length, 'events'));
+    // Said, not hidden: the reader knows the history has more than it shows.
+    const note = unreadable > 0 ? 1 : 0;
+    blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length - note, 'events'));
+    if (note) {
+      blocks.push(
+        context(`${unreadable === 1 ? '1 audit entry is' : `${unreadable} audit entries are`} of a kind this version cannot show; \`/ivs audit ${request.id}\` shows every entry as stored.`),
+      );
+    }
   }
   return {
     text: truncate(`${request.id}: ${escapeBounded(operationPlain(request.operation), 300)}: ${request.state}`, LIMITS.fallbackText),

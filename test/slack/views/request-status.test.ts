@@ -32,7 +32,7 @@ describe('/ivs status', () => {
     expect(allText(view)).toContain('No history recorded yet.');
   });
 
-  it("leaves out an entry it cannot read as an event (a newer bot's type, say): `/ivs audit` shows it as stored", () => {
+  it("leaves out an entry it cannot read as an event (a newer bot's type, say), says so, and points to `/ivs audit`", () => {
     const unreadable = {
       entryId: '2-0',
       requestId: 'R-7F3K2Q',
@@ -50,6 +50,15 @@ describe('/ivs status', () => {
     const text = allText(view);
     expect(text).toContain(':white_check_mark: Approved by <@U222> (1/2).');
     expect(text).not.toContain('escalated');
+    expect(text).toContain('1 audit entry is of a kind this version cannot show; `/ivs audit R-7F3K2Q` shows every entry as stored.');
+  });
+
+  it('says nothing of unreadable entries when every entry is readable', () => {
+    const view = renderRequestStatus(makeRequest({ approvals: ['U222'], approvalsRequired: 2 }), {
+      now: NOW,
+      history: [entry('approved', 'U222', { approvals: 1, required: 2 })],
+    });
+    expect(allText(view)).not.toContain('cannot show');
   });
 
   it('says when the history could not be read', () => {
