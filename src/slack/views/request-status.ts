@@ -35,7 +35,9 @@ export function renderRequestStatus(request: ApprovalRequest, opts: StatusOption
     blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length - note, 'events'));
     if (note) {
       blocks.push(
-        context(`${unreadable === 1 ? '1 audit entry is' : `${unreadable} audit entries are`} of a kind this version cannot show; \`/ivs audit ${request.id}\` shows every entry as stored.`),
+        context(
+          `${unreadable === 1 ? '1 audit entry is' : `${unreadable} audit entries are`} of a kind this version cannot show; \`/ivs audit ${request.id}\` shows every entry as stored.`,
+        ),
       );
     }
   }
