@@ -388,17 +388,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     },
 
     async startRetireStep(id, user, expiresAt, now, step, tell) {
-      return decide(
-        'ivsStartRetireStep',
-        { kind: 'finish_requested', actor: user },
-        id,
-        now,
-        tell,
-        user,
-        String(expiresAt),
-        step.seen ?? '',
-        step.retire,
-      );
+      return decide('ivsStartRetireStep', { kind: 'finish_requested', actor: user }, id, now, tell, user, String(expiresAt), step.seen ?? '', step.retire);
     },
 
     async abandon(id, user, outcome, now, seenStep, tell) {
