@@ -34,8 +34,8 @@ export interface RedisRequestStoreOptions {
   readonly tellWith?: {
     readonly chain: AuditChain;
     readonly render: (request: ApprovalRequest, event: AuditEvent) => { channel: string; items: NewOutboxItem[] };
-    /** Told: the channel has something new to deliver. */
-    readonly recorded?: (channel: string) => void;
+    /** Told: the channel has something new to deliver, and `event` is on the audit stream. */
+    readonly recorded?: (channel: string, event: AuditEvent) => void;
   };
 }
 
@@ -58,6 +58,7 @@ interface EncodedTell {
   readonly args: string[];
   readonly draft?: AuditEntryDraft;
   readonly channel?: string;
+  readonly event?: AuditEvent;
 }
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;
@@ -94,7 +95,8 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
   function encodeTell(tell: TellWith | undefined): EncodedTell {
     if (!tell || !opts.tellWith) return { given: tell !== undefined, args: [''] };
     const { chain, render } = opts.tellWith;
-    const draft = chain.draft({ ...tell.event, requestId: tell.request.id, workspace: tell.request.operation.workspace });
+    const event: AuditEvent = { ...tell.event, requestId: tell.request.id, workspace: tell.request.operation.workspace };
+    const draft = chain.draft(event);
     const { channel, items } = render(tell.request, { ...tell.event, requestId: tell.request.id });
     const condition = (v: boolean | undefined) => (v === undefined ? '' : v ? '1' : '0');
     return {
@@ -111,6 +113,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       ],
       draft,
       channel,
+      event,
     };
   }
 
@@ -119,7 +122,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     if (!encoded.draft || !opts.tellWith) return false;
     if (told.startsWith('told ')) {
       opts.tellWith.chain.appended(encoded.draft, told.slice(5));
-      if (encoded.channel) opts.tellWith.recorded?.(encoded.channel);
+      if (encoded.channel && encoded.event) opts.tellWith.recorded?.(encoded.channel, encoded.event);
       return true;
     }
     if (told.startsWith('head ')) opts.tellWith.chain.headIs(told.slice(5));
