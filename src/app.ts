@@ -14,7 +14,7 @@ import { RotationWatch, type WatchOutcome } from './core/rotation-watch';
 import { createRedisReminderClaims } from './redis/reminder-claims';
 import { OutboxRotationReminders } from './slack/rotation-reminders';
 import { operationalRoutes } from './http/routes';
-import { announcingWrites, countingAuditLog, instrumentPort } from './instrumentation';
+import { announcingWrites, countExecution, countingAuditLog, instrumentPort } from './instrumentation';
 import { createIntercomClient } from './intercom';
 import { boltLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -68,7 +68,7 @@ export function createBot(config: Config, opts: BotOptions, tuning: BotTuning = 
 
   const redis = connectRedisClient(config.redis.url, { logger });
   // One view of the audit chain's head for the audit log and for the transitions that append their
-  // own event (approve, claim: SPEC §8, notices in the same atomic step).
+  // own event (SPEC §8: the audit entry and the notices in the same atomic step as the transition).
   const auditChain = createAuditChain(logger);
   // The outbox is built further down; what a transition recorded is delivered once it exists.
   let kickOutbox: (channel: string) => void = () => undefined;
@@ -76,7 +76,14 @@ export function createBot(config: Config, opts: BotOptions, tuning: BotTuning = 
     keyPrefix: config.redis.keyPrefix,
     // The environment's one workspace keeps the first release's keys exactly (SPEC §9).
     ...(config.ivs.configFile ? {} : { unqualifiedWorkspace: config.workspaces[0]?.name ?? 'default' }),
-    tellWith: { chain: auditChain, render: eventItems, recorded: (channel) => kickOutbox(channel) },
+    tellWith: {
+      chain: auditChain,
+      render: eventItems,
+      recorded: (channel, event) => {
+        kickOutbox(channel);
+        countExecution(metrics, event);
+      },
+    },
   });
   const audit: AuditLog = countingAuditLog(createRedisAuditLog(redis, { keyPrefix: config.redis.keyPrefix, logger, chain: auditChain }), metrics);
   // The first workspace's Vault adapter owns the connection (one login); the others share it.

@@ -1,4 +1,4 @@
-import type { AuditLog } from './core/ports';
+import type { AuditEvent, AuditLog } from './core/ports';
 import { timed, type Metrics } from './metrics';
 
 /** Wraps every async method of a port so its latency lands in the upstream histogram. */
@@ -12,21 +12,29 @@ export function instrumentPort<T extends object>(port: T, service: string, metri
   });
 }
 
-/** Counts executions by their final audit event (the only place every outcome passes). */
+/**
+ * Counts executions by their final audit event, once it is on the audit stream: appended by the
+ * audit log (countingAuditLog), or by the finish that recorded it in its own step (the request
+ * store's `recorded`). Those two are the only ways an outcome is recorded.
+ */
+export function countExecution(metrics: Metrics, event: AuditEvent): void {
+  if (event.type !== 'succeeded' && event.type !== 'failed') return;
+  // `action` is the step carried out (a rotation's successor or retire step); a success that
+  // leaves a rotation waiting to be finished counts as `awaiting_finish`.
+  metrics.executions.inc({
+    action: event.detail.step,
+    result: event.type === 'failed' ? 'failed' : event.detail.state,
+    workspace: event.workspace ?? '',
+  });
+}
+
+/** Counts executions by the final audit events appended through it (see countExecution). */
 export function countingAuditLog(audit: AuditLog, metrics: Metrics): AuditLog {
   return {
     history: (id) => audit.history(id),
     append: async (event) => {
       await audit.append(event);
-      if (event.type === 'succeeded' || event.type === 'failed') {
-        // `action` is the step carried out (a rotation's successor or retire step); a success that
-        // leaves a rotation waiting to be finished counts as `awaiting_finish`.
-        metrics.executions.inc({
-          action: event.detail.step,
-          result: event.type === 'failed' ? 'failed' : event.detail.state,
-          workspace: event.workspace ?? '',
-        });
-      }
+      countExecution(metrics, event);
     },
   };
 }

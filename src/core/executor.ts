@@ -1,7 +1,7 @@
 import { formatDuration } from '../duration';
 import { DirectoryUnavailableError, LeaseLostError, RetryLaterError } from './errors';
 import { confirmingLostAnswer } from './lost-answer';
-import { expiresAfterTtl, type ApprovalRequest } from './request';
+import { expiresAfterTtl, type ApprovalRequest, type RequestState } from './request';
 import type { Policy } from './policy';
 import type { Journal } from './journal';
 import type { Clock, EventToTell, Log, RequestStore } from './ports';
@@ -216,12 +216,29 @@ export class Executor {
     });
   }
 
-  /** Ends the step in the store and tells the thread and card. */
+  /**
+   * Ends the step in the store and tells the thread and card: with the finish itself (SPEC §8) when
+   * nothing told before it is still being recorded (the "executing" of a step that ended at once, say).
+   */
   private async recordOutcome(request: ApprovalRequest, result: StepResult): Promise<void> {
     const { store, clock, owner, log, journal } = this.deps;
     const id = request.id;
+    const outcomeEvent = (finishedIn: RequestState): EventToTell => {
+      // A rotation's retire step that failed (its text says what was, or was not, deleted): the store
+      // puts it back to waiting to finish.
+      const backToFinish = result.state === 'failed' && finishedIn === 'awaiting_finish';
+      const outcome = backToFinish ? `${result.outcome}. Finish rotation again, or Abandon` : result.outcome;
+      return {
+        type: result.state === 'failed' ? 'failed' : 'succeeded',
+        at: clock.now(),
+        detail: { outcome, state: finishedIn, action: request.operation.action, step: request.rotation?.step ?? request.operation.action },
+      };
+    };
+    const expected: RequestState = result.state === 'failed' && request.rotation?.step === 'retire' ? 'awaiting_finish' : result.state;
+    // The reply falls back on the request's outcome: the one this finish stores.
+    const tell = journal.idle(id) ? { request: { ...request, outcome: result.outcome }, event: outcomeEvent(expected), ifState: expected } : undefined;
     const finished = await confirmingLostAnswer(
-      () => store.finish(id, owner, result, clock.now()),
+      () => store.finish(id, owner, result, clock.now(), tell),
       async () => {
         const stored = await store.get(id);
         return stored && stored.state !== 'executing' && stored.outcome === result.outcome ? ({ kind: 'ok', request: stored } as const) : undefined;
@@ -231,15 +248,7 @@ export class Executor {
       log.error({ requestId: id, result: finished.kind }, 'could not record the outcome: the lease was lost');
       return;
     }
-    // A rotation's retire step that failed (its text says what was, or was not, deleted): the store
-    // put it back to waiting to finish.
-    const backToFinish = result.state === 'failed' && finished.request.state === 'awaiting_finish';
-    const outcome = backToFinish ? `${result.outcome}. Finish rotation again, or Abandon` : result.outcome;
-    await journal.tell(finished.request, {
-      type: result.state === 'failed' ? 'failed' : 'succeeded',
-      at: clock.now(),
-      detail: { outcome, state: finished.request.state, action: request.operation.action, step: request.rotation?.step ?? request.operation.action },
-    });
+    if (!finished.told) await journal.tell(finished.request, outcomeEvent(finished.request.state));
     // The workspace slot is free again: whatever waited for it need not wait for the next sweep.
     if (finished.someoneWaits && this.accepting) {
       this.recoverStale().catch((err: unknown) => log.warn({ err }, 'starting the requests that waited for the workspace failed'));

@@ -23,6 +23,15 @@ export class Journal {
   /** The recording of each request's last told event, while it is under way. */
   private readonly recording = new Map<RequestId, Promise<void>>();
 
+  /**
+   * Nothing told for the request is still being recorded: an event a transition records in its own
+   * step now (TellWith) cannot overtake one told before it. Checked in the tick the transition is
+   * sent: the Redis calls of whatever is told after it leave after it, on the same connection.
+   */
+  idle(id: RequestId): boolean {
+    return !this.recording.has(id);
+  }
+
   /** Resolves once the event is recorded (or its failure logged); never rejects. */
   tell(request: ApprovalRequest, event: EventToTell, opts: { updateCard?: boolean } = {}): Promise<void> {
     const before = this.recording.get(request.id);

@@ -84,15 +84,23 @@ export interface Clock {
  * may always decline (a condition below did not hold, another entry reached the audit stream first,
  * or it does not record events at all): then `told` is absent or false, nothing of the event was
  * recorded, and the caller tells it itself right after, as for any transition (Journal.tell).
+ * A caller gives one only while its Journal records nothing for the request (Journal.idle), so an
+ * event recorded here never overtakes one told before it.
  */
 export interface TellWith {
-  /** The request as the caller knows it before the transition: the reply is rendered from its stable fields (workspace, requester, operation). */
+  /**
+   * The request as the reply is to show it: rendered from its stable fields (workspace, requester,
+   * operation, channel) and, for some events, from its approvals or outcome as the transition leaves
+   * them (the conditions below make sure those are what the caller expects).
+   */
   readonly request: ApprovalRequest;
   readonly event: EventToTell;
-  /** approve: recorded only if the request has exactly this many approvals after this one. */
+  /** Recorded only if the request has exactly this many approvals after the transition (approve: after this one). */
   readonly ifApprovals?: number;
   /** claim: recorded only if the claim is (true) or is not (false) a takeover. */
   readonly ifRecovering?: boolean;
+  /** Recorded only if the transition leaves the request in this state (a rotation's retire step may go back to awaiting_finish). */
+  readonly ifState?: RequestState;
 }
 
 export type ApproveResult =
@@ -110,7 +118,8 @@ export type ApproveResult =
 /** Outcome of a guarded transition: `ok` with the new request, or why it did not apply. */
 export type TransitionResult =
   // `someoneWaits` (finish only): a request approved meanwhile waits for the workspace this one freed.
-  | { readonly kind: 'ok'; readonly request: ApprovalRequest; readonly someoneWaits?: boolean }
+  // `told`: the TellWith given was recorded with the transition (see TellWith).
+  | { readonly kind: 'ok'; readonly request: ApprovalRequest; readonly someoneWaits?: boolean; readonly told?: boolean }
   | { readonly kind: 'refused'; readonly request: ApprovalRequest; readonly why: string }
   // The click came from a card showing another step (fingerprint) than the current one: nothing changed.
   | { readonly kind: 'changed'; readonly request: ApprovalRequest }
@@ -153,14 +162,18 @@ export interface RequestStore {
    * `tell` (the 'approved' event): recorded in the same step when the approval counts and `ifApprovals` holds.
    */
   approve(id: RequestId, user: UserId, now: number, seenStep: string, tell?: TellWith): Promise<ApproveResult>;
+  /*
+   * `tell` below (the transition's own event): recorded in the same step when the transition applies
+   * and the TellWith's conditions hold (see TellWith); `told` in the result says so.
+   */
   /** Removes the user's approval while still pending. */
-  withdraw(id: RequestId, user: UserId, now: number, seenStep?: string): Promise<TransitionResult>;
-  /** pending → rejected (by anyone the caller has checked may reject). */
-  reject(id: RequestId, user: UserId, reason: string, now: number, seenStep?: string): Promise<TransitionResult>;
+  withdraw(id: RequestId, user: UserId, now: number, seenStep?: string, tell?: TellWith): Promise<TransitionResult>;
+  /** pending → rejected (by anyone the caller has checked may reject); a rotation's retire step goes back to awaiting_finish. */
+  reject(id: RequestId, user: UserId, reason: string, now: number, seenStep?: string, tell?: TellWith): Promise<TransitionResult>;
   /** pending (or awaiting_finish) → cancelled, only by the requester. */
-  cancel(id: RequestId, user: UserId, now: number): Promise<TransitionResult>;
+  cancel(id: RequestId, user: UserId, now: number, tell?: TellWith): Promise<TransitionResult>;
   /** pending and past expiresAt → expired; refused for an orphan's delete request (orphanOf), which never expires. */
-  expire(id: RequestId, now: number): Promise<TransitionResult>;
+  expire(id: RequestId, now: number, tell?: TellWith): Promise<TransitionResult>;
   /** Pending requests whose expiresAt ≤ now, never an orphan's delete request. */
   dueForExpiry(now: number): Promise<RequestId[]>;
   /** Every request in an open state, oldest first. */
@@ -191,14 +204,22 @@ export interface RequestStore {
     owner: string,
     result: { state: Extract<RequestState, 'succeeded' | 'failed' | 'awaiting_finish'>; outcome: string; rotation?: ApprovalRequest['rotation'] },
     now: number,
+    tell?: TellWith,
   ): Promise<TransitionResult>;
   /**
    * awaiting_finish → pending for the rotation's second step: approvals cleared, new expiry,
    * rotation.step = 'retire', finishRequestedBy = user; `retireStep` is the new step's fingerprint.
    */
-  startRetireStep(id: RequestId, user: UserId, expiresAt: number, now: number, step: { seen?: string; retire: string }): Promise<TransitionResult>;
+  startRetireStep(
+    id: RequestId,
+    user: UserId,
+    expiresAt: number,
+    now: number,
+    step: { seen?: string; retire: string },
+    tell?: TellWith,
+  ): Promise<TransitionResult>;
   /** awaiting_finish → succeeded ("abandoned: both secrets kept"). */
-  abandon(id: RequestId, user: UserId, outcome: string, now: number, seenStep?: string): Promise<TransitionResult>;
+  abandon(id: RequestId, user: UserId, outcome: string, now: number, seenStep?: string, tell?: TellWith): Promise<TransitionResult>;
 }
 
 // ---------------------------------------------------------------------------------------------

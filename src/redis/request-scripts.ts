@@ -23,8 +23,8 @@
  *   P waiting:<workspace>  set: approved requests waiting for that slot
  *   P rotation:<secret id> string: the open rotation of that secret
  *   P outbox:…             the Slack outbox (redis/outbox-queue.ts); create records the card post there
- *   P audit, P audit:head  the audit stream and its chain head (redis/audit-log.ts); approve and claim
- *                          append their event there themselves when given one (tell_with)
+ *   P audit, P audit:head  the audit stream and its chain head (redis/audit-log.ts); every transition
+ *                          that tells an event appends it there itself when given one (tell_with)
  */
 
 import { OUTBOX_PUSH_LUA } from './outbox-queue';
@@ -54,25 +54,32 @@ local function reply(kind, extra, told)
   return { kind, extra or '', snapshot(), told or '' }
 end
 
--- SPEC §8: the event a transition records with itself, in this same step: its audit entry (hashed in
--- Node onto the head it expects, appended only onto that head, exactly as the audit log's own append
--- does) and its Slack notices (the outbox items). ARGV from base: '1' when given; the approvals the
--- request must have after it ('' any); '0'/'1' whether the claim must be a takeover ('' any); the
--- head expected; the entry (requestId, type, actor, at, detail, prev, hash); the channel; then
--- (request id, kind, text) outbox triples. Answers '' (none given), 'untold' (a condition did not
--- hold), 'head <head>' (another entry came first: the caller tells it itself) or 'told <entry id>'.
--- The request keeps the entry's hash (last_told), so a caller whose answer was lost can tell.
-local function tell_with(base, approvals, recovering)
+-- SPEC §8: the event a transition records with itself, in this same step, called once the transition
+-- has changed the hash: its audit entry (hashed in Node onto the head it expects, appended only onto
+-- that head, exactly as the audit log's own append does) and its Slack notices (the outbox items).
+-- ARGV from base: '1' when given; the approvals the request must have after the transition ('' any);
+-- '0'/'1' whether the claim must be a takeover ('' any); the state the transition must leave it in
+-- ('' any); the head expected; the entry (requestId, type, actor, at, detail, prev, hash); the
+-- channel; then (request id, kind, text) outbox triples. Answers '' (none given), 'untold' (a
+-- condition did not hold), 'head <head>' (another entry came first: the caller tells it itself) or
+-- 'told <entry id>'. The request keeps the entry's hash (last_told), so a caller whose answer was
+-- lost can tell.
+local function tell_with(base, recovering)
   if ARGV[base] ~= '1' then return '' end
-  if ARGV[base + 1] ~= '' and tonumber(ARGV[base + 1]) ~= approvals then return 'untold' end
+  if ARGV[base + 1] ~= '' then
+    local count = 0
+    for _ in string.gmatch(field('approvals'), '%S+') do count = count + 1 end
+    if tonumber(ARGV[base + 1]) ~= count then return 'untold' end
+  end
   if ARGV[base + 2] ~= '' and ARGV[base + 2] ~= recovering then return 'untold' end
+  if ARGV[base + 3] ~= '' and ARGV[base + 3] ~= field('state') then return 'untold' end
   local head = redis.call('GET', P .. 'audit:head') or ''
-  if head ~= ARGV[base + 3] then return 'head ' .. head end
-  local entry = redis.call('XADD', P .. 'audit', '*', 'requestId', ARGV[base + 4], 'type', ARGV[base + 5], 'actor', ARGV[base + 6],
-    'at', ARGV[base + 7], 'detail', ARGV[base + 8], 'prev', ARGV[base + 9], 'hash', ARGV[base + 10])
-  redis.call('SET', P .. 'audit:head', ARGV[base + 10])
-  redis.call('HSET', key, 'last_told', ARGV[base + 10])
-  for i = base + 12, #ARGV, 3 do outbox_push(P, ARGV[base + 11], ARGV[i], ARGV[i + 1], ARGV[i + 2], now) end
+  if head ~= ARGV[base + 4] then return 'head ' .. head end
+  local entry = redis.call('XADD', P .. 'audit', '*', 'requestId', ARGV[base + 5], 'type', ARGV[base + 6], 'actor', ARGV[base + 7],
+    'at', ARGV[base + 8], 'detail', ARGV[base + 9], 'prev', ARGV[base + 10], 'hash', ARGV[base + 11])
+  redis.call('SET', P .. 'audit:head', ARGV[base + 11])
+  redis.call('HSET', key, 'last_told', ARGV[base + 11])
+  for i = base + 13, #ARGV, 3 do outbox_push(P, ARGV[base + 12], ARGV[i], ARGV[i + 1], ARGV[i + 2], now) end
   return 'told ' .. entry
 end
 
@@ -209,14 +216,14 @@ if approvals == '' then approvals = user else approvals = approvals .. ' ' .. us
 redis.call('HSET', key, 'approvals', approvals, 'updated_at', now)
 local count = 0
 for _ in string.gmatch(approvals, '%S+') do count = count + 1 end
-if count < tonumber(field('approvals_required')) then return reply('recorded', '', tell_with(8, count, nil)) end
+if count < tonumber(field('approvals_required')) then return reply('recorded', '', tell_with(8, nil)) end
 redis.call('HSET', key, 'state', 'approved', 'lease_owner', '', 'lease_until', ARGV[6])
 redis.call('ZREM', PENDING, id)
 redis.call('ZADD', LEASES, ARGV[6], id)
-return reply('approved', '', tell_with(8, count, nil))
+return reply('approved', '', tell_with(8, nil))
 `;
 
-/** ARGV[5] user, ARGV[6] fingerprint of the step the card showed ('' for the typed command). */
+/** ARGV[5] user, ARGV[6] fingerprint of the step the card showed ('' for the typed command), ARGV[7..] its event (tell_with). */
 const WITHDRAW = `
 local user = ARGV[5]
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
@@ -228,24 +235,24 @@ for a in string.gmatch(field('approvals'), '%S+') do
 end
 redis.call('HSET', key, 'approvals', table.concat(kept, ' '), 'updated_at', now)
 stamp('withdrawn', user)
-return reply('ok')
+return reply('ok', '', tell_with(7, nil))
 `;
 
-/** ARGV[5] user, ARGV[6] reason, ARGV[7] fingerprint of the step the card showed. */
+/** ARGV[5] user, ARGV[6] reason, ARGV[7] fingerprint of the step the card showed, ARGV[8..] its event (tell_with). */
 const REJECT = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
 if saw_another_step(ARGV[7]) then return reply('changed') end
 stamp('rejected', ARGV[5])
 if field('rotation_step') == 'retire' then
   back_to_finish()
-  return reply('ok')
+  return reply('ok', '', tell_with(8, nil))
 end
 redis.call('HSET', key, 'rejection_by', ARGV[5], 'rejection_reason', ARGV[6])
 close_request('rejected')
-return reply('ok')
+return reply('ok', '', tell_with(8, nil))
 `;
 
-/** ARGV[5] user. */
+/** ARGV[5] user, ARGV[6..] its event (tell_with). */
 const CANCEL = `
 local state = field('state')
 -- 'approved' is not started yet (it may be waiting for the workspace): still the requester's to call off.
@@ -256,9 +263,10 @@ if ARGV[5] ~= field('requester') then return reply('refused', 'only the requeste
 redis.call('HSET', key, 'cancelled_by', ARGV[5])
 stamp('cancelled', ARGV[5])
 close_request('cancelled')
-return reply('ok')
+return reply('ok', '', tell_with(6, nil))
 `;
 
+/** ARGV[5..] its event (tell_with). */
 const EXPIRE = `
 if field('state') ~= 'pending' then return reply('refused', 'the request is no longer pending') end
 if field('orphan_of') ~= '' then return reply('refused', 'the delete request of an orphan does not expire') end
@@ -266,10 +274,10 @@ if tonumber(field('expires_at')) > tonumber(now) then return reply('refused', 't
 stamp('expired', 'bot')
 if field('rotation_step') == 'retire' then
   back_to_finish()
-  return reply('ok')
+  return reply('ok', '', tell_with(5, nil))
 end
 close_request('expired')
-return reply('ok')
+return reply('ok', '', tell_with(5, nil))
 `;
 
 /** ARGV[5] owner, ARGV[6] lease_until, ARGV[7..] the 'executing' event to record with it (tell_with). */
@@ -307,7 +315,7 @@ redis.call('HDEL', key, 'waiting_for')
 redis.call('SREM', waiters_key(), id)
 redis.call('HSET', key, 'state', 'executing', 'lease_owner', ARGV[5], 'lease_until', ARGV[6], 'updated_at', now)
 redis.call('ZADD', LEASES, ARGV[6], id)
-local told = tell_with(7, nil, recovering and '1' or '0')
+local told = tell_with(7, recovering and '1' or '0')
 if recovering then
   -- Counted per step (the retire step starts without breadcrumbs), so recovery gives up in time.
   redis.call('HINCRBY', key, 'progress.takeovers', 1)
@@ -336,7 +344,7 @@ if #ARGV >= 6 then redis.call('HSET', key, unpack(ARGV, 6)) end
 return reply('ok')
 `;
 
-/** ARGV[5] owner, ARGV[6] new state, ARGV[7] outcome, ARGV[8] rotation JSON or ''. */
+/** ARGV[5] owner, ARGV[6] new state, ARGV[7] outcome, ARGV[8] rotation JSON or '', ARGV[9..] its event (tell_with). */
 const FINISH = `
 local to = ARGV[6]
 if field('state') ~= 'executing' then return reply('refused', 'the request is not executing') end
@@ -364,13 +372,15 @@ if to == 'awaiting_finish' then
 else
   close_request(to)
 end
-if someone_waits() then return reply('ok', 'waiters') end
-return reply('ok')
+local told = tell_with(9, nil)
+if someone_waits() then return reply('ok', 'waiters', told) end
+return reply('ok', '', told)
 `;
 
 /**
  * ARGV[5] user, ARGV[6] expires_at of the retire step, ARGV[7] fingerprint of the step the card
- * showed, ARGV[8] fingerprint of the retire step (what its Approve buttons will carry).
+ * showed, ARGV[8] fingerprint of the retire step (what its Approve buttons will carry), ARGV[9..]
+ * its event (tell_with).
  */
 const START_RETIRE_STEP = `
 if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotation is not waiting to finish') end
@@ -383,17 +393,17 @@ redis.call('ZADD', PENDING, ARGV[6], id)
 for _, name in ipairs(redis.call('HKEYS', key)) do
   if string.sub(name, 1, 9) == 'progress.' then redis.call('HDEL', key, name) end
 end
-return reply('ok')
+return reply('ok', '', tell_with(9, nil))
 `;
 
-/** ARGV[5] user, ARGV[6] outcome, ARGV[7] fingerprint of the step the card showed. */
+/** ARGV[5] user, ARGV[6] outcome, ARGV[7] fingerprint of the step the card showed, ARGV[8..] its event (tell_with). */
 const ABANDON = `
 if field('state') ~= 'awaiting_finish' then return reply('refused', 'the rotation is not waiting to finish') end
 if saw_another_step(ARGV[7]) then return reply('changed') end
 redis.call('HSET', key, 'outcome', ARGV[6])
 stamp('abandoned', ARGV[5])
 close_request('succeeded')
-return reply('ok')
+return reply('ok', '', tell_with(8, nil))
 `;
 
 export const REQUEST_SCRIPTS = {

@@ -26,7 +26,7 @@ export interface RedisRequestStoreOptions {
    */
   readonly unqualifiedWorkspace?: string;
   /**
-   * Lets approve and claim record the event they are given in their own script (TellWith): the
+   * Lets the transitions record the event they are given in their own script (TellWith): the
    * audit chain this process shares with its audit log (which must use the same key prefix), and
    * the outbox items of an event (rendered by the Slack layer). Without it, every TellWith is
    * declined and the caller tells the event itself.
@@ -34,8 +34,8 @@ export interface RedisRequestStoreOptions {
   readonly tellWith?: {
     readonly chain: AuditChain;
     readonly render: (request: ApprovalRequest, event: AuditEvent) => { channel: string; items: NewOutboxItem[] };
-    /** Told: the channel has something new to deliver. */
-    readonly recorded?: (channel: string) => void;
+    /** Told: the channel has something new to deliver, and `event` is on the audit stream. */
+    readonly recorded?: (channel: string, event: AuditEvent) => void;
   };
 }
 
@@ -53,9 +53,12 @@ interface ScriptReply {
 
 /** A TellWith as the script takes it, and what to do with the script's answer. */
 interface EncodedTell {
+  /** A TellWith was given (the result then says whether it was told). */
+  readonly given: boolean;
   readonly args: string[];
   readonly draft?: AuditEntryDraft;
   readonly channel?: string;
+  readonly event?: AuditEvent;
 }
 
 type ScriptFn = (...args: string[]) => Promise<unknown>;
@@ -90,16 +93,19 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
   }
 
   function encodeTell(tell: TellWith | undefined): EncodedTell {
-    if (!tell || !opts.tellWith) return { args: [''] };
+    if (!tell || !opts.tellWith) return { given: tell !== undefined, args: [''] };
     const { chain, render } = opts.tellWith;
-    const draft = chain.draft({ ...tell.event, requestId: tell.request.id, workspace: tell.request.operation.workspace });
+    const event: AuditEvent = { ...tell.event, requestId: tell.request.id, workspace: tell.request.operation.workspace };
+    const draft = chain.draft(event);
     const { channel, items } = render(tell.request, { ...tell.event, requestId: tell.request.id });
     const condition = (v: boolean | undefined) => (v === undefined ? '' : v ? '1' : '0');
     return {
+      given: true,
       args: [
         '1',
         tell.ifApprovals === undefined ? '' : String(tell.ifApprovals),
         condition(tell.ifRecovering),
+        tell.ifState ?? '',
         draft.expectedHead,
         ...draft.fields,
         channel,
@@ -107,6 +113,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       ],
       draft,
       channel,
+      event,
     };
   }
 
@@ -115,7 +122,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     if (!encoded.draft || !opts.tellWith) return false;
     if (told.startsWith('told ')) {
       opts.tellWith.chain.appended(encoded.draft, told.slice(5));
-      if (encoded.channel) opts.tellWith.recorded?.(encoded.channel);
+      if (encoded.channel && encoded.event) opts.tellWith.recorded?.(encoded.channel, encoded.event);
       return true;
     }
     if (told.startsWith('head ')) opts.tellWith.chain.headIs(told.slice(5));
@@ -144,10 +151,10 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     return decodeRequest(id, fieldsFromList(reply.snapshot));
   }
 
-  function transition(id: string, reply: ScriptReply): TransitionResult {
+  function transition(id: string, reply: ScriptReply, encoded: EncodedTell): TransitionResult {
     if (reply.kind === 'not_found') return { kind: 'not_found' };
     const request = requestOf(id, reply);
-    if (reply.kind === 'ok') return { kind: 'ok', request };
+    if (reply.kind === 'ok') return { kind: 'ok', request, ...(encoded.given ? { told: settleTell(encoded, reply.told) } : {}) };
     if (reply.kind === 'changed') return { kind: 'changed', request };
     return { kind: 'refused', request, why: reply.extra };
   }
@@ -155,12 +162,21 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
   /**
    * A decision whose answer was lost (the connection dropped after Redis ran the script) is read back,
    * never resent: the script stamps `last_transition` with what it did, who and when, so finding our
-   * own stamp means it happened and the hash read now is its result. Anything else: it did not
+   * own stamp means it happened and the hash read now is its result; finding the hash of the event
+   * given with it (last_told) means the event was recorded with it too. Anything else: it did not
    * happen (or cannot be told), and the original error stands.
    */
-  async function decide(name: RequestScriptName, what: { kind: string; actor: string }, id: string, now: number, ...args: string[]): Promise<TransitionResult> {
+  async function decide(
+    name: RequestScriptName,
+    what: { kind: string; actor: string },
+    id: string,
+    now: number,
+    tell: TellWith | undefined,
+    ...args: string[]
+  ): Promise<TransitionResult> {
+    const encoded = encodeTell(tell);
     try {
-      return transition(id, await run(name, id, now, ...args));
+      return transition(id, await run(name, id, now, ...args, ...encoded.args), encoded);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       let fields: Record<string, string>;
@@ -171,7 +187,9 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
         throw err;
       }
       if (fields['last_transition'] !== `${what.kind} ${what.actor} ${now}`) throw err;
-      return { kind: 'ok', request: decodeRequest(id, fields) };
+      const told = encoded.draft !== undefined && fields['last_told'] === encoded.draft.hash;
+      if (told) settleTell(encoded, 'told (answer lost)');
+      return { kind: 'ok', request: decodeRequest(id, fields), ...(encoded.given ? { told } : {}) };
     }
   }
 
@@ -293,20 +311,20 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       }
     },
 
-    async withdraw(id, user, now, seenStep) {
-      return decide('ivsWithdraw', { kind: 'withdrawn', actor: user }, id, now, user, seenStep ?? '');
+    async withdraw(id, user, now, seenStep, tell) {
+      return decide('ivsWithdraw', { kind: 'withdrawn', actor: user }, id, now, tell, user, seenStep ?? '');
     },
 
-    async reject(id, user, reason, now, seenStep) {
-      return decide('ivsReject', { kind: 'rejected', actor: user }, id, now, user, reason, seenStep ?? '');
+    async reject(id, user, reason, now, seenStep, tell) {
+      return decide('ivsReject', { kind: 'rejected', actor: user }, id, now, tell, user, reason, seenStep ?? '');
     },
 
-    async cancel(id, user, now) {
-      return decide('ivsCancel', { kind: 'cancelled', actor: user }, id, now, user);
+    async cancel(id, user, now, tell) {
+      return decide('ivsCancel', { kind: 'cancelled', actor: user }, id, now, tell, user);
     },
 
-    async expire(id, now) {
-      return decide('ivsExpire', { kind: 'expired', actor: 'bot' }, id, now);
+    async expire(id, now, tell) {
+      return decide('ivsExpire', { kind: 'expired', actor: 'bot' }, id, now, tell);
     },
 
     async dueForExpiry(now) {
@@ -358,19 +376,26 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       return reply.kind === 'ok';
     },
 
-    async finish(id, owner, result, now) {
+    async finish(id, owner, result, now, tell) {
       const rotation = result.rotation ? JSON.stringify(result.rotation) : '';
-      const reply = await run('ivsFinish', id, now, owner, result.state, result.outcome, rotation);
-      const finished = transition(id, reply);
+      const encoded = encodeTell(tell);
+      let reply: ScriptReply;
+      try {
+        reply = await run('ivsFinish', id, now, owner, result.state, result.outcome, rotation, ...encoded.args);
+      } catch (err) {
+        // Finished and told, only the answer lost (whether someone waits is then left to the sweep).
+        return { kind: 'ok', request: await toldDespiteLostAnswer(id, encoded, err), told: true };
+      }
+      const finished = transition(id, reply, encoded);
       return finished.kind === 'ok' && reply.extra === 'waiters' ? { ...finished, someoneWaits: true } : finished;
     },
 
-    async startRetireStep(id, user, expiresAt, now, step) {
-      return decide('ivsStartRetireStep', { kind: 'finish_requested', actor: user }, id, now, user, String(expiresAt), step.seen ?? '', step.retire);
+    async startRetireStep(id, user, expiresAt, now, step, tell) {
+      return decide('ivsStartRetireStep', { kind: 'finish_requested', actor: user }, id, now, tell, user, String(expiresAt), step.seen ?? '', step.retire);
     },
 
-    async abandon(id, user, outcome, now, seenStep) {
-      return decide('ivsAbandon', { kind: 'abandoned', actor: user }, id, now, user, outcome, seenStep ?? '');
+    async abandon(id, user, outcome, now, seenStep, tell) {
+      return decide('ivsAbandon', { kind: 'abandoned', actor: user }, id, now, tell, user, outcome, seenStep ?? '');
     },
   };
   return store;

@@ -5,6 +5,10 @@ import type { RequestStore } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
 import { connectRedis } from '../../src/redis/connection';
 import { createRedisRequestStore } from '../../src/redis/request-store';
+import { createAuditChain, createRedisAuditLog } from '../../src/redis/audit-log';
+import { eventItems } from '../../src/slack/slack-outbox';
+import { isReadableEntry } from '../../src/core/ports';
+import pino from 'pino';
 import { startRedis, type TestRedis } from '../../emulators/redis-server';
 import { startRedisProxy, type RedisProxy } from '../support/redis-proxy';
 import { HOUR, T0, newRequest, rotationRequest, uniquePrefix } from './fixtures';
@@ -68,6 +72,39 @@ describe('decisions whose Redis answer was lost', () => {
     const expired = await lossy.expire(request.id, T0 + 20);
     await lost;
     expect(expired.kind === 'ok' && expired.request.state).toBe('expired');
+  });
+
+  it('a transition that recorded its event with it is read back as told, so the caller does not tell it twice', async () => {
+    const keyPrefix = uniquePrefix();
+    const logger = pino({ enabled: false });
+    const store = createRedisRequestStore(direct, { keyPrefix });
+    const lossy = createRedisRequestStore(viaProxy, { keyPrefix, tellWith: { chain: createAuditChain(logger), render: eventItems } });
+    const audit = createRedisAuditLog(direct, { keyPrefix, logger });
+    const typesOf = async (id: string) => (await audit.history(id)).entries.map((e) => (isReadableEntry(e) ? e.type : e.storedType));
+
+    const request = newRequest();
+    await store.create({ request, maxOpenPerRequester: 5 });
+    await store.approve(request.id, 'U_APP', T0 + 1, request.fingerprint);
+    await store.claim(request.id, 'replica-1', 15_000, T0 + 2);
+    const detail = { outcome: 'all done', state: 'succeeded', action: 'create', step: 'create' } as const;
+    const lostFinish = proxy.loseAnswerTo(request.id, 'all done');
+    const finished = await lossy.finish(request.id, 'replica-1', { state: 'succeeded', outcome: 'all done' }, T0 + 3, {
+      request: { ...request, outcome: 'all done' },
+      event: { type: 'succeeded', at: T0 + 3, detail },
+      ifState: 'succeeded',
+    });
+    await lostFinish;
+    expect(finished).toMatchObject({ kind: 'ok', told: true, request: { state: 'succeeded' } });
+    expect(await typesOf(request.id)).toEqual(['succeeded']);
+
+    const rejecting = newRequest();
+    await store.create({ request: rejecting, maxOpenPerRequester: 5 });
+    const lostReject = proxy.loseAnswerTo(rejecting.id, 'not now');
+    const event = { type: 'rejected', actor: 'U_APP', at: T0 + 1, detail: { reason: 'not now' } } as const;
+    const rejected = await lossy.reject(rejecting.id, 'U_APP', 'not now', T0 + 1, undefined, { request: rejecting, event });
+    await lostReject;
+    expect(rejected).toMatchObject({ kind: 'ok', told: true, request: { state: 'rejected' } });
+    expect(await typesOf(rejecting.id)).toEqual(['rejected']);
   });
 
   it('a lost answer to a decision that did not apply still says the store could not answer', async () => {

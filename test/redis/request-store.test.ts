@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createAuditChain, createRedisAuditLog } from '../../src/redis/audit-log';
 import { createRedisOutboxQueue } from '../../src/redis/outbox-queue';
 import { createRedisRequestStore } from '../../src/redis/request-store';
-import { eventItems } from '../../src/slack/slack-outbox';
-import { created, GRACE, LEASE, requestStoreContract, seen, type StoresUnderTest } from '../support/request-store-contract';
+import { eventItems, noticeItems } from '../../src/slack/slack-outbox';
+import { created, GRACE, LEASE, requestStoreContract, seen, TELLING_CASES, type StoresUnderTest } from '../support/request-store-contract';
 import { newRequest, T0, uniquePrefix, useTwoConnections } from './fixtures';
 import { isReadableEntry } from '../../src/core/ports';
 import { auditEvent, SAMPLE_DETAILS } from '../support/audit-events';
@@ -154,6 +154,56 @@ describe('events told with their transition (SPEC §8: the audit entry and the S
     });
     expect(claim).toMatchObject({ kind: 'claimed', recovering: true, told: false });
     expect((await audit.history(request.id)).entries).toEqual([]);
+  });
+
+  for (const [n, c] of TELLING_CASES.entries()) {
+    it(`${c.name}: a replica killed right after the transition (it never reaches the Journal) leaves the final event recorded, chained, with the words the Journal would have written`, async () => {
+      const prefix = uniquePrefix();
+      const here = telling(redis.a, prefix);
+      const { request, tell, run } = await c.setUp(here.store, n);
+      await here.audit.append(auditEvent(request.id, 'requested', T0, { actor: 'U_REQ' }));
+      const queued = (await here.outbox.peek(request.channel, 100)).length;
+      const result = await run(tell);
+      expect(result).toMatchObject({ kind: 'ok', told: true });
+      if (result.kind !== 'ok') return;
+      // Read as another replica would after this one died: nothing else ran in between.
+      const elsewhere = telling(redis.b, prefix);
+      const history = await elsewhere.audit.history(request.id);
+      expect(history.chain).toEqual({ ok: true });
+      const last = history.entries.at(-1);
+      expect(last && isReadableEntry(last) && { type: last.type, actor: last.actor, at: last.at, detail: last.detail }).toEqual({
+        type: tell.event.type,
+        actor: tell.event.actor,
+        at: tell.event.at,
+        detail: tell.event.detail,
+      });
+      // Byte for byte what Journal.tell records from the request the transition left: the card update, then the reply.
+      const full = { ...tell.event, requestId: request.id, workspace: request.operation.workspace };
+      const items = (await elsewhere.outbox.peek(request.channel, 100)).slice(queued);
+      expect(items.map(({ requestId, kind, text }) => ({ requestId, kind, text }))).toEqual(
+        noticeItems(result.request, [{ kind: 'card' }, { kind: 'reply', event: full }]),
+      );
+      expect(here.kicked).toEqual([request.channel]);
+    });
+  }
+
+  it("a transition declines its event when another replica appended first, and the caller's own telling chains onto that replica's", async () => {
+    const prefix = uniquePrefix();
+    const here = telling(redis.a, prefix);
+    const elsewhere = telling(redis.b, prefix);
+    const request = await created(here.store, newRequest());
+    await here.audit.append(auditEvent(request.id, 'requested', T0, { actor: 'U_REQ' }));
+    await elsewhere.audit.append(auditEvent(request.id, 'approval_reminder', T0 + 1));
+    const event = { type: 'rejected', actor: 'U_APP', at: T0 + 2, detail: { reason: 'no' } } as const;
+    const result = await here.store.reject(request.id, 'U_APP', 'no', T0 + 2, undefined, { request, event });
+    expect(result).toMatchObject({ kind: 'ok', told: false, request: { state: 'rejected' } });
+    expect((await here.audit.history(request.id)).entries.map((e) => isReadableEntry(e) && e.type)).toEqual(['requested', 'approval_reminder']);
+    expect((await here.outbox.peek('C_OPS', 10)).map((i) => i.kind)).toEqual(['card']);
+    expect(here.kicked).toEqual([]);
+    await here.audit.append({ ...event, requestId: request.id });
+    const history = await here.audit.history(request.id);
+    expect(history.chain).toEqual({ ok: true });
+    expect(history.entries.map((e) => isReadableEntry(e) && e.type)).toEqual(['requested', 'approval_reminder', 'rejected']);
   });
 
   it('a store not wired to record events declines every one (the caller tells it)', async () => {

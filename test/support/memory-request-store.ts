@@ -53,7 +53,7 @@ export interface CardPostSink {
 }
 
 /**
- * Where approve and claim record the event they are given (TellWith), in their own step: its audit
+ * Where the transitions record the event they are given (TellWith), in their own step: its audit
  * entry, then its notices (the card update and the reply), as the Redis scripts' tell_with does.
  */
 export interface ToldEventSink {
@@ -118,7 +118,7 @@ export interface MemoryRequestStoreOptions {
   readonly data?: MemoryStoreData;
   /** Where create records the card post (a MemoryOutbox); by default `data.cardPosts`. */
   readonly outbox?: CardPostSink;
-  /** Lets approve and claim record the event they are given; without it every TellWith is declined (as in Redis). */
+  /** Lets the transitions record the event they are given; without it every TellWith is declined (as in Redis). */
   readonly tellWith?: ToldEventSink;
 }
 
@@ -133,14 +133,15 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
   const recordCardPost = (post: RecordedCardPost) => (opts.outbox ? opts.outbox.recordCardPost(post) : data.cardPosts.push(post));
 
   /**
-   * tell_with: records the event in the transition's own step when one is given, the store is wired
-   * and the conditions hold. (Redis also declines when another audit entry came first: this store's
-   * audit record has no chain head to race for.)
+   * tell_with: records the event in the transition's own step (called once the transition changed
+   * the hash) when one is given, the store is wired and the conditions hold. (Redis also declines
+   * when another audit entry came first: this store's audit record has no chain head to race for.)
    */
-  function tellWith(tell: TellWith | undefined, facts: { approvals?: number; recovering?: boolean }): boolean {
+  function tellWith(tell: TellWith | undefined, s: Script, recovering?: boolean): boolean {
     if (!tell || !opts.tellWith) return false;
-    if (tell.ifApprovals !== undefined && tell.ifApprovals !== facts.approvals) return false;
-    if (tell.ifRecovering !== undefined && tell.ifRecovering !== facts.recovering) return false;
+    if (tell.ifApprovals !== undefined && tell.ifApprovals !== s.approvals().length) return false;
+    if (tell.ifRecovering !== undefined && tell.ifRecovering !== recovering) return false;
+    if (tell.ifState !== undefined && tell.ifState !== s.field('state')) return false;
     opts.tellWith.recordTold(tell.request, { ...tell.event, requestId: tell.request.id, workspace: tell.request.operation.workspace });
     return true;
   }
@@ -152,9 +153,10 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
     return body(new Script(data, id, hash, now, finalTtl));
   }
 
-  function transition(reply: Reply): TransitionResult {
+  /** `told`: whether the TellWith given (if any) was recorded. */
+  function transition(reply: Reply, tell?: TellWith, told = false): TransitionResult {
     if (reply.kind === 'not_found' || !reply.request) return { kind: 'not_found' };
-    if (reply.kind === 'ok') return { kind: 'ok', request: reply.request };
+    if (reply.kind === 'ok') return { kind: 'ok', request: reply.request, ...(tell ? { told } : {}) };
     if (reply.kind === 'changed') return { kind: 'changed', request: reply.request };
     return { kind: 'refused', request: reply.request, why: reply.extra ?? '' };
   }
@@ -221,14 +223,14 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
         s.set({ approvals, updated_at: String(now) });
         const count = s.approvals().length;
         if (count < Number(s.field('approvals_required'))) {
-          told = tellWith(tell, { approvals: count });
+          told = tellWith(tell, s);
           return s.reply('recorded');
         }
         const leaseUntil = now + claimGraceMs;
         s.set({ state: 'approved', lease_owner: '', lease_until: String(leaseUntil) });
         data.pending.remove(id);
         data.leases.add(id, leaseUntil);
-        told = tellWith(tell, { approvals: count });
+        told = tellWith(tell, s);
         return s.reply('approved');
       });
       if (reply.kind === 'not_found' || !reply.request) return { kind: 'not_found' };
@@ -236,73 +238,74 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       return { kind: reply.kind as Exclude<ApproveResult['kind'], 'not_found' | 'recorded' | 'approved'>, request: reply.request };
     },
 
-    async withdraw(id, user, now, seenStep) {
-      return transition(
-        script(id, now, (s) => {
-          if (s.field('state') !== 'pending') return s.reply('refused', 'the request is no longer pending');
-          if (s.sawAnotherStep(seenStep ?? '')) return s.reply('changed');
-          if (!s.hasApproved(user)) return s.reply('refused', 'you have not approved this request');
-          s.set({
-            approvals: s
-              .approvals()
-              .filter((a) => a !== user)
-              .join(' '),
-            updated_at: String(now),
-          });
-          s.stamp('withdrawn', user);
-          return s.reply('ok');
-        }),
-      );
+    async withdraw(id, user, now, seenStep, tell) {
+      let told = false;
+      const reply = script(id, now, (s) => {
+        if (s.field('state') !== 'pending') return s.reply('refused', 'the request is no longer pending');
+        if (s.sawAnotherStep(seenStep ?? '')) return s.reply('changed');
+        if (!s.hasApproved(user)) return s.reply('refused', 'you have not approved this request');
+        s.set({
+          approvals: s
+            .approvals()
+            .filter((a) => a !== user)
+            .join(' '),
+          updated_at: String(now),
+        });
+        s.stamp('withdrawn', user);
+        told = tellWith(tell, s);
+        return s.reply('ok');
+      });
+      return transition(reply, tell, told);
     },
 
-    async reject(id, user, reason, now, seenStep) {
-      return transition(
-        script(id, now, (s) => {
-          if (s.field('state') !== 'pending') return s.reply('refused', 'the request is no longer pending');
-          if (s.sawAnotherStep(seenStep ?? '')) return s.reply('changed');
-          s.stamp('rejected', user);
-          if (s.field('rotation_step') === 'retire') {
-            s.backToFinish();
-            return s.reply('ok');
-          }
+    async reject(id, user, reason, now, seenStep, tell) {
+      let told = false;
+      const reply = script(id, now, (s) => {
+        if (s.field('state') !== 'pending') return s.reply('refused', 'the request is no longer pending');
+        if (s.sawAnotherStep(seenStep ?? '')) return s.reply('changed');
+        s.stamp('rejected', user);
+        if (s.field('rotation_step') === 'retire') {
+          s.backToFinish();
+        } else {
           s.set({ rejection_by: user, rejection_reason: reason });
           s.close('rejected');
-          return s.reply('ok');
-        }),
-      );
+        }
+        told = tellWith(tell, s);
+        return s.reply('ok');
+      });
+      return transition(reply, tell, told);
     },
 
-    async cancel(id, user, now) {
-      return transition(
-        script(id, now, (s) => {
-          const state = s.field('state');
-          if (state !== 'pending' && state !== 'approved' && state !== 'awaiting_finish') {
-            return s.reply('refused', `it is ${state}: only a request that has not started executing (or a rotation waiting to finish) can be cancelled`);
-          }
-          if (user !== s.field('requester')) return s.reply('refused', 'only the requester can cancel');
-          s.set({ cancelled_by: user });
-          s.stamp('cancelled', user);
-          s.close('cancelled');
-          return s.reply('ok');
-        }),
-      );
+    async cancel(id, user, now, tell) {
+      let told = false;
+      const reply = script(id, now, (s) => {
+        const state = s.field('state');
+        if (state !== 'pending' && state !== 'approved' && state !== 'awaiting_finish') {
+          return s.reply('refused', `it is ${state}: only a request that has not started executing (or a rotation waiting to finish) can be cancelled`);
+        }
+        if (user !== s.field('requester')) return s.reply('refused', 'only the requester can cancel');
+        s.set({ cancelled_by: user });
+        s.stamp('cancelled', user);
+        s.close('cancelled');
+        told = tellWith(tell, s);
+        return s.reply('ok');
+      });
+      return transition(reply, tell, told);
     },
 
-    async expire(id, now) {
-      return transition(
-        script(id, now, (s) => {
-          if (s.field('state') !== 'pending') return s.reply('refused', 'the request is no longer pending');
-          if (s.field('orphan_of') !== '') return s.reply('refused', 'the delete request of an orphan does not expire');
-          if (Number(s.field('expires_at')) > now) return s.reply('refused', 'the request has not expired yet');
-          s.stamp('expired', 'bot');
-          if (s.field('rotation_step') === 'retire') {
-            s.backToFinish();
-            return s.reply('ok');
-          }
-          s.close('expired');
-          return s.reply('ok');
-        }),
-      );
+    async expire(id, now, tell) {
+      let told = false;
+      const reply = script(id, now, (s) => {
+        if (s.field('state') !== 'pending') return s.reply('refused', 'the request is no longer pending');
+        if (s.field('orphan_of') !== '') return s.reply('refused', 'the delete request of an orphan does not expire');
+        if (Number(s.field('expires_at')) > now) return s.reply('refused', 'the request has not expired yet');
+        s.stamp('expired', 'bot');
+        if (s.field('rotation_step') === 'retire') s.backToFinish();
+        else s.close('expired');
+        told = tellWith(tell, s);
+        return s.reply('ok');
+      });
+      return transition(reply, tell, told);
     },
 
     async dueForExpiry(now) {
@@ -345,7 +348,7 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
         const until = now + leaseMs;
         s.set({ state: 'executing', lease_owner: owner, lease_until: String(until), updated_at: String(now) });
         data.leases.add(id, until);
-        told = tellWith(tell, { recovering });
+        told = tellWith(tell, s, recovering);
         if (recovering) {
           s.set({ 'progress.takeovers': String((Number.parseInt(s.field('progress.takeovers'), 10) || 0) + 1) });
           return s.reply('claimed', '1');
@@ -383,7 +386,8 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
       return reply.kind === 'ok';
     },
 
-    async finish(id, owner, result, now) {
+    async finish(id, owner, result, now, tell) {
+      let told = false;
       const reply = script(id, now, (s) => {
         let to: string = result.state;
         if (s.field('state') !== 'executing') return s.reply('refused', 'the request is not executing');
@@ -406,45 +410,48 @@ export function createMemoryRequestStore(opts: MemoryRequestStoreOptions = {}): 
         } else {
           s.close(to);
         }
+        told = tellWith(tell, s);
         return s.someoneWaits() ? s.reply('ok', 'waiters') : s.reply('ok');
       });
-      const finished = transition(reply);
+      const finished = transition(reply, tell, told);
       return finished.kind === 'ok' && reply.extra === 'waiters' ? { ...finished, someoneWaits: true } : finished;
     },
 
-    async startRetireStep(id, user, expiresAt, now, step) {
-      return transition(
-        script(id, now, (s) => {
-          if (s.field('state') !== 'awaiting_finish') return s.reply('refused', 'the rotation is not waiting to finish');
-          if (s.sawAnotherStep(step.seen ?? '')) return s.reply('changed');
-          s.set({
-            state: 'pending',
-            approvals: '',
-            expires_at: String(expiresAt),
-            updated_at: String(now),
-            rotation_step: 'retire',
-            finish_requested_by: user,
-            retire_fingerprint: step.retire,
-          });
-          s.stamp('finish_requested', user);
-          data.pending.add(id, expiresAt);
-          s.del(...[...s.hash.keys()].filter((name) => name.startsWith('progress.')));
-          return s.reply('ok');
-        }),
-      );
+    async startRetireStep(id, user, expiresAt, now, step, tell) {
+      let told = false;
+      const reply = script(id, now, (s) => {
+        if (s.field('state') !== 'awaiting_finish') return s.reply('refused', 'the rotation is not waiting to finish');
+        if (s.sawAnotherStep(step.seen ?? '')) return s.reply('changed');
+        s.set({
+          state: 'pending',
+          approvals: '',
+          expires_at: String(expiresAt),
+          updated_at: String(now),
+          rotation_step: 'retire',
+          finish_requested_by: user,
+          retire_fingerprint: step.retire,
+        });
+        s.stamp('finish_requested', user);
+        data.pending.add(id, expiresAt);
+        s.del(...[...s.hash.keys()].filter((name) => name.startsWith('progress.')));
+        told = tellWith(tell, s);
+        return s.reply('ok');
+      });
+      return transition(reply, tell, told);
     },
 
-    async abandon(id, user, outcome, now, seenStep) {
-      return transition(
-        script(id, now, (s) => {
-          if (s.field('state') !== 'awaiting_finish') return s.reply('refused', 'the rotation is not waiting to finish');
-          if (s.sawAnotherStep(seenStep ?? '')) return s.reply('changed');
-          s.set({ outcome });
-          s.stamp('abandoned', user);
-          s.close('succeeded');
-          return s.reply('ok');
-        }),
-      );
+    async abandon(id, user, outcome, now, seenStep, tell) {
+      let told = false;
+      const reply = script(id, now, (s) => {
+        if (s.field('state') !== 'awaiting_finish') return s.reply('refused', 'the rotation is not waiting to finish');
+        if (s.sawAnotherStep(seenStep ?? '')) return s.reply('changed');
+        s.set({ outcome });
+        s.stamp('abandoned', user);
+        s.close('succeeded');
+        told = tellWith(tell, s);
+        return s.reply('ok');
+      });
+      return transition(reply, tell, told);
     },
   };
   return Object.assign(store, { data });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestStore } from '../../src/core/ports';
+import type { RequestStore, TellWith, TransitionResult } from '../../src/core/ports';
 import type { ApprovalRequest } from '../../src/core/request';
 import { stepFingerprint } from '../../src/core/request-id';
 import { HOUR, T0, newRequest, rotationRequest } from './request-fixtures';
@@ -86,6 +86,197 @@ async function executingRequest(store: RequestStore, owner: string, overrides: P
   const claim = await store.claim(request.id, owner, LEASE, T0 + 2);
   if (claim.kind !== 'claimed') throw new Error(`expected claimed, got ${claim.kind}`);
   return claim.request;
+}
+
+async function awaitingFinish(store: RequestStore, secretId: string): Promise<ApprovalRequest> {
+  const rotation = await created(store, rotationRequest(secretId), secretId);
+  await store.approve(rotation.id, 'U_APP', T0 + 1, await seen(store, rotation.id));
+  await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
+  const waiting = await store.finish(
+    rotation.id,
+    'replica-1',
+    { state: 'awaiting_finish', outcome: 'successor created', rotation: { step: 'successor' } },
+    T0 + 3,
+  );
+  if (waiting.kind !== 'ok') throw new Error(`expected ok, got ${waiting.kind}`);
+  return waiting.request;
+}
+
+async function retireStep(store: RequestStore, secretId: string): Promise<ApprovalRequest> {
+  const waiting = await awaitingFinish(store, secretId);
+  const retire = await store.startRetireStep(waiting.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR, await retireOf(store, waiting.id));
+  if (retire.kind !== 'ok') throw new Error(`expected ok, got ${retire.kind}`);
+  return retire.request;
+}
+
+/**
+ * One transition that tells an event, set up on a store: the request as its caller reads it before,
+ * the TellWith its caller gives, and the call itself (with or without that TellWith).
+ */
+export interface TellingCase {
+  readonly name: string;
+  /** The state the transition leaves the request in. */
+  readonly state: ApprovalRequest['state'];
+  /** `n` makes the secret ids of a rotation unique among the cases one test sets up. */
+  setUp(store: RequestStore, n: number): Promise<{ request: ApprovalRequest; tell: TellWith; run: (tell?: TellWith) => Promise<TransitionResult> }>;
+}
+
+/** The transitions besides approve and claim, each with the TellWith its caller (core/) builds for it. */
+export const TELLING_CASES: readonly TellingCase[] = [
+  {
+    name: 'reject',
+    state: 'rejected',
+    async setUp(store) {
+      const request = await created(store, newRequest());
+      const event = { type: 'rejected', actor: 'U_APP', at: T0 + 1, detail: { reason: 'not now' } } as const;
+      return { request, tell: { request, event }, run: (tell) => store.reject(request.id, 'U_APP', 'not now', T0 + 1, undefined, tell) };
+    },
+  },
+  {
+    name: 'cancel',
+    state: 'cancelled',
+    async setUp(store) {
+      const request = await created(store, newRequest());
+      const event = { type: 'cancelled', actor: 'U_REQ', at: T0 + 1, detail: {} } as const;
+      return { request, tell: { request, event }, run: (tell) => store.cancel(request.id, 'U_REQ', T0 + 1, tell) };
+    },
+  },
+  {
+    name: 'expire',
+    state: 'expired',
+    async setUp(store) {
+      const request = await created(store, newRequest());
+      const event = { type: 'expired', at: T0 + HOUR, detail: {} } as const;
+      return { request, tell: { request, event, ifApprovals: 0, ifState: 'expired' }, run: (tell) => store.expire(request.id, T0 + HOUR, tell) };
+    },
+  },
+  {
+    name: 'withdraw',
+    state: 'pending',
+    async setUp(store) {
+      const opened = await created(store, newRequest({ approvalsRequired: 2 }));
+      await store.approve(opened.id, 'U_APP', T0 + 1, await seen(store, opened.id));
+      const left = { ...opened, approvals: [] };
+      const event = { type: 'withdrawn', actor: 'U_APP', at: T0 + 2, detail: { approvals: 0, required: 2 } } as const;
+      return { request: left, tell: { request: left, event, ifApprovals: 0 }, run: (tell) => store.withdraw(opened.id, 'U_APP', T0 + 2, undefined, tell) };
+    },
+  },
+  {
+    name: 'finish (succeeded)',
+    state: 'succeeded',
+    async setUp(store) {
+      const executing = await executingRequest(store, 'replica-1');
+      const request = { ...executing, outcome: 'created 205' };
+      const event = { type: 'succeeded', at: T0 + 3, detail: { outcome: 'created 205', state: 'succeeded', action: 'create', step: 'create' } } as const;
+      return {
+        request,
+        tell: { request, event, ifState: 'succeeded' },
+        run: (tell) => store.finish(request.id, 'replica-1', { state: 'succeeded', outcome: 'created 205' }, T0 + 3, tell),
+      };
+    },
+  },
+  {
+    name: 'finish (failed)',
+    state: 'failed',
+    async setUp(store) {
+      const executing = await executingRequest(store, 'replica-1');
+      const request = { ...executing, outcome: 'Intercom refused it' };
+      const event = { type: 'failed', at: T0 + 3, detail: { outcome: 'Intercom refused it', state: 'failed', action: 'create', step: 'create' } } as const;
+      return {
+        request,
+        tell: { request, event, ifState: 'failed' },
+        run: (tell) => store.finish(request.id, 'replica-1', { state: 'failed', outcome: 'Intercom refused it' }, T0 + 3, tell),
+      };
+    },
+  },
+  {
+    name: 'finish (a rotation waits to finish)',
+    state: 'awaiting_finish',
+    async setUp(store, n) {
+      const rotation = await created(store, rotationRequest(String(300 + n)), String(300 + n));
+      await store.approve(rotation.id, 'U_APP', T0 + 1, await seen(store, rotation.id));
+      await store.claim(rotation.id, 'replica-1', LEASE, T0 + 2);
+      const request = { ...rotation, outcome: 'successor created' };
+      const detail = { outcome: 'successor created', state: 'awaiting_finish', action: 'rotate', step: 'successor' } as const;
+      return {
+        request,
+        tell: { request, event: { type: 'succeeded', at: T0 + 3, detail }, ifState: 'awaiting_finish' },
+        run: (tell) =>
+          store.finish(request.id, 'replica-1', { state: 'awaiting_finish', outcome: 'successor created', rotation: { step: 'successor' } }, T0 + 3, tell),
+      };
+    },
+  },
+  {
+    name: 'finish (a failed retire step goes back to waiting)',
+    state: 'awaiting_finish',
+    async setUp(store, n) {
+      const retiring = await retireStep(store, String(400 + n));
+      await store.approve(retiring.id, 'U_APP', T0 + HOUR + 1, await seen(store, retiring.id));
+      await store.claim(retiring.id, 'replica-2', LEASE, T0 + HOUR + 2);
+      const request = { ...retiring, outcome: 'Intercom refused the delete' };
+      const outcome = 'Intercom refused the delete. Finish rotation again, or Abandon';
+      const detail = { outcome, state: 'awaiting_finish', action: 'rotate', step: 'retire' } as const;
+      return {
+        request,
+        tell: { request, event: { type: 'failed', at: T0 + HOUR + 3, detail }, ifState: 'awaiting_finish' },
+        run: (tell) => store.finish(request.id, 'replica-2', { state: 'failed', outcome: 'Intercom refused the delete' }, T0 + HOUR + 3, tell),
+      };
+    },
+  },
+  {
+    name: 'startRetireStep',
+    state: 'pending',
+    async setUp(store, n) {
+      const request = await awaitingFinish(store, String(500 + n));
+      const event = { type: 'finish_requested', actor: 'U_FIN', at: T0 + HOUR, detail: { secretId: String(500 + n) } } as const;
+      const step = await retireOf(store, request.id);
+      return { request, tell: { request, event }, run: (tell) => store.startRetireStep(request.id, 'U_FIN', T0 + 2 * HOUR, T0 + HOUR, step, tell) };
+    },
+  },
+  {
+    name: 'reject (a retire step goes back to waiting)',
+    state: 'awaiting_finish',
+    async setUp(store, n) {
+      const request = await retireStep(store, String(600 + n));
+      const event = { type: 'rejected', actor: 'U_APP', at: T0 + HOUR + 1, detail: { reason: 'signers not ready' } } as const;
+      return { request, tell: { request, event }, run: (tell) => store.reject(request.id, 'U_APP', 'signers not ready', T0 + HOUR + 1, undefined, tell) };
+    },
+  },
+  {
+    name: 'expire (a retire step goes back to waiting)',
+    state: 'awaiting_finish',
+    async setUp(store, n) {
+      const retiring = await retireStep(store, String(700 + n));
+      const request = { ...retiring, approvals: [] };
+      const event = { type: 'expired', at: T0 + 2 * HOUR, detail: {} } as const;
+      return {
+        request,
+        tell: { request, event, ifApprovals: 0, ifState: 'awaiting_finish' },
+        run: (tell) => store.expire(request.id, T0 + 2 * HOUR, tell),
+      };
+    },
+  },
+  {
+    name: 'abandon',
+    state: 'succeeded',
+    async setUp(store, n) {
+      const request = await awaitingFinish(store, String(800 + n));
+      const event = { type: 'abandoned', actor: 'U_REQ', at: T0 + 4, detail: {} } as const;
+      return {
+        request,
+        tell: { request, event },
+        run: (tell) => store.abandon(request.id, 'U_REQ', 'rotation abandoned: both secrets kept', T0 + 4, undefined, tell),
+      };
+    },
+  },
+];
+
+/** What a transition's result says of the request, leaving out what differs between two requests (their ids, a rotation's secret). */
+function outcomeOf(result: TransitionResult): unknown {
+  if (result.kind === 'not_found') return result;
+  const { kind, request } = result;
+  const { id: _id, operation: _operation, ...rest } = request;
+  return { kind, request: rest };
 }
 
 export function requestStoreContract(openStores: OpenStores): void {
@@ -698,6 +889,62 @@ export function requestStoreContract(openStores: OpenStores): void {
       expect(await told.auditTypes(request.id)).toEqual([]);
     });
 
+    for (const [n, c] of TELLING_CASES.entries()) {
+      it(`${c.name} records its event, card update and reply in its own step; its result is the one it has without a tell`, async () => {
+        const { telling: store, told } = stores();
+        const { request, tell, run } = await c.setUp(store, 2 * n);
+        const before = (await told.outboxKinds(request.channel)).length;
+        const typesBefore = await told.auditTypes(request.id);
+        const result = await run(tell);
+        expect(result).toMatchObject({ kind: 'ok', told: true, request: { state: c.state } });
+        expect(await told.auditTypes(request.id)).toEqual([...typesBefore, tell.event.type]);
+        expect((await told.outboxKinds(request.channel)).slice(before)).toEqual(['card', 'reply']);
+
+        const plain = await c.setUp(store, 2 * n + 1);
+        const without = await plain.run();
+        expect(without).not.toHaveProperty('told');
+        const { told: _told, ...withTell } = result as Extract<TransitionResult, { kind: 'ok' }>;
+        expect(outcomeOf(withTell)).toEqual(outcomeOf(without));
+      });
+    }
+
+    it('a transition that does not apply records nothing of its event', async () => {
+      const { telling: store, told } = stores();
+      const request = await created(store, newRequest());
+      await store.cancel(request.id, 'U_REQ', T0 + 1);
+      const event = { type: 'rejected', actor: 'U_APP', at: T0 + 2, detail: { reason: 'late' } } as const;
+      expect((await store.reject(request.id, 'U_APP', 'late', T0 + 2, undefined, { request, event })).kind).toBe('refused');
+      expect((await store.expire(request.id, T0 + HOUR, { request, event: { type: 'expired', at: T0 + HOUR, detail: {} } })).kind).toBe('refused');
+      expect(await told.auditTypes(request.id)).toEqual([]);
+      expect(await told.outboxKinds(request.channel)).toEqual(['card']);
+    });
+
+    it('declines when the state or the count the caller expected does not hold: the transition still applies', async () => {
+      const { telling: store, told } = stores();
+      const retiring = await retireStep(store, '102');
+      await store.approve(retiring.id, 'U_APP', T0 + HOUR + 1, await seen(store, retiring.id));
+      await store.claim(retiring.id, 'replica-2', LEASE, T0 + HOUR + 2);
+      // The caller expected a plain failure; the store puts the failed retire step back to waiting.
+      const detail = { outcome: 'refused', state: 'failed', action: 'rotate', step: 'retire' } as const;
+      const failed = await store.finish(retiring.id, 'replica-2', { state: 'failed', outcome: 'refused' }, T0 + HOUR + 3, {
+        request: retiring,
+        event: { type: 'failed', at: T0 + HOUR + 3, detail },
+        ifState: 'failed',
+      });
+      expect(failed).toMatchObject({ kind: 'ok', told: false, request: { state: 'awaiting_finish' } });
+
+      const pending = await created(store, newRequest());
+      await store.approve(pending.id, 'U_APP', T0 + 1, await seen(store, pending.id));
+      const late = await store.expire(pending.id, T0 + HOUR, { request: pending, event: { type: 'expired', at: T0 + HOUR, detail: {} }, ifApprovals: 1 });
+      expect(late.kind).toBe('refused');
+      const counted = await created(store, newRequest({ approvalsRequired: 2 }));
+      await store.approve(counted.id, 'U_APP', T0 + 1, await seen(store, counted.id));
+      const expired = await store.expire(counted.id, T0 + HOUR, { request: counted, event: { type: 'expired', at: T0 + HOUR, detail: {} }, ifApprovals: 0 });
+      expect(expired).toMatchObject({ kind: 'ok', told: false, request: { state: 'expired' } });
+      expect(await told.auditTypes(retiring.id)).toEqual([]);
+      expect(await told.auditTypes(counted.id)).toEqual([]);
+    });
+
     it('a store not wired to record events declines every one (the caller tells it)', async () => {
       const { store, told } = stores();
       const request = await created(store, newRequest());
@@ -705,6 +952,11 @@ export function requestStoreContract(openStores: OpenStores): void {
       expect(approved).toMatchObject({ kind: 'approved', told: false });
       const claim = await store.claim(request.id, 'replica-1', LEASE, T0 + 2, { request, event: executingEvent(T0 + 2), ifRecovering: false });
       expect(claim).toMatchObject({ kind: 'claimed', told: false });
+      const finished = await store.finish(request.id, 'replica-1', { state: 'succeeded', outcome: 'done' }, T0 + 3, {
+        request,
+        event: { type: 'succeeded', at: T0 + 3, detail: { outcome: 'done', state: 'succeeded', action: 'create', step: 'create' } },
+      });
+      expect(finished).toMatchObject({ kind: 'ok', told: false });
       expect(await told.auditTypes(request.id)).toEqual([]);
       expect(await told.outboxKinds(request.channel)).toEqual(['card']);
     });

@@ -22,10 +22,13 @@ export async function abandon(deps: UseCaseDeps, actor: Actor, id: RequestId, se
   const allowed = await ws.policy.mayRequest(actor.userId, actor.teamId, request.teamId);
   if (!allowed.ok) return { kind: 'not_allowed', reason: allowed.reason, workspace };
   const now = deps.clock.now();
-  const result = await deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now, seenStep);
+  const event = { type: 'abandoned', actor: actor.userId, at: now, detail: {} } as const;
+  // Recorded with the transition itself (SPEC §8) unless an earlier event is still being recorded.
+  const tell = deps.journal.idle(id) ? { request, event } : undefined;
+  const result = await deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now, seenStep, tell);
   if (result.kind === 'not_found') return { kind: 'no_request', id, workspace };
   if (result.kind === 'changed') return cardChanged(deps, result.request, 'abandoned');
   if (result.kind === 'refused') return { kind: 'refused', id, why: result.why, workspace };
-  await deps.journal.tell(result.request, { type: 'abandoned', actor: actor.userId, at: now, detail: {} });
+  if (!result.told) await deps.journal.tell(result.request, event);
   return { kind: 'abandoned', id, workspace };
 }

@@ -38,8 +38,10 @@ export async function approve(deps: ApproveDeps, actor: Actor, id: RequestId, se
   // Recorded with the approval itself (SPEC §8) when the count is still the one read above.
   const approvals = request.approvals.length + 1;
   const event = { type: 'approved', actor: actor.userId, at: now, detail: { approvals, required: request.approvalsRequired } } as const;
+  // Not while an earlier event of the request is still being recorded: this one must not overtake it.
+  const tell = deps.journal.idle(id) ? { request, event, ifApprovals: approvals } : undefined;
   const result = await confirmingLostAnswer(
-    () => deps.store.approve(id, actor.userId, now, seenStep, { request, event, ifApprovals: approvals }),
+    () => deps.store.approve(id, actor.userId, now, seenStep, tell),
     async () => {
       const stored = await deps.store.get(id);
       if (!stored?.approvals.includes(actor.userId)) return undefined;

@@ -5,10 +5,14 @@ export type CancelOutcome = Labelled<NoRequest | Refused | { readonly kind: 'can
 
 /** `/ivs cancel <id>`: the requester takes their own open request back. */
 export async function cancel(deps: UseCaseDeps, actor: Actor, id: RequestId): Promise<CancelOutcome> {
+  // Read first so the reply can be recorded with the cancellation itself (SPEC §8).
+  const request = await deps.store.get(id);
   const now = deps.clock.now();
-  const result = await deps.store.cancel(id, actor.userId, now);
+  const event = { type: 'cancelled', actor: actor.userId, at: now, detail: {} } as const;
+  const tell = request && deps.journal.idle(id) ? { request, event } : undefined;
+  const result = await deps.store.cancel(id, actor.userId, now, tell);
   if (result.kind === 'not_found') return { kind: 'no_request', id };
   if (result.kind === 'refused') return { kind: 'refused', id, why: result.why };
-  await deps.journal.tell(result.request, { type: 'cancelled', actor: actor.userId, at: now, detail: {} });
+  if (result.kind !== 'ok' || !result.told) await deps.journal.tell(result.request, event);
   return { kind: 'cancelled', id, workspace: result.request.operation.workspace };
 }

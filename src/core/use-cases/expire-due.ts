@@ -1,4 +1,15 @@
+import type { TellWith } from '../ports';
+import type { ApprovalRequest } from '../request';
 import type { UseCaseDeps } from './deps';
+
+/**
+ * The expiry's reply says the approvals the request expired with: the count read, if it still holds;
+ * a rotation's retire step goes back to waiting to finish with none.
+ */
+function expiryTell(request: ApprovalRequest, event: TellWith['event']): TellWith {
+  if (request.rotation?.step === 'retire') return { request: { ...request, approvals: [] }, event, ifApprovals: 0, ifState: 'awaiting_finish' };
+  return { request, event, ifApprovals: request.approvals.length, ifState: 'expired' };
+}
 
 /** Sweeper: expires pending requests past their TTL; how many. Safe on every replica (the store transition is atomic). */
 export async function expireDue(deps: UseCaseDeps): Promise<number> {
@@ -6,10 +17,14 @@ export async function expireDue(deps: UseCaseDeps): Promise<number> {
   let expired = 0;
   for (const id of await deps.store.dueForExpiry(now)) {
     try {
-      const result = await deps.store.expire(id, now);
+      const event = { type: 'expired', at: now, detail: {} } as const;
+      // Read first so the event can be recorded with the expiry itself (SPEC §8). Every replica
+      // sweeps: the one whose expiry applies records it, the others' are refused and record nothing.
+      const due = await deps.store.get(id);
+      const result = await deps.store.expire(id, now, due && deps.journal.idle(id) ? expiryTell(due, event) : undefined);
       if (result.kind !== 'ok') continue;
       expired++;
-      await deps.journal.tell(result.request, { type: 'expired', at: now, detail: {} });
+      if (!result.told) await deps.journal.tell(result.request, event);
     } catch (err) {
       // One request that cannot be expired (unreadable, say) must not keep the others open.
       deps.log.warn({ err, requestId: id }, 'could not expire a due request');

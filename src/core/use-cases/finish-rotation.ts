@@ -38,14 +38,24 @@ export async function finishRotation(deps: UseCaseDeps, actor: Actor, id: Reques
   const possible = await ws.policy.approvalPossible([request.requester, actor.userId]);
   if (!possible.ok) return { kind: 'never_approvable', reason: possible.reason, workspace };
   const retire = stepFingerprint({ fingerprint: request.fingerprint, rotation: { ...request.rotation, step: 'retire' } });
-  const result = await deps.store.startRetireStep(id, actor.userId, now + ws.requestTtlMs, now, {
-    ...(seenStep !== undefined ? { seen: seenStep } : {}),
-    retire,
-  });
+  const oldSecret = request.operation.action === 'rotate' ? request.operation.secretId : '';
+  const event = { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: oldSecret } } as const;
+  // Recorded with the transition itself (SPEC §8) unless an earlier event is still being recorded.
+  const tell = deps.journal.idle(id) ? { request, event } : undefined;
+  const result = await deps.store.startRetireStep(
+    id,
+    actor.userId,
+    now + ws.requestTtlMs,
+    now,
+    {
+      ...(seenStep !== undefined ? { seen: seenStep } : {}),
+      retire,
+    },
+    tell,
+  );
   if (result.kind === 'not_found') return { kind: 'no_request', id, workspace };
   if (result.kind === 'changed') return cardChanged(deps, result.request, 'finished');
   if (result.kind === 'refused') return { kind: 'refused', id, why: result.why, workspace };
-  const oldSecret = request.operation.action === 'rotate' ? request.operation.secretId : '';
-  await deps.journal.tell(result.request, { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: oldSecret } });
+  if (!result.told) await deps.journal.tell(result.request, event);
   return { kind: 'finish_requested', id, workspace };
 }

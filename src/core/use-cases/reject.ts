@@ -22,10 +22,13 @@ export async function reject(deps: UseCaseDeps, actor: Actor, id: RequestId, rea
   const decision = await ws.policy.mayDecide(actor.userId, actor.teamId, request);
   if (!decision.ok) return { kind: 'not_allowed', id, reason: decision.reason, ...(decision.ownRequest ? { ownRequest: true } : {}), workspace };
   const now = deps.clock.now();
-  const result = await deps.store.reject(id, actor.userId, reason, now, seenStep);
+  const event = { type: 'rejected', actor: actor.userId, at: now, detail: { reason } } as const;
+  // Recorded with the rejection itself (SPEC §8) unless an earlier event is still being recorded.
+  const tell = deps.journal.idle(id) ? { request, event } : undefined;
+  const result = await deps.store.reject(id, actor.userId, reason, now, seenStep, tell);
   if (result.kind === 'not_found') return { kind: 'no_request', id, workspace };
   if (result.kind === 'changed') return cardChanged(deps, result.request, 'rejected');
   if (result.kind === 'refused') return { kind: 'refused', id, why: result.why, workspace };
-  await deps.journal.tell(result.request, { type: 'rejected', actor: actor.userId, at: now, detail: { reason } });
+  if (!result.told) await deps.journal.tell(result.request, event);
   return { kind: 'rejected', id, workspace };
 }

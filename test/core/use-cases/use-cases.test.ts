@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../../src/core/journal';
-import type { CardPosting } from '../../../src/core/ports';
+import type { AuditEvent, CardPosting } from '../../../src/core/ports';
 import { Policy } from '../../../src/core/policy';
 import { stepFingerprint } from '../../../src/core/request-id';
 import type { RequestId, SecretInfo } from '../../../src/core/types';
@@ -8,7 +8,7 @@ import { requestUseCases, openOrphanDelete, type UseCaseDeps } from '../../../sr
 import type { Workspace } from '../../../src/core/workspace';
 import { fastClock } from '../../support/fast-clock';
 import { MemoryAuditLog, MemoryDirectory, MemoryIntercom, MemoryOutbox, MemoryVault, memoryLog } from '../../support/memory-ports';
-import { createMemoryRequestStore } from '../../support/memory-request-store';
+import { createMemoryRequestStore, type ToldEventSink } from '../../support/memory-request-store';
 import { HOUR } from '../../support/request-fixtures';
 
 /** An outbox whose first card post goes as `posting` says. */
@@ -25,18 +25,52 @@ class CardOutbox extends MemoryOutbox {
 
 const SECRET: SecretInfo = { id: '102', name: 'Production Web', platforms: ['web'], createdAt: 0 };
 
-/** The use cases over in-memory ports, with an executor that only notes what it was asked to run. */
-function world(posting?: CardPosting) {
+/** An audit log whose appends can be held, as a slow Redis holds them. */
+class HeldAuditLog extends MemoryAuditLog {
+  private held: Promise<void> | undefined;
+  hold(): () => void {
+    let release = () => undefined as void;
+    this.held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+  override async append(event: AuditEvent): Promise<void> {
+    if (this.held) await this.held;
+    await super.append(event);
+  }
+}
+
+/**
+ * The use cases over in-memory ports, with an executor that only notes what it was asked to run.
+ * `telling`: the store records the events its transitions are given (TellWith), as the bot's does.
+ */
+function world(posting?: CardPosting, opts: { telling?: boolean; approvalsRequired?: number } = {}) {
   const clock = fastClock();
   const outbox = new CardOutbox(posting);
   const log = memoryLog();
-  const store = createMemoryRequestStore({ outbox });
-  const policy = new Policy({ requesters: ['U_REQ'], approvers: ['U_APP', 'U_APP2'], approvalsRequired: 1 }, new MemoryDirectory());
+  const audit = new HeldAuditLog();
+  const toldByStore: string[] = [];
+  const told: ToldEventSink = {
+    recordTold: (request, event) => {
+      toldByStore.push(event.type);
+      audit.events.push(event);
+      outbox.recorded.push(
+        { requestId: request.id, channel: request.channel, notice: { kind: 'card' } },
+        { requestId: request.id, channel: request.channel, notice: { kind: 'reply', event } },
+      );
+    },
+  };
+  const store = createMemoryRequestStore({ outbox, ...(opts.telling ? { tellWith: told } : {}) });
+  const policy = new Policy({ requesters: ['U_REQ'], approvers: ['U_APP', 'U_APP2'], approvalsRequired: opts.approvalsRequired ?? 1 }, new MemoryDirectory());
   const intercom = new MemoryIntercom([SECRET]);
   const workspace: Workspace = { name: 'default', intercom, vault: new MemoryVault(), policy, requestTtlMs: HOUR, minOverlapMs: HOUR, log };
   const deps: UseCaseDeps = {
     store,
-    journal: new Journal(new MemoryAuditLog(), outbox, log),
+    journal: new Journal(audit, outbox, log),
     outbox,
     workspaces: new Map([['default', workspace]]),
     clock,
@@ -44,7 +78,7 @@ function world(posting?: CardPosting) {
   };
   const executed: (RequestId | undefined)[] = [];
   const executor = { execute: async (id: RequestId) => void executed.push(id) };
-  return { deps, store, outbox, executed, requests: requestUseCases({ ...deps, executor, maxOpenPerRequester: 5 }) };
+  return { deps, store, outbox, audit, toldByStore, clock, executed, requests: requestUseCases({ ...deps, executor, maxOpenPerRequester: 5 }) };
 }
 
 const requester = { userId: 'U_REQ', teamId: 'T1' };
@@ -120,3 +154,62 @@ describe('the use cases', () => {
 function never(): never {
   throw new Error('the request is not in the store');
 }
+
+describe('events recorded with their transition (SPEC §8)', () => {
+  /** What the thread gets of a request: each event's card update, then its reply. */
+  const threadOf = (w: ReturnType<typeof world>, id: RequestId) =>
+    w.outbox.recorded.flatMap((r) => ('notice' in r && r.requestId === id ? [r.notice.kind === 'card' ? 'card' : r.notice.event.type] : []));
+
+  it('a rejection, a cancel, a withdrawal and an expiry record their event in their own step while the Journal records nothing for the request', async () => {
+    const w = world(undefined, { telling: true, approvalsRequired: 2 });
+    const rejected = await opened(w);
+    expect(await w.requests.reject(approver, rejected, 'not now')).toMatchObject({ kind: 'rejected' });
+    const cancelled = await opened(w);
+    expect(await w.requests.cancel(requester, cancelled)).toMatchObject({ kind: 'cancelled' });
+    const withdrawn = await opened(w);
+    await w.requests.approve(approver, withdrawn, stepFingerprint((await w.store.get(withdrawn)) ?? never()));
+    expect(await w.requests.withdraw(approver, withdrawn)).toMatchObject({ kind: 'withdrawn' });
+    await w.clock.advance(HOUR);
+    expect(await w.requests.expireDue()).toBe(1);
+    expect(w.toldByStore).toEqual(['rejected', 'cancelled', 'approved', 'withdrawn', 'expired']);
+    expect(w.audit.typesOf(rejected)).toEqual(['requested', 'rejected']);
+    expect(w.audit.typesOf(withdrawn)).toEqual(['requested', 'approved', 'withdrawn', 'expired']);
+    expect(w.audit.events.find((e) => e.type === 'withdrawn')?.detail).toEqual({ approvals: 0, required: 2 });
+    expect(threadOf(w, cancelled)).toEqual(['requested', 'card', 'cancelled']);
+  });
+
+  it('never overtakes an event the Journal is still recording: the rejection is then told through the Journal, after it', async () => {
+    const w = world(undefined, { telling: true });
+    const id = await opened(w);
+    const release = w.audit.hold();
+    const reminding = w.deps.journal.tell((await w.store.get(id)) ?? never(), { type: 'approval_reminder', at: w.clock.now(), detail: { approvers: 'U_APP' } });
+    // Released once the rejection itself is stored: the reminder is still being recorded until then.
+    const reject = w.store.reject.bind(w.store);
+    let stored: (tell: unknown) => void = () => undefined;
+    const rejectedWith = new Promise<unknown>((resolve) => {
+      stored = resolve;
+    });
+    w.store.reject = async (...args) => {
+      const result = await reject(...args);
+      stored(args[5]);
+      return result;
+    };
+    const rejecting = w.requests.reject(approver, id, 'not now');
+    expect(await rejectedWith).toBeUndefined();
+    release();
+    await reminding;
+    expect(await rejecting).toMatchObject({ kind: 'rejected' });
+    expect(w.toldByStore).toEqual([]);
+    expect(w.audit.typesOf(id)).toEqual(['requested', 'approval_reminder', 'rejected']);
+    expect(threadOf(w, id)).toEqual(['requested', 'card', 'approval_reminder', 'card', 'rejected']);
+  });
+
+  it('a store that declines (not wired) leaves every event to the Journal, told exactly as before', async () => {
+    const w = world(undefined, { approvalsRequired: 2 });
+    const id = await opened(w);
+    await w.requests.reject(approver, id, 'not now');
+    expect(w.toldByStore).toEqual([]);
+    expect(w.audit.typesOf(id)).toEqual(['requested', 'rejected']);
+    expect(threadOf(w, id)).toEqual(['requested', 'card', 'rejected']);
+  });
+});
