@@ -22,7 +22,7 @@ export interface ExecutorDeps {
   /** About 15 s; renewed at a third of that while the step runs. */
   readonly leaseMs: number;
   readonly holderWindowMs: number;
-  openOrphanDelete(request: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null>;
+  openOrphanDelete(request: ApprovalRequest, secret: Pick<SecretInfo, 'id' | 'name' | 'platforms'>, why: string): Promise<RequestId | null>;
 }
 
 /** The event that opens a step's execution: "executing", or "recovered" for a takeover. */
@@ -220,9 +220,10 @@ export class Executor {
    * Ends the step in the store and tells the thread and card: with the finish itself (SPEC §8) when
    * nothing told before it is still being recorded (the "executing" of a step that ended at once, say).
    */
-  private async recordOutcome(request: ApprovalRequest, result: StepResult): Promise<void> {
+  private async recordOutcome(request: ApprovalRequest, stepResult: StepResult): Promise<void> {
     const { store, clock, owner, log, journal } = this.deps;
     const id = request.id;
+    const result = await this.orphanStillActive(request, stepResult);
     const outcomeEvent = (finishedIn: RequestState): EventToTell => {
       // A rotation's retire step that failed (its text says what was, or was not, deleted): the store
       // puts it back to waiting to finish.
@@ -253,6 +254,25 @@ export class Executor {
     if (finished.someoneWaits && this.accepting) {
       this.recoverStale().catch((err: unknown) => log.warn({ err }, 'starting the requests that waited for the workspace failed'));
     }
+  }
+
+  /**
+   * An orphan's delete that failed (Vault sealed, Intercom down, a re-check, a give-up) leaves the
+   * orphan active: it must not stay so with nothing open about it (SPEC §4), so another delete
+   * request is opened for it and the outcome names it. Only while this replica still holds the
+   * lease, so a replica fenced off by a takeover does not open a second one.
+   */
+  private async orphanStillActive(request: ApprovalRequest, result: StepResult): Promise<StepResult> {
+    const op = request.operation;
+    if (result.state !== 'failed' || request.orphanOf === undefined || op.action !== 'delete') return result;
+    const { store, clock, owner, leaseMs } = this.deps;
+    if (!(await store.renewLease(request.id, owner, leaseMs, clock.now()).catch(() => false))) return result;
+    const secret = { id: op.secretId, name: op.secretName, platforms: op.platforms };
+    const again = await this.deps.openOrphanDelete(request, secret, `its delete request ${request.id} failed`);
+    return {
+      ...result,
+      outcome: `${result.outcome}; ${again ? `delete request ${again} opened again for the orphan` : `the orphan ${op.secretId} is still active: delete it by hand`}`,
+    };
   }
 
   /** Recovery kept failing to finish the step: say so, loudly, rather than try forever. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IntercomError, StoreUnavailableError } from '../../src/core/errors';
+import { IntercomError, StoreUnavailableError, VaultError } from '../../src/core/errors';
 import { MAX_TAKEOVERS } from '../../src/core/executor';
 import { quiesce } from '../support/fast-clock';
 import { deferred, fastWorld, HOLDER_WINDOW_MS, LEASE_MS, never } from '../support/fast-world';
@@ -137,6 +137,37 @@ describe('the executor', () => {
     await w.clock.settle(w.a.executor.execute(orphanDelete.id));
     expect((await w.stored(orphanDelete.id)).state).toBe('succeeded');
     expect(w.intercom.calls).toContain('delete 150');
+  });
+
+  it("an orphan's delete that fails (Vault sealed) opens another delete for the orphan and says so; an ordinary delete that fails opens none", async () => {
+    const w = fastWorld({
+      secrets: [
+        { id: '150', name: 'Lost [R-ORIGIN]', platforms: ['web'], createdAt: 1_700_000_000 },
+        { id: '151', name: 'Plain', platforms: ['web'], createdAt: 1_700_000_000 },
+      ],
+    });
+    w.vault.preflightFault = new VaultError('sealed', 'vault health: Vault is sealed');
+    const orphanDelete = await w.approved({
+      operation: { action: 'delete', workspace: 'default', secretId: '150', secretName: 'Lost [R-ORIGIN]', platforms: ['web'], force: true },
+      orphanOf: 'R-ORIGIN',
+    });
+    await w.clock.settle(w.a.executor.execute(orphanDelete.id));
+    expect(await w.stored(orphanDelete.id)).toMatchObject({
+      state: 'failed',
+      outcome:
+        'Vault is not ready for the delete (sealed: vault health: Vault is sealed): nothing was deleted; delete request R-0RPHAN opened again for the orphan',
+    });
+    expect(w.orphanDeletes).toEqual([
+      { requestId: orphanDelete.id, secret: { id: '150', name: 'Lost [R-ORIGIN]', platforms: ['web'] }, why: `its delete request ${orphanDelete.id} failed` },
+    ]);
+
+    const ordinary = await w.approved({
+      operation: { action: 'delete', workspace: 'default', secretId: '151', secretName: 'Plain', platforms: ['web'], force: true },
+    });
+    await w.clock.settle(w.a.executor.execute(ordinary.id));
+    expect((await w.stored(ordinary.id)).outcome).toBe('Vault is not ready for the delete (sealed: vault health: Vault is sealed): nothing was deleted');
+    expect(w.orphanDeletes).toHaveLength(1);
+    expect(w.intercom.calls).not.toContain('delete 150');
   });
 
   it('drains on shutdown: waits for what runs, gives up after its timeout, and leaves no timer behind', async () => {

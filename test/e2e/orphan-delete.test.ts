@@ -44,4 +44,30 @@ describe('the delete request the bot opens for an orphan (SPEC §4: an orphan mu
     await threadReply(world, deleteCard, /Succeeded/, 15_000);
     expect(world.intercom.secrets().find((s) => s.id === orphan?.id)?.deleted).toBe(true);
   }, 30_000);
+
+  it('failing (Vault sealed) opens another delete for the orphan, in the same thread story; approved once Vault is back, it deletes the orphan', async () => {
+    const { id, card } = await openRequest(world, 'create web Lost Twice');
+    world.intercom.failNext('create', { kind: 'apply-then-drop' });
+    await world.bot.click('ivs_approve', id, APPROVER);
+    const orphanReply = await threadReply(world, card, /ORPHAN/, 15_000);
+    const firstDelete = /Delete request `(R-[0-9A-Z]{6})`/.exec(orphanReply)?.[1] ?? '';
+    const orphan = world.intercom.secrets().find((s) => s.name === `Lost Twice [${id}]`);
+
+    world.vault.seal();
+    await world.bot.click('ivs_approve', firstDelete, APPROVER);
+    const failedReply = await threadReply(world, await cardOf(world, firstDelete), /Failed/, 15_000);
+    expect(failedReply).toMatch(/Vault is not ready for the delete .*: nothing was deleted; delete request R-[0-9A-Z]{6} opened again for the orphan/);
+    const secondDelete = /delete request (R-[0-9A-Z]{6}) opened again/.exec(failedReply)?.[1] ?? '';
+    expect(await world.bot.bot.requests.get(secondDelete)).toMatchObject({
+      state: 'pending',
+      orphanOf: id,
+      operation: { action: 'delete', secretId: orphan?.id },
+    });
+    expect(world.intercom.secrets().find((s) => s.id === orphan?.id)?.deleted).toBe(false);
+
+    world.vault.unseal();
+    await world.bot.click('ivs_approve', secondDelete, APPROVER);
+    await threadReply(world, await cardOf(world, secondDelete), /Succeeded/, 15_000);
+    expect(world.intercom.secrets().find((s) => s.id === orphan?.id)?.deleted).toBe(true);
+  }, 30_000);
 });

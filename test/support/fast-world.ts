@@ -29,7 +29,7 @@ export interface FastReplica {
 /** An orphan delete the executor asked for (production opens a delete request). */
 export interface OrphanDelete {
   readonly requestId: RequestId;
-  readonly secret: SecretInfo;
+  readonly secret: Pick<SecretInfo, 'id' | 'name' | 'platforms'>;
   readonly why: string;
 }
 

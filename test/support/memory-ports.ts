@@ -118,8 +118,12 @@ export class MemoryVault implements SecretVault {
       this.entries.set(id, { status: 'present', provenance: { requestId: 'R-EARLY0', requester: 'U_REQ', approvers: ['U_APP'], channel: 'C_OPS' } });
   }
 
+  /** Thrown by every preflight while set (a sealed Vault, say). */
+  preflightFault: Error | undefined;
+
   async preflight(): Promise<void> {
     this.calls.push('preflight');
+    if (this.preflightFault) throw this.preflightFault;
   }
 
   async storeSecret(secret: CreatedSecret, provenance: Provenance): Promise<{ path: string; version: number }> {

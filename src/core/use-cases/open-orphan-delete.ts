@@ -7,9 +7,16 @@ import { openWithNewId } from './open-request';
 /**
  * A secret active at Intercom without material in Vault gets a delete request opened by the bot, in
  * the name of the request that left it behind. Called by the Executor (wired in app.ts); resolves to
- * the new request's id, or null when none could be opened.
+ * the new request's id, or null when none could be opened. `origin` may itself be an orphan's delete
+ * that failed: the new one is then the orphan of the same create.
  */
-export async function openOrphanDelete(deps: UseCaseDeps, origin: ApprovalRequest, secret: SecretInfo, why: string): Promise<RequestId | null> {
+export async function openOrphanDelete(
+  deps: UseCaseDeps,
+  origin: ApprovalRequest,
+  secret: Pick<SecretInfo, 'id' | 'name' | 'platforms'>,
+  why: string,
+): Promise<RequestId | null> {
+  const orphanOf = origin.orphanOf ?? origin.id;
   const ws = workspaceOf(deps, origin);
   if (!ws) return null;
   const operation: Operation = {
@@ -32,12 +39,12 @@ export async function openOrphanDelete(deps: UseCaseDeps, origin: ApprovalReques
     { userId: origin.requester, teamId: origin.teamId },
     origin.channel,
     operation,
-    `orphan of ${origin.id}: ${why}; its material is not in Vault, so nobody can sign with it`,
+    `orphan of ${orphanOf}: ${why}; its material is not in Vault, so nobody can sign with it`,
     impact,
     Number.MAX_SAFE_INTEGER,
     false,
     // It does not expire: left undecided, the orphan would stay active with nothing open about it.
-    origin.id,
+    orphanOf,
   ).catch((err: unknown) => {
     deps.log.error({ err, requestId: origin.id }, 'could not open the orphan delete request');
     return null;

@@ -149,6 +149,19 @@ describe('the use cases', () => {
     });
     expect(w.outbox.waitedFor).not.toContain(id);
   });
+
+  it("opened again after an orphan's delete failed: the orphan of the same create, in the same requester's name", async () => {
+    const w = world();
+    const origin = (await w.store.get(await opened(w))) ?? never();
+    const first = (await w.store.get((await openOrphanDelete(w.deps, origin, SECRET, 'the create was interrupted')) ?? '')) ?? never();
+    const again = await openOrphanDelete(w.deps, first, SECRET, `its delete request ${first.id} failed`);
+    expect(await w.store.get(again ?? '')).toMatchObject({
+      requester: 'U_REQ',
+      orphanOf: origin.id,
+      operation: { action: 'delete', secretId: '102', force: true },
+      reason: `orphan of ${origin.id}: its delete request ${first.id} failed; its material is not in Vault, so nobody can sign with it`,
+    });
+  });
 });
 
 function never(): never {
