@@ -62,8 +62,9 @@ end
 -- ('' any); the head expected; the entry (requestId, type, actor, at, detail, prev, hash); the
 -- channel; then (request id, kind, text) outbox triples. Answers '' (none given), 'untold' (a
 -- condition did not hold), 'head <head>' (another entry came first: the caller tells it itself) or
--- 'told <entry id>'. The request keeps the entry's hash (last_told), so a caller whose answer was
--- lost can tell.
+-- 'told <entry id>'. The request keeps a marker per entry it recorded ('told:<entry hash>'), so a
+-- caller whose answer was lost can tell that its own entry was recorded, whatever was told after it
+-- (one field per event of the request, gone with the hash).
 local function tell_with(base, recovering)
   if ARGV[base] ~= '1' then return '' end
   if ARGV[base + 1] ~= '' then
@@ -78,7 +79,7 @@ local function tell_with(base, recovering)
   local entry = redis.call('XADD', P .. 'audit', '*', 'requestId', ARGV[base + 5], 'type', ARGV[base + 6], 'actor', ARGV[base + 7],
     'at', ARGV[base + 8], 'detail', ARGV[base + 9], 'prev', ARGV[base + 10], 'hash', ARGV[base + 11])
   redis.call('SET', P .. 'audit:head', ARGV[base + 11])
-  redis.call('HSET', key, 'last_told', ARGV[base + 11])
+  redis.call('HSET', key, 'told:' .. ARGV[base + 11], '1')
   for i = base + 13, #ARGV, 3 do outbox_push(P, ARGV[base + 12], ARGV[i], ARGV[i + 1], ARGV[i + 2], now) end
   return 'told ' .. entry
 end

@@ -134,8 +134,17 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
   }
 
   /**
-   * The answer to a script that was given an event was lost: if the request keeps that event's hash
-   * (last_told), the script ran and recorded it, and the hash read now is its result. Otherwise the
+   * Whether the request keeps the marker of the event given (told:<its entry hash>): the script ran
+   * and recorded exactly that entry. One marker per entry, so an event another transition recorded
+   * after it (on any replica) changes nothing of the answer.
+   */
+  function keepsTold(fields: Record<string, string>, encoded: EncodedTell): boolean {
+    return encoded.draft !== undefined && fields[`told:${encoded.draft.hash}`] === '1';
+  }
+
+  /**
+   * The answer to a script that was given an event was lost: if the request keeps that event's
+   * marker, the script ran and recorded it, and the hash read now is its result. Otherwise the
    * original error stands (the caller's own confirmation then decides, and tells the event itself).
    */
   async function toldDespiteLostAnswer(id: string, encoded: EncodedTell, err: unknown): Promise<ApprovalRequest> {
@@ -146,7 +155,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     } catch {
       throw err;
     }
-    if (fields['last_told'] !== encoded.draft.hash) throw err;
+    if (!keepsTold(fields, encoded)) throw err;
     settleTell(encoded, 'told (answer lost)');
     return decodeRequest(id, fields);
   }
@@ -167,10 +176,10 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
   /**
    * A decision whose answer was lost (the connection dropped after Redis ran the script) is read back,
    * never resent: the script stamps `last_transition` with what it did, who and when, so finding our
-   * own stamp means it happened and the hash read now is its result; finding the hash of the event
-   * given with it (last_told) means the event was recorded with it too. Anything else: it did not
-   * happen (or cannot be told), and the original error stands. Only the script's answer is read
-   * back: a reply that arrived but cannot be decoded is an error of its own.
+   * own stamp means it happened and the hash read now is its result; finding the marker of the
+   * event given with it (told:<entry hash>) means the event was recorded with it too. Anything else:
+   * it did not happen (or cannot be told), and the original error stands. Only the script's answer
+   * is read back: a reply that arrived but cannot be decoded is an error of its own.
    */
   async function decide(
     name: RequestScriptName,
@@ -194,7 +203,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
         throw err;
       }
       if (fields['last_transition'] !== `${what.kind} ${what.actor} ${now}`) throw err;
-      const told = encoded.draft !== undefined && fields['last_told'] === encoded.draft.hash;
+      const told = keepsTold(fields, encoded);
       if (told) settleTell(encoded, 'told (answer lost)');
       return { kind: 'ok', request: decodeRequest(id, fields), ...(encoded.given ? { told } : {}) };
     }
