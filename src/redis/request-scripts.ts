@@ -3,14 +3,16 @@
  * request hash and every index happen in one atomic step (SPEC §4.1): ten replicas racing on the
  * same request produce exactly one winner.
  *
- * Calling convention (every script is declared with 0 keys because the keys of the indexes depend
- * on the request's own fields, e.g. its workspace and requester):
+ * Calling convention: every script is declared with 1 key, the request's hash (KEYS[1], which routes
+ * it to the right node on Redis Cluster), but builds every key it touches from ARGV, since the keys
+ * of the indexes depend on the request's own fields (its workspace and requester, say):
  *   ARGV[1] key prefix (connection prefix + store prefix), ARGV[2] request id, ARGV[3] now (ms),
  *   ARGV[4] TTL (ms) a final request's hash keeps, ARGV[5..] script specific.
  * All arithmetic on times happens in TypeScript; Lua only compares with tonumber(), so no timestamp
  * is ever reformatted by Lua's number printing.
  *
- * Replies: { kind, extra, snapshot } where snapshot is the request hash as a flat HGETALL list.
+ * Replies: { kind, extra, snapshot, told } where snapshot is the request hash as a flat HGETALL list
+ * and told is tell_with's answer (transitions given an event only).
  *
  * Key layout (P = prefix):
  *   P req:<id>             hash: the request
