@@ -48,8 +48,9 @@ export class Executor {
   /**
    * Claims and runs `id` if it is ready; a no-op when another replica (or this one) already has it.
    * `approved`: the request as its decisive approval left it, when that approval's event is already
-   * recorded: the claim then records "executing" in its own step (TellWith). Without it, "executing"
-   * is told through the Journal, after whatever it still records for the request.
+   * recorded: the claim then records "executing" in its own step (TellWith), unless the Journal still
+   * records something for the request. Without it, "executing" is told through the Journal, after
+   * whatever it still records for the request.
    */
   execute(id: RequestId, approved?: ApprovalRequest): Promise<void> {
     if (!this.accepting) return Promise.resolve();
@@ -92,7 +93,16 @@ export class Executor {
     const { store, clock, owner, leaseMs, log, journal } = this.deps;
     const now = clock.now();
     const tell = approved ? { request: approved, event: executingEvent(approved, false, now), ifRecovering: false } : undefined;
-    const claim = await store.claim(id, owner, leaseMs, now, tell);
+    const { result: claim, recorded } = await journal.transition(
+      id,
+      tell,
+      (given) => store.claim(id, owner, leaseMs, now, given),
+      // Nothing is told of a request this replica does not serve (it is left alone, below).
+      (c) =>
+        c.kind === 'claimed' && !c.told && this.deps.workspaces.has(c.request.operation.workspace)
+          ? { request: c.request, event: executingEvent(c.request, c.recovering, clock.now()) }
+          : undefined,
+    );
     if (claim.kind === 'busy') {
       if (!claim.firstWait) return;
       log.info({ requestId: id, holder: claim.holder }, 'another create/delete is executing in this workspace; waiting for it');
@@ -108,11 +118,11 @@ export class Executor {
       log.error({ requestId: id, workspace: claim.request.operation.workspace }, 'approved request of a workspace this replica does not serve: left alone');
       return;
     }
-    await this.run(ws, claim.request, claim.recovering, claim.told === true);
+    await this.run(ws, claim.request, claim.recovering, recorded);
   }
 
-  /** `told`: the claim recorded "executing" itself. */
-  private async run(ws: Workspace, request: ApprovalRequest, recovering: boolean, told: boolean): Promise<void> {
+  /** `telling`: the recording of "executing" (by the claim itself, or by the Journal after it). */
+  private async run(ws: Workspace, request: ApprovalRequest, recovering: boolean, telling: Promise<void>): Promise<void> {
     const { store, clock, owner, leaseMs, journal } = this.deps;
     const log = ws.log;
     const id = request.id;
@@ -126,10 +136,9 @@ export class Executor {
       );
     });
 
-    // Not awaited before the step starts: the Journal records the request's events in order (this
-    // one before the step's own), and Intercom and Vault need nothing of it. Awaited before the run
-    // ends, so a drain on SIGTERM also waits for it.
-    const telling = told ? Promise.resolve() : journal.tell(request, executingEvent(request, recovering, clock.now()));
+    // "executing" is not awaited before the step starts: the Journal records the request's events in
+    // order (this one before the step's own), and Intercom and Vault need nothing of it. Awaited
+    // before the run ends, so a drain on SIGTERM also waits for it.
     try {
       const takeovers = Number(request.progress['takeovers'] ?? '0');
       // Only a step that may have sent something (a breadcrumb says so, or a takeover already had to
@@ -218,7 +227,8 @@ export class Executor {
 
   /**
    * Ends the step in the store and tells the thread and card: with the finish itself (SPEC §8) when
-   * nothing told before it is still being recorded (the "executing" of a step that ended at once, say).
+   * nothing told before it is still being recorded (the "executing" of a step that ended at once, say),
+   * else through the Journal right after.
    */
   private async recordOutcome(request: ApprovalRequest, stepResult: StepResult): Promise<void> {
     const { store, clock, owner, log, journal } = this.deps;
@@ -237,19 +247,25 @@ export class Executor {
     };
     const expected: RequestState = result.state === 'failed' && request.rotation?.step === 'retire' ? 'awaiting_finish' : result.state;
     // The reply falls back on the request's outcome: the one this finish stores.
-    const tell = journal.idle(id) ? { request: { ...request, outcome: result.outcome }, event: outcomeEvent(expected), ifState: expected } : undefined;
-    const finished = await confirmingLostAnswer(
-      () => store.finish(id, owner, result, clock.now(), tell),
-      async () => {
-        const stored = await store.get(id);
-        return stored && stored.state !== 'executing' && stored.outcome === result.outcome ? ({ kind: 'ok', request: stored } as const) : undefined;
-      },
+    const tell = { request: { ...request, outcome: result.outcome }, event: outcomeEvent(expected), ifState: expected };
+    const { result: finished, recorded } = await journal.transition(
+      id,
+      tell,
+      (given) =>
+        confirmingLostAnswer(
+          () => store.finish(id, owner, result, clock.now(), given),
+          async () => {
+            const stored = await store.get(id);
+            return stored && stored.state !== 'executing' && stored.outcome === result.outcome ? ({ kind: 'ok', request: stored } as const) : undefined;
+          },
+        ),
+      (f) => (f.kind === 'ok' && !f.told ? { request: f.request, event: outcomeEvent(f.request.state) } : undefined),
     );
     if (finished.kind !== 'ok') {
       log.error({ requestId: id, result: finished.kind }, 'could not record the outcome: the lease was lost');
       return;
     }
-    if (!finished.told) await journal.tell(finished.request, outcomeEvent(finished.request.state));
+    await recorded;
     // The workspace slot is free again: whatever waited for it need not wait for the next sweep.
     if (finished.someoneWaits && this.accepting) {
       this.recoverStale().catch((err: unknown) => log.warn({ err }, 'starting the requests that waited for the workspace failed'));

@@ -84,7 +84,8 @@ export interface Clock {
  * may always decline (a condition below did not hold, another entry reached the audit stream first,
  * or it does not record events at all): then `told` is absent or false, nothing of the event was
  * recorded, and the caller tells it itself right after, as for any transition (Journal.tell).
- * A caller gives one only while its Journal records nothing for the request (Journal.idle), so an
+ * Callers run the transition through their Journal (Journal.transition), which gives it only while
+ * nothing told before it for the request is still being recorded or still in a store call, so an
  * event recorded here never overtakes one told before it.
  */
 export interface TellWith {

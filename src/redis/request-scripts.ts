@@ -3,14 +3,16 @@
  * request hash and every index happen in one atomic step (SPEC §4.1): ten replicas racing on the
  * same request produce exactly one winner.
  *
- * Calling convention (every script is declared with 0 keys because the keys of the indexes depend
- * on the request's own fields, e.g. its workspace and requester):
+ * Calling convention: every script is declared with 1 key, the request's hash (KEYS[1], which routes
+ * it to the right node on Redis Cluster), but builds every key it touches from ARGV, since the keys
+ * of the indexes depend on the request's own fields (its workspace and requester, say):
  *   ARGV[1] key prefix (connection prefix + store prefix), ARGV[2] request id, ARGV[3] now (ms),
  *   ARGV[4] TTL (ms) a final request's hash keeps, ARGV[5..] script specific.
  * All arithmetic on times happens in TypeScript; Lua only compares with tonumber(), so no timestamp
  * is ever reformatted by Lua's number printing.
  *
- * Replies: { kind, extra, snapshot } where snapshot is the request hash as a flat HGETALL list.
+ * Replies: { kind, extra, snapshot, told } where snapshot is the request hash as a flat HGETALL list
+ * and told is tell_with's answer (transitions given an event only).
  *
  * Key layout (P = prefix):
  *   P req:<id>             hash: the request
@@ -62,8 +64,9 @@ end
 -- ('' any); the head expected; the entry (requestId, type, actor, at, detail, prev, hash); the
 -- channel; then (request id, kind, text) outbox triples. Answers '' (none given), 'untold' (a
 -- condition did not hold), 'head <head>' (another entry came first: the caller tells it itself) or
--- 'told <entry id>'. The request keeps the entry's hash (last_told), so a caller whose answer was
--- lost can tell.
+-- 'told <entry id>'. The request keeps a marker per entry it recorded ('told:<entry hash>'), so a
+-- caller whose answer was lost can tell that its own entry was recorded, whatever was told after it
+-- (one field per event of the request, gone with the hash).
 local function tell_with(base, recovering)
   if ARGV[base] ~= '1' then return '' end
   if ARGV[base + 1] ~= '' then
@@ -78,7 +81,7 @@ local function tell_with(base, recovering)
   local entry = redis.call('XADD', P .. 'audit', '*', 'requestId', ARGV[base + 5], 'type', ARGV[base + 6], 'actor', ARGV[base + 7],
     'at', ARGV[base + 8], 'detail', ARGV[base + 9], 'prev', ARGV[base + 10], 'hash', ARGV[base + 11])
   redis.call('SET', P .. 'audit:head', ARGV[base + 11])
-  redis.call('HSET', key, 'last_told', ARGV[base + 11])
+  redis.call('HSET', key, 'told:' .. ARGV[base + 11], '1')
   for i = base + 13, #ARGV, 3 do outbox_push(P, ARGV[base + 12], ARGV[i], ARGV[i + 1], ARGV[i + 2], now) end
   return 'told ' .. entry
 end

@@ -117,7 +117,11 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     };
   }
 
-  /** Whether the script recorded the event; the chain learns the head either way. */
+  /**
+   * Whether the script recorded the event; the chain learns the head either way. Called before the
+   * reply is decoded: an entry the script appended is the chain's head and has notices to deliver
+   * even if the request it left cannot be read.
+   */
   function settleTell(encoded: EncodedTell, told: string): boolean {
     if (!encoded.draft || !opts.tellWith) return false;
     if (told.startsWith('told ')) {
@@ -130,8 +134,17 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
   }
 
   /**
-   * The answer to a script that was given an event was lost: if the request keeps that event's hash
-   * (last_told), the script ran and recorded it, and the hash read now is its result. Otherwise the
+   * Whether the request keeps the marker of the event given (told:<its entry hash>): the script ran
+   * and recorded exactly that entry. One marker per entry, so an event another transition recorded
+   * after it (on any replica) changes nothing of the answer.
+   */
+  function keepsTold(fields: Record<string, string>, encoded: EncodedTell): boolean {
+    return encoded.draft !== undefined && fields[`told:${encoded.draft.hash}`] === '1';
+  }
+
+  /**
+   * The answer to a script that was given an event was lost: if the request keeps that event's
+   * marker, the script ran and recorded it, and the hash read now is its result. Otherwise the
    * original error stands (the caller's own confirmation then decides, and tells the event itself).
    */
   async function toldDespiteLostAnswer(id: string, encoded: EncodedTell, err: unknown): Promise<ApprovalRequest> {
@@ -142,7 +155,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     } catch {
       throw err;
     }
-    if (fields['last_told'] !== encoded.draft.hash) throw err;
+    if (!keepsTold(fields, encoded)) throw err;
     settleTell(encoded, 'told (answer lost)');
     return decodeRequest(id, fields);
   }
@@ -153,8 +166,9 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
 
   function transition(id: string, reply: ScriptReply, encoded: EncodedTell): TransitionResult {
     if (reply.kind === 'not_found') return { kind: 'not_found' };
+    const told = reply.kind === 'ok' && encoded.given ? { told: settleTell(encoded, reply.told) } : {};
     const request = requestOf(id, reply);
-    if (reply.kind === 'ok') return { kind: 'ok', request, ...(encoded.given ? { told: settleTell(encoded, reply.told) } : {}) };
+    if (reply.kind === 'ok') return { kind: 'ok', request, ...told };
     if (reply.kind === 'changed') return { kind: 'changed', request };
     return { kind: 'refused', request, why: reply.extra };
   }
@@ -162,9 +176,10 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
   /**
    * A decision whose answer was lost (the connection dropped after Redis ran the script) is read back,
    * never resent: the script stamps `last_transition` with what it did, who and when, so finding our
-   * own stamp means it happened and the hash read now is its result; finding the hash of the event
-   * given with it (last_told) means the event was recorded with it too. Anything else: it did not
-   * happen (or cannot be told), and the original error stands.
+   * own stamp means it happened and the hash read now is its result; finding the marker of the
+   * event given with it (told:<entry hash>) means the event was recorded with it too. Anything else:
+   * it did not happen (or cannot be told), and the original error stands. Only the script's answer
+   * is read back: a reply that arrived but cannot be decoded is an error of its own.
    */
   async function decide(
     name: RequestScriptName,
@@ -175,8 +190,9 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
     ...args: string[]
   ): Promise<TransitionResult> {
     const encoded = encodeTell(tell);
+    let reply: ScriptReply;
     try {
-      return transition(id, await run(name, id, now, ...args, ...encoded.args), encoded);
+      reply = await run(name, id, now, ...args, ...encoded.args);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       let fields: Record<string, string>;
@@ -187,10 +203,11 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
         throw err;
       }
       if (fields['last_transition'] !== `${what.kind} ${what.actor} ${now}`) throw err;
-      const told = encoded.draft !== undefined && fields['last_told'] === encoded.draft.hash;
+      const told = keepsTold(fields, encoded);
       if (told) settleTell(encoded, 'told (answer lost)');
       return { kind: 'ok', request: decodeRequest(id, fields), ...(encoded.given ? { told } : {}) };
     }
+    return transition(id, reply, encoded);
   }
 
   let replicas = { count: 0, checkedAt: Number.NEGATIVE_INFINITY };
@@ -295,11 +312,12 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
         return { kind: stored.state === 'pending' ? 'recorded' : 'approved', request: stored, told: true };
       }
       if (reply.kind === 'not_found') return { kind: 'not_found' };
+      const told = reply.kind === 'recorded' || reply.kind === 'approved' ? settleTell(encoded, reply.told) : false;
       const request = requestOf(id, reply);
       switch (reply.kind) {
         case 'recorded':
         case 'approved':
-          return { kind: reply.kind, request, told: settleTell(encoded, reply.told) };
+          return { kind: reply.kind, request, told };
         case 'already_approved':
         case 'self':
         case 'not_pending':
@@ -353,8 +371,10 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
           return { kind: 'busy', holder: reply.extra, firstWait: Array.isArray(reply.snapshot) && reply.snapshot[0] === '1' };
         case 'not_claimable':
           return { kind: 'not_claimable', request: requestOf(id, reply) };
-        case 'claimed':
-          return { kind: 'claimed', request: requestOf(id, reply), recovering: reply.extra === '1', told: settleTell(encoded, reply.told) };
+        case 'claimed': {
+          const told = settleTell(encoded, reply.told);
+          return { kind: 'claimed', request: requestOf(id, reply), recovering: reply.extra === '1', told };
+        }
         default:
           throw new StoreUnavailableError(`Redis answered claim with ${reply.kind}`);
       }

@@ -60,6 +60,23 @@ describe('the executor', () => {
     expect(w.outbox.repliesOf(request.id).map((e) => e.type)).toEqual(['executing', 'created', 'succeeded']);
   });
 
+  it('a claim sent while the Journal still records an event of the request records no "executing" of its own: it is told after that event', async () => {
+    const w = fastWorld();
+    const request = await w.approved();
+    const release = w.audit.hold();
+    const reminding = w.a.journal.tell(request, { type: 'approval_reminder', at: w.clock.now(), detail: { approvers: 'U_APP2' } });
+    const run = w.a.executor.execute(request.id, request);
+    await quiesce();
+    expect((await w.stored(request.id)).state).not.toBe('approved');
+    release();
+    await reminding;
+    await w.clock.settle(run);
+    expect((await w.stored(request.id)).state).toBe('succeeded');
+    expect(w.toldByStore).not.toContain(`${request.id} executing`);
+    expect(w.audit.typesOf(request.id)).toEqual(['approval_reminder', 'executing', 'created', 'succeeded']);
+    expect(w.outbox.repliesOf(request.id).map((e) => e.type)).toEqual(['approval_reminder', 'executing', 'created', 'succeeded']);
+  });
+
   it('keeps its lease while a step runs long, renewing it every third of the lease', async () => {
     const w = fastWorld();
     const request = await w.approved();

@@ -107,6 +107,140 @@ describe('decisions whose Redis answer was lost', () => {
     expect(await typesOf(rejecting.id)).toEqual(['rejected']);
   });
 
+  /**
+   * This replica's answer to a transition that recorded its event is lost; before it reads back,
+   * another replica records the event of a later transition of the same request with it. The read
+   * back still finds this replica's own event, so the caller does not tell it a second time.
+   */
+  describe('read back as told when another transition of the request recorded its own event meanwhile', () => {
+    function replicas() {
+      const keyPrefix = uniquePrefix();
+      const logger = pino({ enabled: false });
+      const otherChain = createAuditChain(logger);
+      return {
+        keyPrefix,
+        store: createRedisRequestStore(direct, { keyPrefix }),
+        lossy: createRedisRequestStore(viaProxy, { keyPrefix, tellWith: { chain: createAuditChain(logger), render: eventItems } }),
+        other: createRedisRequestStore(direct, { keyPrefix, tellWith: { chain: otherChain, render: eventItems } }),
+        // The other replica has seen the entry the lost transition appended (else it would decline).
+        otherSeesHead: async () => otherChain.headIs((await direct.get(`${keyPrefix}audit:head`)) ?? ''),
+        typesOf: async (id: string) =>
+          (await createRedisAuditLog(direct, { keyPrefix, logger }).history(id)).entries.map((e) => (isReadableEntry(e) ? e.type : e.storedType)),
+      };
+    }
+
+    /** Runs `lost` with its answer lost, and `meanwhile` after the lost one ran and before it reads back. */
+    async function losing<T>(markers: string[], lost: () => Promise<T>, meanwhile: () => Promise<void>): Promise<T> {
+      await viaProxy.ping();
+      const release = proxy.holdNewConnections();
+      const cut = proxy.loseAnswerTo(...markers);
+      const answer = lost();
+      // Settled either way before it is awaited below.
+      answer.catch(() => undefined);
+      await cut;
+      try {
+        await meanwhile();
+      } finally {
+        release();
+      }
+      return answer;
+    }
+
+    it('a withdrawal, then an approval by someone else', async () => {
+      const { store, lossy, other, otherSeesHead, typesOf } = replicas();
+      const request = newRequest({ approvalsRequired: 2 });
+      await store.create({ request, maxOpenPerRequester: 5 });
+      await store.approve(request.id, 'U_APP', T0 + 1, request.fingerprint);
+      const withdrawn = { type: 'withdrawn', actor: 'U_APP', at: T0 + 2, detail: { approvals: 0, required: 2 } } as const;
+      const result = await losing(
+        [request.id, 'withdrawn'],
+        () => lossy.withdraw(request.id, 'U_APP', T0 + 2, undefined, { request, event: withdrawn, ifApprovals: 0 }),
+        async () => {
+          await otherSeesHead();
+          const approved = { type: 'approved', actor: 'U_APP2', at: T0 + 3, detail: { approvals: 1, required: 2 } } as const;
+          expect(await other.approve(request.id, 'U_APP2', T0 + 3, request.fingerprint, { request, event: approved, ifApprovals: 1 })).toMatchObject({
+            kind: 'recorded',
+            told: true,
+          });
+        },
+      );
+      expect(result).toMatchObject({ kind: 'ok', told: true });
+      expect(await typesOf(request.id)).toEqual(['withdrawn', 'approved']);
+    });
+
+    it('an approval, then a cancel', async () => {
+      const { store, lossy, other, otherSeesHead, typesOf } = replicas();
+      const request = newRequest({ approvalsRequired: 2 });
+      await store.create({ request, maxOpenPerRequester: 5 });
+      const approved = { type: 'approved', actor: 'U_APP', at: T0 + 1, detail: { approvals: 1, required: 2 } } as const;
+      const result = await losing(
+        [request.id, 'approved'],
+        () => lossy.approve(request.id, 'U_APP', T0 + 1, request.fingerprint, { request, event: approved, ifApprovals: 1 }),
+        async () => {
+          await otherSeesHead();
+          const cancelled = { type: 'cancelled', actor: 'U_REQ', at: T0 + 2, detail: {} } as const;
+          expect(await other.cancel(request.id, 'U_REQ', T0 + 2, { request, event: cancelled })).toMatchObject({ kind: 'ok', told: true });
+        },
+      );
+      expect(result).toMatchObject({ told: true });
+      expect(await typesOf(request.id)).toEqual(['approved', 'cancelled']);
+    });
+
+    it("a rotation's first step finished (waiting to finish), then a cancel", async () => {
+      const { store, lossy, other, otherSeesHead, typesOf } = replicas();
+      const request = rotationRequest('104');
+      await store.create({ request, maxOpenPerRequester: 5, rotationOf: '104' });
+      await store.approve(request.id, 'U_APP', T0 + 1, request.fingerprint);
+      await store.claim(request.id, 'replica-1', 15_000, T0 + 2);
+      const outcome = 'successor 205 created';
+      const detail = { outcome, state: 'awaiting_finish', action: 'rotate', step: 'successor' } as const;
+      const result = await losing(
+        [request.id, outcome],
+        () =>
+          lossy.finish(request.id, 'replica-1', { state: 'awaiting_finish', outcome, rotation: { step: 'successor' } }, T0 + 3, {
+            request: { ...request, outcome },
+            event: { type: 'succeeded', at: T0 + 3, detail },
+            ifState: 'awaiting_finish',
+          }),
+        async () => {
+          await otherSeesHead();
+          const cancelled = { type: 'cancelled', actor: 'U_REQ', at: T0 + 4, detail: {} } as const;
+          expect(await other.cancel(request.id, 'U_REQ', T0 + 4, { request, event: cancelled })).toMatchObject({ kind: 'ok', told: true });
+        },
+      );
+      expect(result).toMatchObject({ kind: 'ok', told: true });
+      expect(await typesOf(request.id)).toEqual(['succeeded', 'cancelled']);
+    });
+
+    it('finish rotation (the retire step starts), then an approval of the retire step', async () => {
+      const { store, lossy, other, otherSeesHead, typesOf } = replicas();
+      const request = await awaitingFinish(store, '105');
+      const finishRequested = { type: 'finish_requested', actor: 'U_FIN', at: T0 + HOUR, detail: { secretId: '105' } } as const;
+      const result = await losing(
+        [request.id, 'finish_requested'],
+        () =>
+          lossy.startRetireStep(
+            request.id,
+            'U_FIN',
+            T0 + 2 * HOUR,
+            T0 + HOUR,
+            { seen: request.fingerprint, retire: 'aaaa-bbbb' },
+            { request, event: finishRequested },
+          ),
+        async () => {
+          await otherSeesHead();
+          const approved = { type: 'approved', actor: 'U_APP', at: T0 + HOUR + 1, detail: { approvals: 1, required: 1 } } as const;
+          expect(await other.approve(request.id, 'U_APP', T0 + HOUR + 1, 'aaaa-bbbb', { request, event: approved, ifApprovals: 1 })).toMatchObject({
+            kind: 'approved',
+            told: true,
+          });
+        },
+      );
+      expect(result).toMatchObject({ kind: 'ok', told: true });
+      expect(await typesOf(request.id)).toEqual(['finish_requested', 'approved']);
+    });
+  });
+
   it('a lost answer to a decision that did not apply still says the store could not answer', async () => {
     const { store, lossy } = stores();
     const request = newRequest();

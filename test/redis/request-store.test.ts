@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createAuditChain, createRedisAuditLog } from '../../src/redis/audit-log';
+import { type AuditChain, createAuditChain, createRedisAuditLog } from '../../src/redis/audit-log';
 import { createRedisOutboxQueue } from '../../src/redis/outbox-queue';
 import { createRedisRequestStore } from '../../src/redis/request-store';
 import { eventItems, noticeItems } from '../../src/slack/slack-outbox';
@@ -204,6 +204,54 @@ describe('events told with their transition (SPEC §8: the audit entry and the S
     const history = await here.audit.history(request.id);
     expect(history.chain).toEqual({ ok: true });
     expect(history.entries.map((e) => isReadableEntry(e) && e.type)).toEqual(['requested', 'approval_reminder', 'rejected']);
+  });
+
+  it('an event a transition recorded is delivered and is the chain head even when the request it left cannot be read', async () => {
+    const prefix = uniquePrefix();
+    const logger = pino({ enabled: false });
+    const shared = createAuditChain(logger);
+    const appended: string[] = [];
+    const chain: AuditChain = {
+      draft: (event) => shared.draft(event),
+      appended: (draft, entryId) => {
+        appended.push(draft.stored.type);
+        shared.appended(draft, entryId);
+      },
+      headIs: (head) => shared.headIs(head),
+    };
+    const kicked: string[] = [];
+    const store = createRedisRequestStore(redis.a, {
+      keyPrefix: prefix,
+      claimGraceMs: GRACE,
+      tellWith: { chain, render: eventItems, recorded: (channel) => kicked.push(channel) },
+    });
+    const request = await created(store, newRequest());
+    // The scripts read only the fingerprint of the body; the request as a whole no longer decodes.
+    const key = `${prefix}req:${request.id}`;
+    const body = JSON.parse((await redis.a.hget(key, 'body')) ?? '{}') as Record<string, unknown>;
+    await redis.a.hset(key, 'body', JSON.stringify({ ...body, operation: 'unreadable' }));
+    await expect(store.approve(request.id, 'U_APP', T0 + 1, request.fingerprint, { request, event: approvedEvent(1), ifApprovals: 1 })).rejects.toThrow(
+      /unreadable/,
+    );
+    await expect(
+      store.claim(request.id, 'replica-1', LEASE, T0 + 2, {
+        request,
+        event: { type: 'executing', at: T0 + 2, detail: { step: 'create' } },
+        ifRecovering: false,
+      }),
+    ).rejects.toThrow(/unreadable/);
+    const detail = { outcome: 'done', state: 'succeeded', action: 'create', step: 'create' } as const;
+    await expect(
+      store.finish(request.id, 'replica-1', { state: 'succeeded', outcome: 'done' }, T0 + 3, {
+        request: { ...request, outcome: 'done' },
+        event: { type: 'succeeded', at: T0 + 3, detail },
+        ifState: 'succeeded',
+      }),
+    ).rejects.toThrow(/unreadable/);
+    expect(kicked).toEqual(['C_OPS', 'C_OPS', 'C_OPS']);
+    expect(appended).toEqual(['approved', 'executing', 'succeeded']);
+    // The next entry chains onto the last one without having to learn the head first.
+    expect(shared.draft({ ...approvedEvent(1), requestId: request.id }).expectedHead).toBe(await redis.a.get(`${prefix}audit:head`));
   });
 
   it('a store not wired to record events declines every one (the caller tells it)', async () => {

@@ -21,6 +21,8 @@ export interface FastReplica {
   readonly owner: string;
   readonly store: RequestStore;
   readonly executor: Executor;
+  /** The Journal its executor tells through. */
+  readonly journal: Journal;
   /** The replica stops running its timers (its lease renewals), as a process that hangs or died. */
   freeze(): void;
   thaw(): void;
@@ -80,10 +82,11 @@ export function fastWorld(
     };
     const connection = createMemoryRequestStore({ data, outbox, claimGraceMs: LEASE_MS, tellWith: told });
     const store = opts.storeOf ? opts.storeOf(connection, owner) : connection;
+    const journal = new Journal(audit, outbox, log);
     const executor = new Executor({
       store,
       workspaces: new Map([[workspace.name, workspace]]),
-      journal: new Journal(audit, outbox, log),
+      journal,
       clock: own,
       log,
       owner,
@@ -98,6 +101,7 @@ export function fastWorld(
       owner,
       store,
       executor,
+      journal,
       freeze: () => {
         frozen = true;
       },

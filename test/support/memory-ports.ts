@@ -166,8 +166,22 @@ export class MemoryVault implements SecretVault {
 /** The audit stream in memory (no hash chain: the Redis audit log's own tests prove that). */
 export class MemoryAuditLog implements AuditLog {
   readonly events: AuditEvent[] = [];
+  private held: Promise<void> | undefined;
+
+  /** Appends wait until the returned function is called, as a slow Redis holds them. */
+  hold(): () => void {
+    let release: () => void = () => undefined;
+    this.held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
 
   async append(event: AuditEvent): Promise<void> {
+    if (this.held) await this.held;
     this.events.push(event);
   }
 

@@ -11,13 +11,27 @@ export interface RedisProxy {
    * cut when Redis answers it. Resolves once that happened.
    */
   loseAnswerTo(...markers: string[]): Promise<void>;
+  /**
+   * Connections made from now on reach Redis only once the returned function is called (what a
+   * client sends meanwhile waits): whatever the client does after a lost answer, it does after
+   * whatever the test does first.
+   */
+  holdNewConnections(): () => void;
   close(): Promise<void>;
 }
 
 export async function startRedisProxy(redisPort: number): Promise<RedisProxy> {
   const sockets = new Set<Socket>();
   let trap: { markers: readonly string[]; sprung: () => void } | undefined;
+  let held: (() => void)[] | undefined;
   const server: Server = createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => undefined);
+    // Not read (so what it sends is buffered) until released.
+    if (held) held.push(() => forward(client));
+    else forward(client);
+  });
+  const forward = (client: Socket) => {
     const upstream = connect(redisPort, '127.0.0.1');
     sockets.add(client).add(upstream);
     let cutOnNextAnswer: (() => void) | undefined;
@@ -47,7 +61,7 @@ export async function startRedisProxy(redisPort: number): Promise<RedisProxy> {
         upstream.destroy();
       });
     }
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -57,6 +71,14 @@ export async function startRedisProxy(redisPort: number): Promise<RedisProxy> {
       new Promise<void>((resolve) => {
         trap = { markers, sprung: resolve };
       }),
+    holdNewConnections: () => {
+      const waiting: (() => void)[] = [];
+      held = waiting;
+      return () => {
+        if (held === waiting) held = undefined;
+        for (const go of waiting) go();
+      };
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

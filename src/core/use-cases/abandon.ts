@@ -24,11 +24,15 @@ export async function abandon(deps: UseCaseDeps, actor: Actor, id: RequestId, se
   const now = deps.clock.now();
   const event = { type: 'abandoned', actor: actor.userId, at: now, detail: {} } as const;
   // Recorded with the transition itself (SPEC §8) unless an earlier event is still being recorded.
-  const tell = deps.journal.idle(id) ? { request, event } : undefined;
-  const result = await deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now, seenStep, tell);
+  const { result, recorded } = await deps.journal.transition(
+    id,
+    { request, event },
+    (tell) => deps.store.abandon(id, actor.userId, 'rotation abandoned: both secrets kept', now, seenStep, tell),
+    (r) => (r.kind === 'ok' && !r.told ? { request: r.request, event } : undefined),
+  );
   if (result.kind === 'not_found') return { kind: 'no_request', id, workspace };
   if (result.kind === 'changed') return cardChanged(deps, result.request, 'abandoned');
   if (result.kind === 'refused') return { kind: 'refused', id, why: result.why, workspace };
-  if (!result.told) await deps.journal.tell(result.request, event);
+  await recorded;
   return { kind: 'abandoned', id, workspace };
 }

@@ -38,15 +38,25 @@ export async function approve(deps: ApproveDeps, actor: Actor, id: RequestId, se
   // Recorded with the approval itself (SPEC §8) when the count is still the one read above.
   const approvals = request.approvals.length + 1;
   const event = { type: 'approved', actor: actor.userId, at: now, detail: { approvals, required: request.approvalsRequired } } as const;
-  // Not while an earlier event of the request is still being recorded: this one must not overtake it.
-  const tell = deps.journal.idle(id) ? { request, event, ifApprovals: approvals } : undefined;
-  const result = await confirmingLostAnswer(
-    () => deps.store.approve(id, actor.userId, now, seenStep, tell),
-    async () => {
-      const stored = await deps.store.get(id);
-      if (!stored?.approvals.includes(actor.userId)) return undefined;
-      return { kind: stored.state === 'pending' ? 'recorded' : 'approved', request: stored } as const;
-    },
+  const { result, recorded } = await deps.journal.transition(
+    id,
+    { request, event, ifApprovals: approvals },
+    (tell) =>
+      confirmingLostAnswer(
+        () => deps.store.approve(id, actor.userId, now, seenStep, tell),
+        async () => {
+          const stored = await deps.store.get(id);
+          if (!stored?.approvals.includes(actor.userId)) return undefined;
+          return { kind: stored.state === 'pending' ? 'recorded' : 'approved', request: stored } as const;
+        },
+      ),
+    (r) =>
+      (r.kind === 'recorded' || r.kind === 'approved') && !r.told
+        ? {
+            request: r.request,
+            event: { type: 'approved', actor: actor.userId, at: now, detail: { approvals: r.request.approvals.length, required: r.request.approvalsRequired } },
+          }
+        : undefined,
   );
   switch (result.kind) {
     case 'not_found':
@@ -66,21 +76,17 @@ export async function approve(deps: ApproveDeps, actor: Actor, id: RequestId, se
       const r = result.request;
       const approved = { kind: 'approved', id, approvals: r.approvals.length, required: r.approvalsRequired, workspace } as const;
       if (result.told) {
-        // Recorded with the approval: the claim may record "executing" with itself too.
+        // Recorded with the approval: once the Journal has let the request go, the claim may record
+        // "executing" with itself too.
+        await recorded;
         if (result.kind === 'approved') void deps.executor.execute(id, r);
         return approved;
       }
-      const told = deps.journal.tell(r, {
-        type: 'approved',
-        actor: actor.userId,
-        at: now,
-        detail: { approvals: r.approvals.length, required: r.approvalsRequired },
-      });
       // The execution starts while "approved" is being recorded: the Journal records a request's
-      // events in order, and the execution tells "executing" through it too (no request passed,
-      // so the claim records nothing of its own), so it cannot overtake "approved".
+      // events in order, and the claim runs through it too (behind this approval, so it records
+      // nothing of its own), so "executing" cannot overtake "approved".
       if (result.kind === 'approved') void deps.executor.execute(id);
-      await told;
+      await recorded;
       return approved;
     }
   }

@@ -9,10 +9,14 @@ export async function cancel(deps: UseCaseDeps, actor: Actor, id: RequestId): Pr
   const request = await deps.store.get(id);
   const now = deps.clock.now();
   const event = { type: 'cancelled', actor: actor.userId, at: now, detail: {} } as const;
-  const tell = request && deps.journal.idle(id) ? { request, event } : undefined;
-  const result = await deps.store.cancel(id, actor.userId, now, tell);
+  const { result, recorded } = await deps.journal.transition(
+    id,
+    request ? { request, event } : undefined,
+    (tell) => deps.store.cancel(id, actor.userId, now, tell),
+    (r) => (r.kind === 'not_found' || r.kind === 'refused' || (r.kind === 'ok' && r.told) ? undefined : { request: r.request, event }),
+  );
   if (result.kind === 'not_found') return { kind: 'no_request', id };
   if (result.kind === 'refused') return { kind: 'refused', id, why: result.why };
-  if (result.kind !== 'ok' || !result.told) await deps.journal.tell(result.request, event);
+  await recorded;
   return { kind: 'cancelled', id, workspace: result.request.operation.workspace };
 }

@@ -21,10 +21,15 @@ export async function expireDue(deps: UseCaseDeps): Promise<number> {
       // Read first so the event can be recorded with the expiry itself (SPEC §8). Every replica
       // sweeps: the one whose expiry applies records it, the others' are refused and record nothing.
       const due = await deps.store.get(id);
-      const result = await deps.store.expire(id, now, due && deps.journal.idle(id) ? expiryTell(due, event) : undefined);
+      const { result, recorded } = await deps.journal.transition(
+        id,
+        due ? expiryTell(due, event) : undefined,
+        (tell) => deps.store.expire(id, now, tell),
+        (r) => (r.kind === 'ok' && !r.told ? { request: r.request, event } : undefined),
+      );
       if (result.kind !== 'ok') continue;
       expired++;
-      if (!result.told) await deps.journal.tell(result.request, event);
+      await recorded;
     } catch (err) {
       // One request that cannot be expired (unreadable, say) must not keep the others open.
       deps.log.warn({ err, requestId: id }, 'could not expire a due request');

@@ -41,21 +41,26 @@ export async function finishRotation(deps: UseCaseDeps, actor: Actor, id: Reques
   const oldSecret = request.operation.action === 'rotate' ? request.operation.secretId : '';
   const event = { type: 'finish_requested', actor: actor.userId, at: now, detail: { secretId: oldSecret } } as const;
   // Recorded with the transition itself (SPEC §8) unless an earlier event is still being recorded.
-  const tell = deps.journal.idle(id) ? { request, event } : undefined;
-  const result = await deps.store.startRetireStep(
+  const { result, recorded } = await deps.journal.transition(
     id,
-    actor.userId,
-    now + ws.requestTtlMs,
-    now,
-    {
-      ...(seenStep !== undefined ? { seen: seenStep } : {}),
-      retire,
-    },
-    tell,
+    { request, event },
+    (tell) =>
+      deps.store.startRetireStep(
+        id,
+        actor.userId,
+        now + ws.requestTtlMs,
+        now,
+        {
+          ...(seenStep !== undefined ? { seen: seenStep } : {}),
+          retire,
+        },
+        tell,
+      ),
+    (r) => (r.kind === 'ok' && !r.told ? { request: r.request, event } : undefined),
   );
   if (result.kind === 'not_found') return { kind: 'no_request', id, workspace };
   if (result.kind === 'changed') return cardChanged(deps, result.request, 'finished');
   if (result.kind === 'refused') return { kind: 'refused', id, why: result.why, workspace };
-  if (!result.told) await deps.journal.tell(result.request, event);
+  await recorded;
   return { kind: 'finish_requested', id, workspace };
 }

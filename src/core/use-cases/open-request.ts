@@ -156,14 +156,20 @@ export async function openWithNewId(
     if (!posting) return opened('not_awaited');
     const posted = await posting;
     if (posted.kind === 'refused') {
-      const cancelled = await deps.store.cancel(id, actor.userId, deps.clock.now());
-      if (cancelled.kind === 'ok') {
-        await deps.journal.tell(
-          cancelled.request,
-          { type: 'cancelled', at: deps.clock.now(), detail: { why: `card not posted: ${posted.error}` } },
-          { updateCard: false },
-        );
-      }
+      const { recorded } = await deps.journal.transition(
+        id,
+        undefined,
+        () => deps.store.cancel(id, actor.userId, deps.clock.now()),
+        (cancelled) =>
+          cancelled.kind === 'ok'
+            ? {
+                request: cancelled.request,
+                event: { type: 'cancelled', at: deps.clock.now(), detail: { why: `card not posted: ${posted.error}` } },
+                updateCard: false,
+              }
+            : undefined,
+      );
+      await recorded;
       return { kind: 'card_refused', id, error: posted.error };
     }
     if (posted.kind === 'delayed') return opened('delayed');

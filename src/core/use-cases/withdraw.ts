@@ -15,14 +15,19 @@ export async function withdraw(deps: UseCaseDeps, actor: Actor, id: RequestId, s
   const withdrawnEvent = (request: ApprovalRequest) =>
     ({ type: 'withdrawn', actor: actor.userId, at: now, detail: { approvals: request.approvals.length, required: request.approvalsRequired } }) as const;
   let tell: TellWith | undefined;
-  if (before?.approvals.includes(actor.userId) && deps.journal.idle(id)) {
+  if (before?.approvals.includes(actor.userId)) {
     const left = { ...before, approvals: before.approvals.filter((a) => a !== actor.userId) };
     tell = { request: left, event: withdrawnEvent(left), ifApprovals: left.approvals.length };
   }
-  const result = await deps.store.withdraw(id, actor.userId, now, seenStep, tell);
+  const { result, recorded } = await deps.journal.transition(
+    id,
+    tell,
+    (given) => deps.store.withdraw(id, actor.userId, now, seenStep, given),
+    (r) => (r.kind === 'ok' && !r.told ? { request: r.request, event: withdrawnEvent(r.request) } : undefined),
+  );
   if (result.kind === 'not_found') return { kind: 'no_request', id };
   if (result.kind === 'changed') return cardChanged(deps, result.request, 'withdrawn');
   if (result.kind === 'refused') return { kind: 'refused', id, why: result.why };
-  if (!result.told) await deps.journal.tell(result.request, withdrawnEvent(result.request));
+  await recorded;
   return { kind: 'withdrawn', id, workspace: result.request.operation.workspace };
 }

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../../src/core/journal';
-import type { AuditEvent, CardPosting } from '../../../src/core/ports';
+import { StoreUnavailableError } from '../../../src/core/errors';
+import type { CardPosting } from '../../../src/core/ports';
 import { Policy } from '../../../src/core/policy';
 import { stepFingerprint } from '../../../src/core/request-id';
 import type { RequestId, SecretInfo } from '../../../src/core/types';
 import { requestUseCases, openOrphanDelete, type UseCaseDeps } from '../../../src/core/use-cases';
 import type { Workspace } from '../../../src/core/workspace';
 import { fastClock } from '../../support/fast-clock';
+import { deferred } from '../../support/fast-world';
 import { MemoryAuditLog, MemoryDirectory, MemoryIntercom, MemoryOutbox, MemoryVault, memoryLog } from '../../support/memory-ports';
 import { createMemoryRequestStore, type ToldEventSink } from '../../support/memory-request-store';
 import { HOUR } from '../../support/request-fixtures';
@@ -25,25 +27,6 @@ class CardOutbox extends MemoryOutbox {
 
 const SECRET: SecretInfo = { id: '102', name: 'Production Web', platforms: ['web'], createdAt: 0 };
 
-/** An audit log whose appends can be held, as a slow Redis holds them. */
-class HeldAuditLog extends MemoryAuditLog {
-  private held: Promise<void> | undefined;
-  hold(): () => void {
-    let release = () => undefined as void;
-    this.held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    return () => {
-      this.held = undefined;
-      release();
-    };
-  }
-  override async append(event: AuditEvent): Promise<void> {
-    if (this.held) await this.held;
-    await super.append(event);
-  }
-}
-
 /**
  * The use cases over in-memory ports, with an executor that only notes what it was asked to run.
  * `telling`: the store records the events its transitions are given (TellWith), as the bot's does.
@@ -52,7 +35,7 @@ function world(posting?: CardPosting, opts: { telling?: boolean; approvalsRequir
   const clock = fastClock();
   const outbox = new CardOutbox(posting);
   const log = memoryLog();
-  const audit = new HeldAuditLog();
+  const audit = new MemoryAuditLog();
   const toldByStore: string[] = [];
   const told: ToldEventSink = {
     recordTold: (request, event) => {
@@ -215,6 +198,55 @@ describe('events recorded with their transition (SPEC §8)', () => {
     expect(w.toldByStore).toEqual([]);
     expect(w.audit.typesOf(id)).toEqual(['requested', 'approval_reminder', 'rejected']);
     expect(threadOf(w, id)).toEqual(['requested', 'card', 'approval_reminder', 'card', 'rejected']);
+  });
+
+  it('a transition sent while an earlier one of the request is still in its store call records its event after that one, in the order the store applied them', async () => {
+    const w = world(undefined, { telling: true, approvalsRequired: 2 });
+    const id = await opened(w);
+    await w.requests.approve(approver, id, stepFingerprint((await w.store.get(id)) ?? never()));
+    // The withdrawal applies at once, but its answer is held and declines its event (another
+    // replica's entry came first, say): the Journal is to tell it once the answer arrives.
+    const withdraw = w.store.withdraw.bind(w.store);
+    const withdrawApplied = deferred();
+    const answer = deferred();
+    w.store.withdraw = async (rid, user, now, seenStep) => {
+      const result = await withdraw(rid, user, now, seenStep);
+      withdrawApplied.resolve();
+      await answer.promise;
+      return result;
+    };
+    const cancel = w.store.cancel.bind(w.store);
+    const cancelApplied = deferred<unknown>();
+    w.store.cancel = async (...args) => {
+      const result = await cancel(...args);
+      cancelApplied.resolve(args[3]);
+      return result;
+    };
+    const withdrawing = w.requests.withdraw(approver, id);
+    await withdrawApplied.promise;
+    const cancelling = w.requests.cancel(requester, id);
+    // Sent while the withdrawal's event was still on its way: the cancel gets none to record itself.
+    expect(await cancelApplied.promise).toBeUndefined();
+    answer.resolve();
+    expect(await withdrawing).toMatchObject({ kind: 'withdrawn' });
+    expect(await cancelling).toMatchObject({ kind: 'cancelled' });
+    expect(w.toldByStore).toEqual(['approved']);
+    expect(w.audit.typesOf(id)).toEqual(['requested', 'approved', 'withdrawn', 'cancelled']);
+    expect(threadOf(w, id)).toEqual(['requested', 'card', 'approved', 'card', 'withdrawn', 'card', 'cancelled']);
+  });
+
+  it('a store call that fails leaves the request to the next transition, which records its event in its own step', async () => {
+    const w = world(undefined, { telling: true });
+    const id = await opened(w);
+    const reject = w.store.reject.bind(w.store);
+    w.store.reject = async () => {
+      throw new StoreUnavailableError('Redis is down');
+    };
+    await expect(w.requests.reject(approver, id, 'not now')).rejects.toBeInstanceOf(StoreUnavailableError);
+    w.store.reject = reject;
+    expect(await w.requests.reject(approver, id, 'not now')).toMatchObject({ kind: 'rejected' });
+    expect(w.toldByStore).toEqual(['rejected']);
+    expect(w.audit.typesOf(id)).toEqual(['requested', 'rejected']);
   });
 
   it('a store that declines (not wired) leaves every event to the Journal, told exactly as before', async () => {
