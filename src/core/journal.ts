@@ -106,17 +106,22 @@ export class Journal {
     return told;
   }
 
+  /** Never rejects (a request's place in the order is freed only once its recording settles). */
   private async record(request: ApprovalRequest, event: EventToTell, opts: { updateCard?: boolean }): Promise<void> {
-    const full: AuditEvent = { ...event, requestId: request.id, workspace: request.operation.workspace };
-    // Card first, then the thread: whoever reads the reply finds the card already current.
-    const notices: Notice[] = opts.updateCard === false ? [{ kind: 'reply', event: full }] : [{ kind: 'card' }, { kind: 'reply', event: full }];
-    // Two independent writes, sent together: one round trip of waiting, not two.
-    await Promise.all([
-      this.audit.append(full).catch((err: unknown) => this.log.error({ err, requestId: request.id, event: event.type }, 'audit append failed')),
-      this.outbox
-        .record(request, notices)
-        .catch((err: unknown) => this.log.error({ err, requestId: request.id, event: event.type }, 'recording the Slack notice failed')),
-    ]);
+    try {
+      const full: AuditEvent = { ...event, requestId: request.id, workspace: request.operation.workspace };
+      // Card first, then the thread: whoever reads the reply finds the card already current.
+      const notices: Notice[] = opts.updateCard === false ? [{ kind: 'reply', event: full }] : [{ kind: 'card' }, { kind: 'reply', event: full }];
+      // Two independent writes, sent together: one round trip of waiting, not two.
+      await Promise.all([
+        this.audit.append(full).catch((err: unknown) => this.log.error({ err, requestId: request.id, event: event.type }, 'audit append failed')),
+        this.outbox
+          .record(request, notices)
+          .catch((err: unknown) => this.log.error({ err, requestId: request.id, event: event.type }, 'recording the Slack notice failed')),
+      ]);
+    } catch (err) {
+      this.log.error({ err, requestId: request.id, event: event.type }, 'could not record an event');
+    }
   }
 
   /** Only the card, brought up to date (at start, so no stale buttons survive a restart). */

@@ -31,6 +31,9 @@
 
 import { OUTBOX_PUSH_LUA } from './outbox-queue';
 
+/** How many of the entries a request's scripts recorded it remembers, for lost-answer read-backs (tell_with). */
+export const TOLD_KEPT = 16;
+
 const PREAMBLE = `${OUTBOX_PUSH_LUA}
 local P = ARGV[1]
 local id = ARGV[2]
@@ -64,9 +67,11 @@ end
 -- ('' any); the head expected; the entry (requestId, type, actor, at, detail, prev, hash); the
 -- channel; then (request id, kind, text) outbox triples. Answers '' (none given), 'untold' (a
 -- condition did not hold), 'head <head>' (another entry came first: the caller tells it itself) or
--- 'told <entry id>'. The request keeps a marker per entry it recorded ('told:<entry hash>'), so a
--- caller whose answer was lost can tell that its own entry was recorded, whatever was told after it
--- (one field per event of the request, gone with the hash).
+-- 'told <entry id>'. The request keeps the hashes of the last TOLD_KEPT entries it recorded
+-- (told_recent, oldest first), so a caller whose answer was lost can tell that its own entry was
+-- recorded, whatever was told after it: a read-back follows its lost answer within a command
+-- timeout, far fewer events than that come between, and the hash stays bounded however often
+-- people click.
 local function tell_with(base, recovering)
   if ARGV[base] ~= '1' then return '' end
   if ARGV[base + 1] ~= '' then
@@ -81,7 +86,11 @@ local function tell_with(base, recovering)
   local entry = redis.call('XADD', P .. 'audit', '*', 'requestId', ARGV[base + 5], 'type', ARGV[base + 6], 'actor', ARGV[base + 7],
     'at', ARGV[base + 8], 'detail', ARGV[base + 9], 'prev', ARGV[base + 10], 'hash', ARGV[base + 11])
   redis.call('SET', P .. 'audit:head', ARGV[base + 11])
-  redis.call('HSET', key, 'told:' .. ARGV[base + 11], '1')
+  local kept = {}
+  for h in string.gmatch(field('told_recent'), '%S+') do kept[#kept + 1] = h end
+  kept[#kept + 1] = ARGV[base + 11]
+  while #kept > ${TOLD_KEPT} do table.remove(kept, 1) end
+  redis.call('HSET', key, 'told_recent', table.concat(kept, ' '))
   for i = base + 13, #ARGV, 3 do outbox_push(P, ARGV[base + 12], ARGV[i], ARGV[i + 1], ARGV[i + 2], now) end
   return 'told ' .. entry
 end

@@ -134,12 +134,12 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
   }
 
   /**
-   * Whether the request keeps the marker of the event given (told:<its entry hash>): the script ran
-   * and recorded exactly that entry. One marker per entry, so an event another transition recorded
-   * after it (on any replica) changes nothing of the answer.
+   * Whether the request remembers the entry of the event given (its hash in told_recent): the script
+   * ran and recorded exactly that entry. Each entry is remembered on its own (the last TOLD_KEPT), so
+   * an event another transition recorded after it (on any replica) changes nothing of the answer.
    */
   function keepsTold(fields: Record<string, string>, encoded: EncodedTell): boolean {
-    return encoded.draft !== undefined && fields[`told:${encoded.draft.hash}`] === '1';
+    return encoded.draft !== undefined && (fields['told_recent'] ?? '').split(' ').includes(encoded.draft.hash);
   }
 
   /**
@@ -177,7 +177,7 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
    * A decision whose answer was lost (the connection dropped after Redis ran the script) is read back,
    * never resent: the script stamps `last_transition` with what it did, who and when, so finding our
    * own stamp means it happened and the hash read now is its result; finding the marker of the
-   * event given with it (told:<entry hash>) means the event was recorded with it too. Anything else:
+   * event given with it (its hash in told_recent) means the event was recorded with it too. Anything else:
    * it did not happen (or cannot be told), and the original error stands. Only the script's answer
    * is read back: a reply that arrived but cannot be decoded is an error of its own.
    */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type AuditChain, createAuditChain, createRedisAuditLog } from '../../src/redis/audit-log';
 import { createRedisOutboxQueue } from '../../src/redis/outbox-queue';
 import { createRedisRequestStore } from '../../src/redis/request-store';
+import { TOLD_KEPT } from '../../src/redis/request-scripts';
 import { eventItems, noticeItems } from '../../src/slack/slack-outbox';
 import { created, GRACE, LEASE, requestStoreContract, seen, TELLING_CASES, type StoresUnderTest } from '../support/request-store-contract';
 import { newRequest, T0, uniquePrefix, useTwoConnections } from './fixtures';
@@ -110,6 +111,32 @@ describe('events told with their transition (SPEC §8: the audit entry and the S
       ['reply', 'Executing'],
     ]);
     expect(kicked).toEqual(['C_OPS', 'C_OPS']);
+  });
+
+  it(`remembers only the last ${TOLD_KEPT} entries it recorded (what a lost-answer read-back looks for), however often people click`, async () => {
+    const { store, audit, prefix } = telling();
+    const request = await created(store, newRequest({ approvalsRequired: 2 }));
+    for (let i = 0; i < TOLD_KEPT; i++) {
+      const at = T0 + 10 * i;
+      const approved = await store.approve(request.id, 'U_APP', at + 1, await seen(store, request.id), {
+        request,
+        event: { type: 'approved', actor: 'U_APP', at: at + 1, detail: { approvals: 1, required: 2 } },
+        ifApprovals: 1,
+      });
+      expect(approved).toMatchObject({ kind: 'recorded', told: true });
+      const left = { ...request, approvals: [] };
+      const withdrawn = await store.withdraw(request.id, 'U_APP', at + 2, undefined, {
+        request: left,
+        event: { type: 'withdrawn', actor: 'U_APP', at: at + 2, detail: { approvals: 0, required: 2 } },
+        ifApprovals: 0,
+      });
+      expect(withdrawn).toMatchObject({ kind: 'ok', told: true });
+    }
+    const hashes = (await audit.history(request.id)).entries.map((e) => e.hash);
+    expect(hashes).toHaveLength(2 * TOLD_KEPT);
+    const fields = await redis.a.hgetall(`${prefix}req:${request.id}`);
+    expect(fields['told_recent']?.split(' ')).toEqual(hashes.slice(-TOLD_KEPT));
+    expect(Object.keys(fields).filter((k) => k.startsWith('told'))).toEqual(['told_recent']);
   });
 
   it('declines when the count moved meanwhile: the approval still counts, nothing of the event is recorded', async () => {
