@@ -231,10 +231,12 @@ export class SlackDelivery {
             this.metrics.deliveryRetries.inc({ reason: f.reason });
             const delay = f.afterMs !== undefined ? f.afterMs : this.backoff(n, f.reason);
             this.log.warn(
-              { channel, requestId: item.requestId, kind: item.kind, code: f.code, retryInMs: Math.round(delay), maybePosted: f.maybePosted },
+              { channel, requestId: item.requestId, kind: item.kind, code: f.code, retryInMs: Math.round(delay), maybePosted: f.maybePosted || check },
               'Slack did not take a notice; it stays in the outbox',
             );
-            await this.letGo(channel, this.clock.now() + delay, f.maybePosted ? item.seq : null);
+            // A failed look (check) settled nothing: the item may still be in Slack from before, so
+            // whoever comes next looks again rather than post it a second time.
+            await this.letGo(channel, this.clock.now() + delay, f.maybePosted || check ? item.seq : null);
             return;
           }
           this.failures.delete(channel);

@@ -27,6 +27,22 @@ describe('a Slack answer lost after the post was made', () => {
     expect(w.slack.callsTo('conversations.replies').filter((c) => c.ok).length).toBeGreaterThan(0);
   }, 40_000);
 
+  it('a reply whose answer was lost, and whose look in the thread is rate limited, is looked for again, never posted twice', async () => {
+    world = await startWorld();
+    const w = world;
+    const { id, card } = await openRequest(w, 'create web Lost Then Limited');
+    await threadReply(w, card, /requested/);
+    w.slack.dropAnswerNext('chat.postMessage');
+    // The look says nothing about the reply (a 429 changes nothing): the reply may still be posted.
+    w.slack.rateLimitNext('conversations.replies', 1);
+    await w.bot.click('ivs_approve', id, APPROVER);
+    await threadReply(w, card, /Succeeded/, 20_000);
+    expect(threadEvents(w, card)).toEqual(['requested', 'approved', 'executing', 'created', 'succeeded']);
+    const looks = w.slack.callsTo('conversations.replies');
+    expect(looks.filter((c) => c.status === 429)).toHaveLength(1);
+    expect(looks.filter((c) => c.ok).length).toBeGreaterThan(0);
+  }, 40_000);
+
   it('a card post whose answer was lost is found in the channel, recorded, and its thread follows it (no second card)', async () => {
     world = await startWorld();
     const w = world;
