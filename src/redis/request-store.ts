@@ -135,11 +135,23 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
 
   /**
    * Whether the request remembers the entry of the event given (its hash in told_recent): the script
-   * ran and recorded exactly that entry. Each entry is remembered on its own (the last TOLD_KEPT), so
+   * ran and recorded exactly that entry, which the chain and the delivery then learn. Each entry is remembered on its own (the last TOLD_KEPT), so
    * an event another transition recorded after it (on any replica) changes nothing of the answer.
    */
-  function keepsTold(fields: Record<string, string>, encoded: EncodedTell): boolean {
-    return encoded.draft !== undefined && (fields['told_recent'] ?? '').split(' ').includes(encoded.draft.hash);
+  function keptTold(fields: Record<string, string>, encoded: EncodedTell): boolean {
+    if (encoded.draft === undefined || !(fields['told_recent'] ?? '').split(' ').includes(encoded.draft.hash)) return false;
+    settleTell(encoded, 'told (answer lost)');
+    return true;
+  }
+
+  /** The request's hash read again after a script's answer was lost; the lost answer's error when Redis cannot answer that either. */
+  async function readBack(id: string, lost: unknown): Promise<Record<string, string>> {
+    try {
+      // ioredis answers HGETALL as an object of field → value.
+      return await redis.hgetall(`${prefix}req:${id}`);
+    } catch {
+      throw lost;
+    }
   }
 
   /**
@@ -149,14 +161,8 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
    */
   async function toldDespiteLostAnswer(id: string, encoded: EncodedTell, err: unknown): Promise<ApprovalRequest> {
     if (!encoded.draft || !(err instanceof StoreUnavailableError)) throw err;
-    let fields: Record<string, string>;
-    try {
-      fields = await redis.hgetall(`${prefix}req:${id}`);
-    } catch {
-      throw err;
-    }
-    if (!keepsTold(fields, encoded)) throw err;
-    settleTell(encoded, 'told (answer lost)');
+    const fields = await readBack(id, err);
+    if (!keptTold(fields, encoded)) throw err;
     return decodeRequest(id, fields);
   }
 
@@ -195,16 +201,9 @@ export function createRedisRequestStore(redis: RedisClient, opts: RedisRequestSt
       reply = await run(name, id, now, ...args, ...encoded.args);
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      let fields: Record<string, string>;
-      try {
-        // ioredis answers HGETALL as an object of field → value.
-        fields = await redis.hgetall(`${prefix}req:${id}`);
-      } catch {
-        throw err;
-      }
+      const fields = await readBack(id, err);
       if (fields['last_transition'] !== `${what.kind} ${what.actor} ${now}`) throw err;
-      const told = keepsTold(fields, encoded);
-      if (told) settleTell(encoded, 'told (answer lost)');
+      const told = keptTold(fields, encoded);
       return { kind: 'ok', request: decodeRequest(id, fields), ...(encoded.given ? { told } : {}) };
     }
     return transition(id, reply, encoded);

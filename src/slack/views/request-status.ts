@@ -31,9 +31,8 @@ export function renderRequestStatus(request: ApprovalRequest, opts: StatusOption
     const unreadable = opts.history.length - readable.length;
     blocks.push(section('*History*'));
     // Said, not hidden: the reader knows the history has more than it shows.
-    const note = unreadable > 0 ? 1 : 0;
-    blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length - note, 'events'));
-    if (note) {
+    blocks.push(...linesToSections(lines, LIMITS.blocksPerMessage - blocks.length - (unreadable > 0 ? 1 : 0), 'events'));
+    if (unreadable > 0) {
       blocks.push(
         context(
           `${unreadable === 1 ? '1 audit entry is' : `${unreadable} audit entries are`} of a kind this version cannot show; \`/ivs audit ${request.id}\` shows every entry as stored.`,
